@@ -1,0 +1,1 @@
+"""Sori envelope format: keys, sealing to recipients and streaming encryption (no Flask, nothing of ours)."""

@@ -1,0 +1,1 @@
+"""Everything behind a reviewer login: enrolment, vetting, inbox, triage, records and exports."""
