@@ -146,6 +146,7 @@ class EnvelopeWriter:
         out.write(self.header)
         self._first_ad: bytes | None = self.header
         self._buffer = bytearray()
+        self._held: bytes | None = None
         self._in_part = False
         self._closed = False
         self.bytes_written = len(self.header)
@@ -177,15 +178,34 @@ class EnvelopeWriter:
         self._check_open()
         if not self._in_part:
             raise ValueError("begin a part before writing")
-        self._buffer += data
-        # Keep the last piece (1 to CHUNK bytes) in hand: only close() or the next part knows its tag.
-        if len(self._buffer) > CHUNK:
-            start = 0
-            with memoryview(self._buffer) as view:
-                while len(self._buffer) - start > CHUNK:
-                    self._push(bytes(view[start : start + CHUNK]), TAG_MESSAGE)
-                    start += CHUNK
-            del self._buffer[:start]
+        view = memoryview(data).cast("B")
+        if not view:
+            return
+        # The last piece of a part (1 to CHUNK bytes) stays in hand, as _held when full or else in
+        # _buffer: only the next write, the next part or close() knows which tag it gets.
+        if self._held is not None:
+            self._push(self._held, TAG_MESSAGE)
+            self._held = None
+        if self._buffer:
+            take = min(CHUNK - len(self._buffer), len(view))
+            self._buffer += view[:take]
+            view = view[take:]
+            if len(self._buffer) < CHUNK:
+                return
+            full = bytes(self._buffer)
+            self._buffer.clear()
+            if not view:
+                self._held = full
+                return
+            self._push(full, TAG_MESSAGE)
+        while len(view) > CHUNK:
+            self._push(bytes(view[:CHUNK]), TAG_MESSAGE)
+            view = view[CHUNK:]
+        if len(view) == CHUNK:
+            # Writers that feed whole chunks (write_from) pay no copy here.
+            self._held = data if isinstance(data, bytes) and len(data) == CHUNK else bytes(view)
+        else:
+            self._buffer += view
 
     def write_from(self, stream: Readable) -> int:
         """Copy ``stream`` to its end into the current part; returns the number of bytes copied."""
@@ -205,8 +225,10 @@ class EnvelopeWriter:
         self._closed = True
 
     def _end_part(self, tag: int) -> None:
-        self._push(bytes(self._buffer), tag)
+        last = self._held if self._held is not None else bytes(self._buffer)
+        self._held = None
         self._buffer.clear()
+        self._push(last, tag)
 
     def _push(self, plaintext: bytes, tag: int) -> None:
         ciphertext = sodium.crypto_secretstream_xchacha20poly1305_push(
