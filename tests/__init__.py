@@ -1,0 +1,1 @@
+"""Sori test suite; folders mirror crypto/, intake/ and reviewer/."""
