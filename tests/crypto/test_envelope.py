@@ -10,6 +10,7 @@ from crypto.envelope import (
     CHUNK,
     EnvelopeReader,
     EnvelopeWriter,
+    FramingChecker,
     check_framing,
     decrypt_all,
     encrypt_parts,
@@ -22,7 +23,9 @@ from crypto.keys import Identity
 ALICE = Identity.from_secret_key(bytes(range(32)))
 BOB = Identity.from_secret_key(bytes(range(1, 33)))
 BOUNDARY_SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5]
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example]
+)
 
 
 def _seal(parts, recipients=(ALICE.public_key,)):
@@ -172,3 +175,37 @@ def test_writer_refuses_misuse():
     writer.close()
     with pytest.raises(ValueError):
         writer.write(b"after close")
+
+
+@FAST
+@given(data=st.data())
+def test_framing_checker_accepts_any_split_of_a_valid_envelope(data):
+    envelope = _seal([("a", "text/plain", _payload(CHUNK + 5)), ("b", "text/plain", b"")])
+    checker = FramingChecker()
+    offset = 0
+    while offset < len(envelope):
+        step = data.draw(st.integers(min_value=1, max_value=70_000))
+        checker.feed(envelope[offset : offset + step])
+        offset += step
+    assert checker.finish().key_ids == (ALICE.public_key.key_id,)
+    assert checker.size == len(envelope)
+
+
+@pytest.mark.parametrize(
+    ("damage", "code"),
+    [
+        (lambda e: b"GIF89a" + e[6:], "not_an_envelope"),
+        (lambda e: e[:8] + b"\x07" + e[9:], "unsupported_version"),
+        (lambda e: e[:9] + b"\x00" + e[10:], "malformed"),
+        (lambda e: e[: header_length(1)] + b"\xff\xff\xff\xff" + e[header_length(1) + 4 :], "size_limit"),
+        (lambda e: e[:-1], "truncated"),
+        (lambda e: e[: header_length(1) + 2], "truncated"),
+        (lambda e: e[:5], "not_an_envelope"),
+    ],
+)
+def test_framing_checker_refuses_what_can_be_seen_without_a_key(damage, code):
+    checker = FramingChecker()
+    with pytest.raises(CryptoError) as caught:
+        checker.feed(damage(_seal([("a", "text/plain", b"hello")])))
+        checker.finish()
+    assert caught.value.code == code
