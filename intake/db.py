@@ -1,0 +1,108 @@
+"""The database: one SQLAlchemy engine per application and one session per application context.
+
+Views and services call :func:`session`; the session is removed when the application context ends, so a
+request never sees another request's objects or an unfinished transaction. Nothing here commits: the code
+that decides a unit of work is complete does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+_EXTENSION = "sori.db"
+
+
+class Base(DeclarativeBase):
+    """Base class of every Sori model; its metadata is what the migrations must produce."""
+
+    # Named constraints, so that later migrations can drop or alter them on PostgreSQL and SQLite alike.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back timezone-aware on SQLite (which keeps no zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("a naive datetime is ambiguous; give it a time zone")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+@dataclass(frozen=True)
+class Database:
+    """The engine and session registry of one application."""
+
+    engine: Engine
+    sessions: scoped_session[Session]
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite connections get write-ahead logging, foreign keys and full sync."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web workers and the command line read while one of them writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # SQLite leaves foreign keys off unless asked, per connection.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # A receipt is shown only after the commit is on disk; NORMAL could lose it in a power cut under WAL.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _app_context_id() -> int:
+    # app_ctx is a proxy, typed as the context it stands for; the context object itself is the key.
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` an engine for ``SORI_DATABASE_URL`` and remove the session at each context's end."""
+    engine = make_engine(app.config["SORI_DATABASE_URL"])
+    # Scoped to the application context itself, not the thread: correct under any worker model.
+    sessions = scoped_session(sessionmaker(engine), scopefunc=_app_context_id)
+    app.extensions[_EXTENSION] = Database(engine, sessions)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        sessions.remove()
+
+
+def database(app: Flask | None = None) -> Database:
+    """The :class:`Database` of ``app``, by default the current application."""
+    return (app or current_app).extensions[_EXTENSION]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    """The session of the current application context."""
+    return database().sessions()
