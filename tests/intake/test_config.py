@@ -20,7 +20,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings["SORI_DATABASE_URL"] is None  # derived by complete()
     assert settings["SECRET_KEY"] is None
     assert settings["MAX_CONTENT_LENGTH"] == 1024**3
-    assert settings["SORI_NODE_MODULES"] == config.REPO_ROOT / "node_modules"
+    assert settings["SORI_NODE_MODULES"] == (config.REPO_ROOT / "node_modules").resolve()
     assert settings["SESSION_COOKIE_SECURE"] is False
 
     config.complete(settings)
