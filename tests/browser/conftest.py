@@ -1,0 +1,55 @@
+"""Fixtures for tests that drive Debian's Chromium through Playwright: one browser per session, and a
+page with libsodium.js and crypto/js/sori-envelope.js loaded, as a reviewer's or a source's browser has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# We run as root in a closed network: no sandbox, no GPU, and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SODIUM_SCRIPTS = [
+    ROOT / "node_modules/libsodium-sumo/dist/modules-sumo/libsodium-sumo.js",
+    ROOT / "node_modules/libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js",
+]
+ENVELOPE_SCRIPT = ROOT / "crypto/js/sori-envelope.js"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """A launched Chromium, shared by the whole session and closed at its end."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def sori_page(browser: Browser) -> Iterator[Page]:
+    """A blank page with libsodium.js (sumo) and sori-envelope.js loaded; ``window.sori`` is the library
+    bound to the ready libsodium, ``window.sodium`` libsodium itself."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content("<html><head></head><body></body></html>")
+    for script in [*SODIUM_SCRIPTS, ENVELOPE_SCRIPT]:
+        page.add_script_tag(path=str(script))
+    page.evaluate("async () => { await sodium.ready; window.sori = SoriEnvelope.create(sodium); }")
+    yield page
+    context.close()
