@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from intake import assets, config, db, errors, health, i18n, security, source
+from intake import assets, cli, config, db, errors, health, i18n, security, source
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -32,4 +32,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(source.bp)
     app.register_blueprint(health.bp)
+    cli.register(app)
     return app

@@ -13,6 +13,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,27 +41,45 @@ class BlobStore:
 
         If reading or writing fails, no blob exists and the temporary file is removed; the error propagates.
         """
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="put-")  # O_EXCL, mode 0600
-        try:
+        with self.writing() as pending:
             size = 0
-            with os.fdopen(fd, "wb") as file:
-                while chunk := stream.read(COPY_BYTES):
-                    file.write(chunk)
-                    size += len(chunk)
-                file.flush()
-                os.fsync(file.fileno())
-            blob_id = secrets.token_hex(16)
-            target = self.path(blob_id)
-            if not target.parent.is_dir():
-                target.parent.mkdir(mode=0o700, exist_ok=True)
-                _fsync_dir(self.root)
-            os.rename(tmp_name, target)
-            _fsync_dir(target.parent)
-        except BaseException:
+            while chunk := stream.read(COPY_BYTES):
+                pending.file.write(chunk)
+                size += len(chunk)
+            return pending.commit(), size
+
+    @contextmanager
+    def writing(self) -> Iterator[PendingBlob]:
+        """A new blob to write into ``pending.file``; it exists once ``pending.commit()`` returns.
+
+        Leaving the block without committing, normally or by an error, removes the temporary file."""
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="put-")  # O_EXCL, mode 0600
+        pending = PendingBlob(self, Path(tmp_name), os.fdopen(fd, "wb"))
+        try:
+            yield pending
+        finally:
             # Also on KeyboardInterrupt or a worker's timeout: never leave half a blob behind.
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return blob_id, size
+            pending.discard()
+
+    def adopt(self, tmp_path: Path) -> PendingBlob:
+        """A complete file already in ``tmp/`` (an upload in pieces), ready to be committed as a blob."""
+        if tmp_path.parent != self.tmp:
+            raise UnknownBlob("only files in the store's tmp/ can become blobs")
+        return PendingBlob(self, tmp_path, tmp_path.open("ab"))
+
+    def _commit(self, tmp_path: Path) -> str:
+        blob_id = secrets.token_hex(16)
+        target = self.path(blob_id)
+        if not target.parent.is_dir():
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            _fsync_dir(self.root)
+        os.rename(tmp_path, target)
+        _fsync_dir(target.parent)
+        return blob_id
+
+    def remove(self, blob_id: str) -> None:
+        """Delete a blob that no row will ever point at (its row failed to commit)."""
+        self.path(blob_id).unlink(missing_ok=True)
 
     def open(self, blob_id: str) -> BinaryIO:
         """The blob's bytes, for reading; raises :class:`UnknownBlob`."""
@@ -99,6 +118,32 @@ class BlobStore:
             except FileNotFoundError:
                 continue  # renamed into place or cleaned up since the listing
         return sorted(stray)
+
+
+class PendingBlob:
+    """A blob being written: ``file`` is open for writing in ``tmp/``; :meth:`commit` makes it durable and
+    moves it into place, :meth:`discard` removes it."""
+
+    def __init__(self, store: BlobStore, tmp_path: Path, file: BinaryIO) -> None:
+        self.store = store
+        self.file = file
+        self._tmp_path = tmp_path
+        self.blob_id: str | None = None
+
+    def commit(self) -> str:
+        """Flush the file to disk and rename it into the store; returns the new blob id."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        self.blob_id = self.store._commit(self._tmp_path)
+        return self.blob_id
+
+    def discard(self) -> None:
+        """Remove the temporary file, unless committed."""
+        if not self.file.closed:
+            self.file.close()
+        if self.blob_id is None:
+            self._tmp_path.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

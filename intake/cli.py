@@ -23,7 +23,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import CryptoError
 from crypto.keys import Identity, PublicKey, read_identity_public_key
-from intake import db, migrate, recipients
+from intake import db, migrate, recipients, submissions
 from intake.demo import create_demo_reviewers
 from intake.filenames import safe_file_name
 
@@ -44,6 +44,7 @@ def cli() -> None:
 def init_command() -> None:
     """Create the data folder and database and bring the schema up to date (safe to run again)."""
     migrate.upgrade(current_app.config["SORI_DATABASE_URL"])
+    submissions.ensure_receipt_salt(db.session())
     click.echo(f"Data folder: {current_app.config['SORI_DATA_DIR']}")
     click.echo(f"Database is at revision {migrate.head_revision()}.")
 
@@ -309,6 +310,6 @@ def register(app: Flask) -> None:
 
 def main() -> None:
     """Entry point of the ``sori`` console script."""
-    from intake.app import create_app
+    from intake.app import create_app  # the app imports this module to register the commands
 
     cli(obj=ScriptInfo(create_app=create_app, set_debug_flag=False, load_dotenv_defaults=False))

@@ -1,4 +1,4 @@
-"""Database models of the intake core: the reviewers' public keys testimony is sealed to, and submissions.
+"""Database models of the intake core: recipient keys, submissions and their envelopes, instance settings.
 
 Schema changes go through a migration in ``intake/migrations/versions/``; a test checks the two agree.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base, UTCDateTime
 
@@ -22,7 +22,7 @@ def _utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def _submission_id() -> str:
+def _random_id() -> str:
     return secrets.token_urlsafe(16)
 
 
@@ -48,17 +48,57 @@ class Recipient(Base):
 
 
 class Submission(Base):
-    """One envelope received from a source, stored in the blob store; the row holds no plaintext.
+    """One source's account: a first envelope and any the source added with the same receipt.
 
     The id is random so that it reveals neither the order nor the number of submissions; the day of
     receipt is kept, never the time, so that logs of network traffic cannot be matched to a submission.
+    Of the receipt only a hash of its argon2id key is kept (intake/receipts.py).
     """
 
     __tablename__ = "submissions"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_submission_id)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_id)
+    received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The triage state (DESIGN.md section 4); sources see only ``source_status``.
+    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    envelopes: Mapped[list[Envelope]] = relationship(
+        back_populates="submission", order_by="Envelope.sequence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def source_status(self) -> str:
+        """What the source is told: ``received``, ``in_review`` or ``reviewed``, nothing finer."""
+        if self.state == "new":
+            return "received"
+        if self.state in ("in_review", "needs_follow_up"):
+            return "in_review"
+        return "reviewed"
+
+
+class Envelope(Base):
+    """One envelope of a submission, stored in the blob store; the row holds no plaintext."""
+
+    __tablename__ = "envelopes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: Order within the submission: 1 for the first account, then each addition.
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
     received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
     blob_id: Mapped[str] = mapped_column(String(64), unique=True)
     ciphertext_size: Mapped[int] = mapped_column(BigInteger)
     #: Hex key ids of the recipients the envelope was sealed to, as a JSON list.
-    recipient_key_ids: Mapped[list[str]] = mapped_column(JSON)
+    recipient_key_ids: Mapped[str] = mapped_column(Text)
+    #: ``browser`` (encrypted by the source's browser) or ``server`` (sealed in memory as it streamed in).
+    path: Mapped[str] = mapped_column(String(10))
+    submission: Mapped[Submission] = relationship(back_populates="envelopes")
+
+
+class Setting(Base):
+    """A value of this Sori instance shared by every host, such as the receipt salt."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

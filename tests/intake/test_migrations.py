@@ -27,6 +27,8 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "alembic_version",
                 "recipients",
                 "submissions",
+                "envelopes",
+                "settings",
             }
 
         migrate.downgrade(database_url, "base")

@@ -1,4 +1,4 @@
-"""Baseline: recipients (reviewers' public keys) and submissions (envelopes in the blob store).
+"""Baseline: recipients (reviewers' public keys), submissions, their envelopes, and instance settings.
 
 Revision ID: 0001
 Revises:
@@ -35,15 +35,42 @@ def upgrade() -> None:
         "submissions",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("receipt_hash", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
+        sa.UniqueConstraint("receipt_hash", name=op.f("uq_submissions_receipt_hash")),
+    )
+    op.create_index(op.f("ix_submissions_state"), "submissions", ["state"], unique=False)
+    op.create_table(
+        "envelopes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.String(length=32), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("blob_id", sa.String(length=64), nullable=False),
         sa.Column("ciphertext_size", sa.BigInteger(), nullable=False),
-        sa.Column("recipient_key_ids", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
-        sa.UniqueConstraint("blob_id", name=op.f("uq_submissions_blob_id")),
+        sa.Column("recipient_key_ids", sa.Text(), nullable=False),
+        sa.Column("path", sa.String(length=10), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["submission_id"], ["submissions.id"], name=op.f("fk_envelopes_submission_id_submissions")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_envelopes")),
+        sa.UniqueConstraint("blob_id", name=op.f("uq_envelopes_blob_id")),
+    )
+    op.create_index(op.f("ix_envelopes_submission_id"), "envelopes", ["submission_id"], unique=False)
+    op.create_table(
+        "settings",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_settings")),
     )
 
 
 def downgrade() -> None:
+    op.drop_table("settings")
+    op.drop_index(op.f("ix_envelopes_submission_id"), table_name="envelopes")
+    op.drop_table("envelopes")
+    op.drop_index(op.f("ix_submissions_state"), table_name="submissions")
     op.drop_table("submissions")
     op.drop_index(op.f("ix_recipients_key_id"), table_name="recipients")
     op.drop_table("recipients")
