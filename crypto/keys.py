@@ -33,6 +33,10 @@ OPSLIMIT_RANGE = (1, 16)
 MEMLIMIT_RANGE = (8192, 1024 * 1024 * 1024)
 
 _SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
+#: Any scalar serves to probe a public key for small order; this one is fixed so the check is cheap.
+_LOW_ORDER_PROBE = b"\x01" * KEY_BYTES
+#: FORMAT.md 1.3 forgives exactly these at either end of a printable public key.
+_EDGE_SPACE = " \t\r\n"
 _NONCE_BYTES = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 _WRAPPED_BYTES = KEY_BYTES + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
 
@@ -72,6 +76,11 @@ class PublicKey:
     def __post_init__(self) -> None:
         if not isinstance(self.raw, bytes) or len(self.raw) != KEY_BYTES:
             raise BadPublicKey("a public key is 32 bytes")
+        try:
+            # libsodium refuses a point of small order (the result would be all zeros): so does FORMAT.md 1.3.
+            nacl.bindings.crypto_scalarmult(_LOW_ORDER_PROBE, self.raw)
+        except nacl.exceptions.CryptoError as exc:
+            raise BadPublicKey("this is not a usable public key (a point of small order)") from exc
         digest = _blake2b_256(self.raw)
         object.__setattr__(self, "key_id", digest[:KEY_ID_BYTES])
         groups = (int.from_bytes(digest[5 * i : 5 * i + 5], "big") % 100000 for i in range(6))
@@ -90,7 +99,7 @@ class PublicKey:
         """Read a printable public key; raises :class:`BadPublicKey` on any deviation from FORMAT.md 1.3."""
         if not isinstance(text, str):
             raise BadPublicKey("a public key is text")
-        text = text.strip()
+        text = text.strip(_EDGE_SPACE)
         if not text.startswith(PUBLIC_KEY_PREFIX):
             raise BadPublicKey(f"a public key starts with {PUBLIC_KEY_PREFIX}")
         try:
@@ -186,7 +195,8 @@ def _parse_identity_file(
         document = json.loads(identity_file)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadIdentity("this is not a Sori identity file") from exc
-    if not isinstance(document, dict) or document.get("sori_identity") != IDENTITY_FORMAT_VERSION:
+    version = document.get("sori_identity") if isinstance(document, dict) else None
+    if type(version) is not int or version != IDENTITY_FORMAT_VERSION:  # JSON true is not 1
         raise BadIdentity("this is not a Sori identity file of version 1")
     kdf = document.get("kdf")
     if not isinstance(kdf, dict) or kdf.get("alg") != "argon2id13":

@@ -167,9 +167,12 @@
     return out;
   }
 
-  // Python's str.strip() set of white space, so both implementations forgive exactly the same characters.
-  const SPACE = '[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
+  // FORMAT.md 1.3 forgives exactly ASCII space, tab, CR and LF at either end of a public key.
+  const SPACE = '[ \\t\\r\\n]+';
   const EDGE_SPACE = new RegExp('^' + SPACE + '|' + SPACE + '$', 'g');
+
+  /** Any scalar serves to probe a public key for small order; this one is fixed so the check is cheap. */
+  const LOW_ORDER_PROBE = new Uint8Array(32).fill(1);
 
   /** Length in Unicode code points, as Python's len() counts a str (not UTF-16 units). */
   function codePointLength(s) {
@@ -323,7 +326,7 @@
    */
   function create(sodium) {
     const needed = [
-      'crypto_generichash', 'crypto_box_seal', 'crypto_box_seal_open', 'crypto_scalarmult_base',
+      'crypto_generichash', 'crypto_box_seal', 'crypto_box_seal_open', 'crypto_scalarmult_base', 'crypto_scalarmult',
       'crypto_secretstream_xchacha20poly1305_init_push', 'crypto_secretstream_xchacha20poly1305_push',
       'crypto_secretstream_xchacha20poly1305_init_pull', 'crypto_secretstream_xchacha20poly1305_pull',
       'crypto_aead_xchacha20poly1305_ietf_encrypt', 'crypto_aead_xchacha20poly1305_ietf_decrypt',
@@ -345,6 +348,12 @@
     function publicKeyFromRaw(raw) {
       if (!isBytes(raw) || raw.length !== KEY_BYTES) fail('bad_key', 'a public key is 32 bytes');
       raw = raw.slice();
+      try {
+        // libsodium refuses a point of small order (the result would be all zeros): so does FORMAT.md 1.3.
+        sodium.crypto_scalarmult(LOW_ORDER_PROBE, raw);
+      } catch (_) {
+        fail('bad_key', 'this is not a usable public key (a point of small order)');
+      }
       const h = sodium.crypto_generichash(32, raw, null);
       const groups = [];
       for (let i = 0; i < 6; i++) {

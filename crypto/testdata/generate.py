@@ -7,6 +7,7 @@ must pass. Broken envelopes that the real writer refuses to make are built here 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -197,6 +198,11 @@ def build() -> dict:
         {"text": ALICE.public_key.text[:20] + _other_char(ALICE.public_key.text[20]) + ALICE.public_key.text[21:], "expect": "bad_key"},
         {"text": ALICE.public_key.text[:-2] + "+/", "expect": "bad_key"},
         {"text": "", "expect": "bad_key"},
+        # The all-zero point: parses as base64 with a good check, but has small order.
+        {"text": _text_without_checks(bytes(32)), "expect": "bad_key"},
+        # Only ASCII space, tab, CR and LF are forgiven around a key.
+        {"text": "\v" + ALICE.public_key.text, "expect": "bad_key"},
+        {"text": "\u3000" + ALICE.public_key.text, "expect": "bad_key"},
     ]
 
     return {
@@ -205,6 +211,12 @@ def build() -> dict:
         "public_keys": public_keys,
         "identity_files": _identity_files(),
     }
+
+
+def _text_without_checks(raw: bytes) -> str:
+    """The printable form of 32 bytes with a correct typo check, whether or not they are a usable key."""
+    check = hashlib.blake2b(raw, digest_size=32).digest()[:4]
+    return "sori-pk1-" + base64.urlsafe_b64encode(raw + check).rstrip(b"=").decode()
 
 
 def _other_char(c: str) -> str:
@@ -241,6 +253,7 @@ def _identity_files() -> list[dict]:
 
     add("fail_identity_not_json.json", "sori identity\n", "bad_identity")
     add("fail_identity_version.json", edited(lambda d: d.update(sori_identity=2)), "bad_identity")
+    add("fail_identity_version_true.json", edited(lambda d: d.update(sori_identity=True)), "bad_identity")
     add("fail_identity_alg.json", edited(lambda d: d["kdf"].update(alg="scrypt")), "bad_identity")
     add("fail_identity_ops_not_int.json", edited(lambda d: d["kdf"].update(opslimit="1")), "bad_identity")
     add("fail_identity_salt_short.json", edited(lambda d: d["kdf"].update(salt=d["kdf"]["salt"][:-2])), "bad_identity")

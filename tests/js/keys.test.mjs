@@ -29,10 +29,17 @@ describe('public keys', () => {
     assert.equal(key.fingerprint, groups.join(' '));
   });
 
-  it('forgives white space at the edges only', () => {
-    for (const text of [`  ${key.text}\n`, `\t${key.text}\r\n`, `\u3000${key.text}\u00a0`, `\x1c${key.text}\x85`]) {
+  it('forgives ASCII space, tab, CR and LF at the edges only', () => {
+    for (const text of [`  ${key.text}\n`, `\t${key.text}\r\n`]) {
       assert.equal(sori.parsePublicKey(text).text, key.text);
     }
+    for (const text of [`\u3000${key.text}`, `${key.text}\u00a0`, `\x1c${key.text}`, `\v${key.text}`]) {
+      assert.throws(() => sori.parsePublicKey(text), (e) => e.code === 'bad_key');
+    }
+  });
+
+  it('refuses a point of small order although its check is right', () => {
+    assert.throws(() => sori.publicKeyFromRaw(new Uint8Array(32)), (e) => e.code === 'bad_key');
   });
 
   it('refuses anything else with bad_key', () => {
