@@ -16,8 +16,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from crypto.envelope import CHUNK, FramingChecker
+from crypto.errors import CryptoError
 from intake import answers, db, divisions, receipts, submissions, uploads
 from intake.assets import sri, versioned
+from intake.blobstore import PendingBlob
 from intake.form_sealing import Controls, FormRefused, seal_form
 from intake.models import Submission
 from intake.security import csrf
@@ -244,23 +247,13 @@ def upload_finish(upload_id: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _api_error("bad_form", 400)
-    session = db.session()
+    claim = _claim(body.get("follow_up_key"), body.get("receipt_key"))
+    if isinstance(claim, Response):
+        return claim
     store = submissions.blob_store()
-    follow_up = None
-    if "follow_up_key" in body:
-        follow_up = submissions.find_by_receipt_key(session, receipts.decode_key(body["follow_up_key"]))
-        if follow_up is None:
-            return _api_error("unknown_receipt", 403)
-        receipt_key = None
-    else:
-        receipt_key = receipts.decode_key(body.get("receipt_key"))
-        if receipt_key is None:
-            return _api_error("bad_form", 400)
-        if submissions.find_by_receipt_key(session, receipt_key) is not None:
-            return _api_error("bad_form", 400)  # a browser reusing a receipt: never link two sources
     try:
         path, header, size = uploads.finish(store, upload_id)
-        submissions.check_recipients(session, header.key_ids)
+        submissions.check_recipients(db.session(), header.key_ids)
     except uploads.UnknownUpload:
         return _api_error("unknown_upload", 404)
     except uploads.BadEnvelope:
@@ -269,12 +262,60 @@ def upload_finish(upload_id: str) -> Response:
     except submissions.RecipientsChanged:
         uploads.discard(store, upload_id)
         return _api_error("recipients_changed", 409)
-    pending = store.adopt(path)
-    if follow_up is not None:
-        submissions.add_envelope(session, follow_up, pending, size, header.key_ids, path="browser")
+    return _store_browser_envelope(claim, store.adopt(path), size, header.key_ids)
+
+
+@bp.post("/api/submissions")
+def submit_envelope() -> Response:
+    """The browser path in one request, for an envelope no larger than one upload piece (most accounts):
+    one round trip over Tor instead of three. The body is the envelope; the receipt or follow-up key
+    comes in the ``X-Receipt-Key`` or ``X-Follow-Up-Key`` header."""
+    if request.content_length is None or request.content_length > uploads.PIECE_BYTES:
+        return _api_error("too_large", 413)
+    claim = _claim(request.headers.get("X-Follow-Up-Key"), request.headers.get("X-Receipt-Key"))
+    if isinstance(claim, Response):
+        return claim
+    checker = FramingChecker()
+    with submissions.blob_store().writing() as pending:
+        try:
+            while piece := request.stream.read(CHUNK):
+                checker.feed(piece)
+                pending.file.write(piece)
+            header = checker.finish()
+            submissions.check_recipients(db.session(), header.key_ids)
+        except CryptoError:
+            return _api_error("bad_envelope", 400)
+        except submissions.RecipientsChanged:
+            return _api_error("recipients_changed", 409)
+        return _store_browser_envelope(claim, pending, checker.size, header.key_ids)
+
+
+def _claim(follow_up_text: object, receipt_text: object) -> Submission | bytes | Response:
+    """What a browser envelope joins: the submission a follow-up key opens, or a new receipt key; an error
+    answer otherwise."""
+    session = db.session()
+    if follow_up_text is not None:
+        follow_up = submissions.find_by_receipt_key(session, receipts.decode_key(_text(follow_up_text)))
+        return follow_up if follow_up is not None else _api_error("unknown_receipt", 403)
+    receipt_key = receipts.decode_key(_text(receipt_text))
+    # A receipt key already in use would link two accounts: never accept it.
+    if receipt_key is None or submissions.find_by_receipt_key(session, receipt_key) is not None:
+        return _api_error("bad_form", 400)
+    return receipt_key
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _store_browser_envelope(
+    claim: Submission | bytes, pending: PendingBlob, size: int, key_ids: tuple[bytes, ...]
+) -> Response:
+    session = db.session()
+    if isinstance(claim, Submission):
+        submissions.add_envelope(session, claim, pending, size, key_ids, path="browser")
     else:
-        assert receipt_key is not None
-        submissions.new_submission(session, receipt_key, pending, size, header.key_ids, path="browser")
+        submissions.new_submission(session, claim, pending, size, key_ids, path="browser")
     response = jsonify(status_url=url_for("source.status"))
     response.status_code = 201
     return _no_store(response)

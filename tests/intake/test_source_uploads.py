@@ -153,3 +153,34 @@ def test_the_upload_api_needs_the_csrf_token_and_a_vetted_reviewer(app: Flask, c
     browser = Browser(client)
     answer = browser.start(100)
     assert answer.status_code == 409 and answer.get_json()["error"] == "no_recipients"
+
+
+def test_a_small_envelope_arrives_in_one_request(app: Flask, client: FlaskClient) -> None:
+    reviewer = vet_reviewer(app)
+    browser = Browser(client)
+    envelope = _envelope([reviewer.public_key], 5000)
+    answer = client.post("/api/submissions", data=envelope, content_type="application/octet-stream",
+                         headers={**browser.headers, "X-Receipt-Key": _key()})
+    assert answer.status_code == 201
+    again = client.post("/api/submissions", data=envelope, content_type="application/octet-stream",
+                        headers={**browser.headers, "X-Follow-Up-Key": _key()})
+    assert again.status_code == 201
+    [(_, envelopes)] = stored(app)
+    assert len(envelopes) == 2 and open_envelope(app, envelopes[0], reviewer)["photo.jpg"][:2] == b"\x00\x01"
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "error"), [
+    (b"NOTSORI!" * 100, {"X-Receipt-Key": "A" * 43}, 400, "bad_envelope"),
+    (None, {}, 400, "bad_form"),
+    (None, {"X-Receipt-Key": "short"}, 400, "bad_form"),
+    (None, {"X-Follow-Up-Key": "B" * 43}, 403, "unknown_receipt"),
+    (b"x" * (PIECE_BYTES + 1), {"X-Receipt-Key": "A" * 43}, 413, "too_large"),
+], ids=["not an envelope", "no key", "bad key", "unknown follow-up", "too large for one request"])
+def test_one_request_submissions_are_checked_like_uploads(app, client, body, headers, status, error) -> None:
+    reviewer = vet_reviewer(app)
+    browser = Browser(client)
+    answer = client.post("/api/submissions", data=body or _envelope([reviewer.public_key], 100),
+                         content_type="application/octet-stream", headers={**browser.headers, **headers})
+    assert answer.status_code == status and answer.get_json()["error"] == error
+    assert stored(app) == []
+    assert list((Path(app.config["SORI_DATA_DIR"]) / "blobs" / "tmp").iterdir()) == []
