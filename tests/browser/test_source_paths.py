@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from babel.support import Translations
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.live_server import SORI, LiveServer, live_server  # noqa: F401 (a fixture)
@@ -265,12 +265,13 @@ def test_submit_then_follow_up(
         if path == "wasm":
             assert capture.bodies_with(needle) == []
             assert capture.sent("POST", r"/submit") == []
-            pieces = capture.sent("PUT", r"/api/uploads/[^/]+")
+            # A small envelope goes in one request, a large one in pieces (docs/source-intake.md).
+            pieces = capture.sent("POST", r"/api/submissions") + capture.sent("PUT", r"/api/uploads/[^/]+")
             envelope = new_envelope(server, before)
             # The capture saw the whole envelope: its silence about the sentinel is not for want of bytes.
             assert sum(len(p) for p in pieces) == envelope.stat().st_size
         else:
-            assert capture.sent("PUT", r"/api/uploads/.*") == []
+            assert capture.sent("PUT", r"/api/uploads/.*") == capture.sent("POST", r"/api/.*") == []
             # The form itself was posted (Chromium does not report multipart bodies with files, so only the
             # request is seen here; the server side is what the scans below check).
             assert len(capture.sent("POST", r"/submit")) == 1
@@ -364,5 +365,109 @@ def test_wrong_receipt_is_refused_in_the_source_language(
             lang, "This receipt is not known. Check what you typed and try again."
         )
         expect(page.locator("p.status")).to_have_count(0)
+    finally:
+        context.close()
+
+
+PIECE_BYTES = 1024 * 1024
+
+
+def test_large_envelope_goes_in_pieces_through_dropped_connections(
+    browser: Browser, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Over Tor connections drop: a piece whose answer is lost, a piece cut off, a finish whose answer is lost.
+    The script resumes from what the server holds, and shows the receipt once the account is stored."""
+    server = live_server
+    started = time.time()
+    client = tmp_path / "client"
+    source = Source.make(client, "en")
+    needle = source.token.encode("ascii")
+    before = server.envelopes()
+    happened: list[str] = []
+    puts = 0
+    finishes = 0
+
+    def smaller_pieces(route: Route) -> None:
+        # 1 MiB pieces instead of 8, so this 3 MB envelope takes four.
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "piece_bytes": PIECE_BYTES})
+
+    def flaky_piece(route: Route) -> None:
+        nonlocal puts
+        puts += 1
+        if puts == 2:
+            route.fetch()  # the server stores the piece, but its answer never arrives
+            happened.append("piece answer lost")
+            route.abort("connectionreset")
+        elif puts == 4:
+            happened.append("piece cut off")
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    def flaky_finish(route: Route) -> None:
+        nonlocal finishes
+        finishes += 1
+        if finishes == 1:
+            route.fetch()
+            happened.append("finish answer lost")
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context = browser.new_context(locale="en-US")
+    try:
+        page = context.new_page()
+        capture = Capture(page)
+        page.route(re.compile(r".*/api/uploads(\?.*)?$"), smaller_pieces)
+        page.route(re.compile(r".*/api/uploads/[0-9a-f]+(\?.*)?$"), flaky_piece)
+        page.route(re.compile(r".*/api/uploads/[0-9a-f]+/finish(\?.*)?$"), flaky_finish)
+        open_form(page, server, "wasm", "en")
+        # Envelopes up to one piece go in one request; this one must take the upload in pieces.
+        page.evaluate("document.getElementById('testimony').setAttribute('data-single-max-bytes', '1')")
+        fill_testimony(page, source, "wasm")
+        receipt = send_and_read_receipt(page, "wasm")
+
+        assert happened == ["piece answer lost", "piece cut off", "finish answer lost"]
+        assert capture.bodies_with(needle) == []
+        assert capture.sent("POST", r"/api/submissions") == []
+        envelope = new_envelope(server, before)
+        assert_no_plaintext_kept(server, needle, started, client)
+        parts = decrypt(server, envelope, client / "opened")
+        check_answers(json.loads(parts["answers.json"]), source, "wasm")
+        assert {name: data for name, data in parts.items() if name != "answers.json"} == source.files
+        check_status(page, capture, server, "wasm", "en", receipt)
+    finally:
+        context.close()
+
+
+def test_recipients_changed_while_writing(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
+    """A reviewer is added while the form is open: the server refuses the envelope sealed to the old list,
+    and the script fetches the new list, seals again and succeeds. (Runs last: it adds a recipient.)"""
+    server = live_server
+    client = tmp_path / "client"
+    source = Source.make(client, "ko")
+    before = server.envelopes()
+    context = browser.new_context(locale="ko-KR")
+    try:
+        page = context.new_page()
+        capture = Capture(page)
+        open_form(page, server, "wasm", "ko")
+        fill_testimony(page, source, "wasm")
+
+        env = {**os.environ, "SORI_DATA_DIR": str(server.data_dir), "SORI_DATABASE_URL": server.database_url,
+               "SORI_PASSPHRASE": "late reviewer passphrase"}
+        identity = client / "late.identity"
+        subprocess.run([str(SORI), "keygen", "-o", str(identity)], env=env, check=True, capture_output=True)
+        public_key = json.loads(identity.read_text(encoding="utf-8"))["public_key"]
+        subprocess.run([str(SORI), "recipients", "add", "late-reviewer", public_key], env=env, check=True,
+                       capture_output=True)
+
+        send_and_read_receipt(page, "wasm")
+        assert len(capture.sent("POST", r"/api/submissions")) == 2  # refused once, then sealed again
+        envelope = new_envelope(server, before)
+        assert envelope.read_bytes()[9] == 3  # three recipient stanzas: the demo reviewers and the new one
+        parts = decrypt(server, envelope, client / "opened")
+        check_answers(json.loads(parts["answers.json"]), source, "wasm")
     finally:
         context.close()

@@ -55,6 +55,8 @@
   const PUT_ATTEMPTS = 6;
   const RETRY_BASE_MS = 1000;
   const RETRY_MAX_MS = 20000;
+  // An envelope up to one upload piece goes in one request (docs/source-intake.md); the form may say otherwise.
+  const SINGLE_REQUEST_BYTES = 8 * 1024 * 1024;
   // intake/answers.py accepts who-1-… to who-99-….
   const MAX_PEOPLE = 99;
 
@@ -275,6 +277,47 @@
   // ---- The upload ----------------------------------------------------------------------------------
 
   /**
+   * Sends bytes with XMLHttpRequest rather than fetch, because only XHR reports upload progress: over Tor
+   * an 8 MiB piece can take minutes, and a bar that does not move looks like a hang. Rejects with a
+   * TypeError when no answer comes (a dropped connection), as fetch does.
+   * @param {string} method
+   * @param {string} url
+   * @param {Object<string, string>} headers
+   * @param {Uint8Array} body
+   * @param {(sent: number) => void} onSent bytes of `body` sent so far
+   * @returns {Promise<{status: number, body: object}>}
+   */
+  function sendBytes(method, url, headers, body, onSent) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.upload.addEventListener('progress', (event) => onSent(event.loaded));
+      xhr.addEventListener('load', () => {
+        let parsed = {};
+        try {
+          parsed = JSON.parse(xhr.responseText);
+        } catch (_) {
+          // an HTML error page from a proxy: the status says enough
+        }
+        resolve({ status: xhr.status, body: parsed || {} });
+      });
+      const dropped = () => reject(new TypeError('the connection dropped'));
+      xhr.addEventListener('error', dropped);
+      xhr.addEventListener('abort', dropped);
+      xhr.addEventListener('timeout', dropped);
+      xhr.send(body);
+    });
+  }
+
+  /** How long to wait before try number `attempt` + 1: 1 s, 2 s, 4 s… up to 20 s. */
+  function backoff(attempt) {
+    return sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
+  }
+
+  /**
    * Collects the envelope's bytes into pieces of `pieceBytes` and PUTs each piece, waiting for the server
    * before accepting more: at most one piece is held in memory, and a slow connection slows encryption
    * down instead of filling memory.
@@ -319,50 +362,47 @@
 
     /**
      * PUTs `bytes` at envelope offset `start` until the server has all of them. A dropped connection or a
-     * server error is retried with growing pauses; a 409 "offset" answer says how much of this piece the
-     * server already has (an earlier attempt arrived although its answer was lost), and we go on from there.
+     * server error is retried with growing pauses. Before a retry, an empty PUT asks the server how much
+     * it holds (it answers 200 when the offset is right, or 409 "offset" with what it has): a piece whose
+     * answer was lost is then not sent again, which over Tor saves minutes.
      */
     async put(bytes, start) {
       let sent = 0;
       let failures = 0;
       let conflicts = 0;
+      let probe = false;
       while (sent < bytes.length) {
         let status = 0;
         let body = {};
+        const at = start + sent;
+        const payload = probe ? bytes.subarray(0, 0) : bytes.subarray(sent);
         try {
-          const response = await fetch(this.url, {
-            method: 'PUT',
-            credentials: 'same-origin',
-            headers: {
-              'Content-Type': 'application/octet-stream',
-              'X-CSRFToken': this.csrf,
-              'X-Upload-Offset': String(start + sent),
-              Accept: 'application/json',
-            },
-            body: bytes.subarray(sent),
-          });
-          status = response.status;
-          body = await jsonBody(response);
+          ({ status, body } = await sendBytes('PUT', this.url,
+            { 'X-CSRFToken': this.csrf, 'X-Upload-Offset': String(at) }, payload,
+            (n) => this.onUploaded(at + n)));
         } catch (_) {
           status = 0; // no answer: the connection dropped
         }
         const received = body && Number.isSafeInteger(body.received) ? body.received : -1;
-        if (status === 200 && received >= start + sent && received <= start + bytes.length) {
+        if (status === 200 && received >= at && received <= start + bytes.length) {
+          if (received > at) failures = 0; // progress, not just an answered probe
+          probe = false;
           sent = received - start;
-          failures = 0;
           this.onUploaded(received);
           continue;
         }
         if (status === 409 && body.error === 'offset' && received >= start && received <= start + bytes.length &&
             conflicts < PUT_ATTEMPTS) {
+          // The server has a different amount of this piece than we thought: go on from there.
           conflicts += 1;
+          probe = false;
           sent = received - start;
           this.onUploaded(received);
           continue;
         }
         if (status === 409 && body.error === 'offset') {
           // The server lost bytes we no longer hold (or has more than we sent): this upload cannot go on.
-          throw new SubmitError('failed', 'upload: the server has ' + received + ' bytes, expected ' + start);
+          throw new SubmitError('failed', 'upload: the server has ' + received + ' bytes, expected ' + at);
         }
         const transient = status === 0 || status === 408 || status === 429 || status >= 500;
         if (!transient) throw apiError(status, body, 'upload');
@@ -370,7 +410,8 @@
         if (failures >= PUT_ATTEMPTS) {
           throw new SubmitError(status === 0 ? 'offline' : 'failed', 'upload: gave up after ' + failures + ' tries');
         }
-        await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1)));
+        probe = true;
+        await backoff(failures);
       }
     }
   }
@@ -449,56 +490,126 @@
   }
 
   /**
-   * Encrypts and uploads one envelope and finishes it. Throws RecipientsChanged when the server says the
-   * keys are no longer the current ones (nothing was stored then).
-   * @returns {Promise<void>}
+   * Encrypts and sends one envelope: in one request when it fits in one piece (most accounts: one round
+   * trip over Tor), else in pieces. Throws RecipientsChanged when the server says the keys are no longer
+   * the current ones (nothing was stored then), SubmitError otherwise.
+   * @param {{doc: Document, form: HTMLFormElement, sori: object, ui: object}} ctx
+   * @param {Array<{raw: Uint8Array}>} keys distinct recipient keys
+   * @param {Array<{name: string, type: string, size: number, data: Blob|string}>} parts
+   * @param {{receipt_key?: string, follow_up_key?: string}} claim what the envelope is for
    */
-  async function sendEnvelope(ctx, keys, parts, finishPayload) {
-    const { doc, form, sori, ui } = ctx;
-    const csrf = csrfToken(form);
-    const uploadUrl = form.getAttribute('data-upload-url') || '/api/uploads';
+  async function sendEnvelope(ctx, keys, parts, claim) {
+    const { form } = ctx;
     const size = envelopeSize(keys.length, parts);
     const maxBytes = Number(form.getAttribute('data-max-bytes'));
     if (maxBytes > 0 && size > maxBytes) throw new SubmitError('too-large', 'envelope of ' + size + ' bytes');
+    const single = Number(form.getAttribute('data-single-max-bytes')) || SINGLE_REQUEST_BYTES;
+    ctx.ui.encrypted(0, 1);
+    ctx.ui.uploaded(0, size);
+    if (size <= single) await sendWhole(ctx, keys, parts, claim, size);
+    else await sendInPieces(ctx, keys, parts, claim, size);
+  }
 
+  /** POST /api/submissions: the whole envelope, encrypted into memory first (at most one piece). */
+  async function sendWhole(ctx, keys, parts, claim, size) {
+    const { doc, form, sori, ui } = ctx;
+    const envelope = new Uint8Array(size);
+    let filled = 0;
+    const sink = async (bytes) => {
+      if (filled + bytes.length > size) throw new SubmitError('failed', 'the envelope outgrew its computed size');
+      envelope.set(bytes, filled);
+      filled += bytes.length;
+    };
+    await sori.encryptParts(keys, parts, sink, (done, total) => ui.encrypted(done, total));
+    if (filled !== size) throw new SubmitError('failed', 'envelope is ' + filled + ' bytes, computed ' + size);
+    await yieldToBrowser();
+    const url = form.getAttribute('data-submission-url') ||
+      siblingAddress(doc, form.getAttribute('data-upload-url') || '/api/uploads', 'submissions');
+    const headers = { 'X-CSRFToken': csrfToken(form) };
+    if (claim.follow_up_key) headers['X-Follow-Up-Key'] = claim.follow_up_key;
+    else headers['X-Receipt-Key'] = claim.receipt_key;
+    await finalRequest(ctx, claim, () => sendBytes('POST', url, headers, envelope, (n) => ui.uploaded(n, size)));
+    ui.uploaded(size, size);
+  }
+
+  /** POST /api/uploads, PUT each piece as encryption fills it, POST finish. */
+  async function sendInPieces(ctx, keys, parts, claim, size) {
+    const { doc, form, sori, ui } = ctx;
+    const csrf = csrfToken(form);
+    const uploadUrl = form.getAttribute('data-upload-url') || '/api/uploads';
     let created;
     try {
       created = await requestJson(uploadUrl, 'POST', csrf, { size });
     } catch (_) {
       throw new SubmitError('offline', 'could not start the upload');
     }
-    if (created.status !== 201 || typeof created.body.id !== 'string' && typeof created.body.id !== 'number' ||
+    const id = created.body && created.body.id;
+    if (created.status !== 201 || (typeof id !== 'string' && typeof id !== 'number') ||
         !(created.body.piece_bytes > 0)) {
       throw apiError(created.status, created.body, 'start');
     }
-    const base = uploadAddress(doc, uploadUrl, String(created.body.id));
-    const uploader = new PieceUploader(base, csrf, created.body.piece_bytes, (received) => {
-      ui.uploaded(received, size);
-    });
-    ui.encrypted(0, 1);
-    ui.uploaded(0, size);
+    const uploader = new PieceUploader(uploadAddress(doc, uploadUrl, String(id)), csrf, created.body.piece_bytes,
+      (received) => ui.uploaded(received, size));
     const result = await sori.encryptParts(keys, parts, uploader.sink, (done, total) => ui.encrypted(done, total));
     await uploader.flush();
     if (result.length !== size || uploader.offset !== size) {
       // Would be refused by the server anyway; say what happened instead of a generic 400.
       throw new SubmitError('failed', 'envelope is ' + result.length + ' bytes, announced ' + size);
     }
+    const finishUrl = uploadAddress(doc, uploadUrl, String(id), 'finish');
+    await finalRequest(ctx, claim, () => requestJson(finishUrl, 'POST', csrf, claim));
+  }
 
-    // The finish request is retried too: if its answer was lost the submission may already be stored, and
-    // a second finish is then refused (never stored twice); we then report a failure rather than guess.
-    let finished;
+  /**
+   * The request that stores the envelope (POST /api/submissions, or finish), retried when no answer
+   * comes. If an answer was lost, the envelope may be stored already: the retry is then refused (a receipt
+   * key is never used twice), and asking the status page whether the receipt opens an account tells
+   * success from failure, so a source is never shown an error for an account that was in fact kept.
+   * @param {() => Promise<{status: number, body: object}>} send
+   */
+  async function finalRequest(ctx, claim, send) {
+    let answerLost = false;
     for (let attempt = 1; ; attempt++) {
+      let answer = null;
       try {
-        finished = await requestJson(uploadAddress(doc, uploadUrl, String(created.body.id), 'finish'), 'POST', csrf,
-          finishPayload);
-        if (!(finished.status >= 500) || attempt >= PUT_ATTEMPTS) break;
+        answer = await send();
       } catch (_) {
-        if (attempt >= PUT_ATTEMPTS) throw new SubmitError('offline', 'could not finish the upload');
+        answerLost = true;
       }
-      await sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      if (answer && answer.status === 201) return;
+      if (answer && answer.status === 409 && answer.body.error === 'recipients_changed') throw new RecipientsChanged();
+      const transient = !answer || answer.status >= 500 || answer.status === 408 || answer.status === 429;
+      if (!transient) {
+        if (answerLost && claim.receipt_key && await receiptOpens(ctx, claim.receipt_key)) return;
+        throw apiError(answer.status, answer.body, 'store');
+      }
+      if (attempt >= PUT_ATTEMPTS) {
+        if (answerLost && claim.receipt_key && await receiptOpens(ctx, claim.receipt_key).catch(() => false)) return;
+        throw new SubmitError(answer ? 'failed' : 'offline', 'could not store the envelope');
+      }
+      await backoff(attempt);
     }
-    if (finished.status === 409 && finished.body.error === 'recipients_changed') throw new RecipientsChanged();
-    if (finished.status !== 201) throw apiError(finished.status, finished.body, 'finish');
+  }
+
+  /** Whether a receipt key opens an account: the status page answers 200 for a known one. */
+  async function receiptOpens(ctx, receiptKey) {
+    const { doc, form } = ctx;
+    const body = new URLSearchParams({ csrf_token: csrfToken(form), receipt_key: receiptKey });
+    try {
+      const response = await fetch(new URL('/status', doc.baseURI).href, {
+        method: 'POST', credentials: 'same-origin', body,
+      });
+      return response.status === 200;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  /** The address `name` next to the upload URL's last segment (/api/uploads → /api/submissions), query kept. */
+  function siblingAddress(doc, uploadUrl, name) {
+    const url = new URL(uploadUrl, doc.baseURI);
+    url.pathname = url.pathname.replace(/\/?[^/]*\/?$/, '/' + name);
+    return url.href;
   }
 
   /**
@@ -607,26 +718,26 @@
     const followUpInput = form.querySelector('input[name="follow_up_key"]');
     const followUpKey = followUpInput && followUpInput.value ? followUpInput.value : null;
     let digits = null;
-    let finishPayload;
+    let claim;
     if (followUpKey) {
-      finishPayload = { follow_up_key: followUpKey };
+      claim = { follow_up_key: followUpKey };
     } else {
       const salt = form.getAttribute('data-receipt-salt');
       if (!salt) throw new SubmitError('failed', 'the form has no data-receipt-salt');
       digits = drawDigits(doc.defaultView.crypto);
       // Derived before anything is uploaded, so that a browser short of memory fails before the upload.
-      finishPayload = { receipt_key: deriveReceiptKey(sodium, digits, salt) };
+      claim = { receipt_key: deriveReceiptKey(sodium, digits, salt) };
     }
 
     let keys = recipientKeys(sori, form);
     try {
-      await sendEnvelope({ doc, form, sori, ui }, keys, parts, finishPayload);
+      await sendEnvelope({ doc, form, sori, ui }, keys, parts, claim);
     } catch (error) {
       if (!(error instanceof RecipientsChanged)) throw error;
       // A reviewer was added or revoked while the source was writing: seal again, once, to the new list.
       keys = await freshRecipients(sori, doc, form);
       try {
-        await sendEnvelope({ doc, form, sori, ui }, keys, parts, finishPayload);
+        await sendEnvelope({ doc, form, sori, ui }, keys, parts, claim);
       } catch (again) {
         if (again instanceof RecipientsChanged) throw new SubmitError('failed', 'recipients changed twice');
         throw again;
