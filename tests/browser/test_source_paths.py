@@ -369,6 +369,35 @@ def test_wrong_receipt_is_refused_in_the_source_language(
         context.close()
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_too_large_is_explained_and_keeps_what_was_typed(
+    browser: Browser, live_server: LiveServer, tmp_path: Path, lang: str
+) -> None:
+    """An envelope over the server's limit is refused before anything is sent, in the page's language, and
+    the form keeps the text and the files so that the source can remove a file and send again."""
+    source = Source.make(tmp_path / "client", lang)
+    before = live_server.envelopes()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        capture = Capture(page)
+        open_form(page, live_server, "wasm", lang)
+        page.evaluate("document.getElementById('testimony').setAttribute('data-max-bytes', '1000000')")
+        fill_testimony(page, source, "wasm")
+        page.click("#testimony button[type=submit]")
+        error = page.locator("#js-error-message")
+        expect(error).to_be_visible(timeout=WAIT_MS)
+        assert error.inner_text().strip() == translated(
+            lang, "The files are too large to send together. Remove some files and press Send again."
+        )
+        expect(page.locator("#testimony")).to_be_visible()
+        assert page.input_value("#what_happened") == source.what_happened
+        assert page.evaluate("document.getElementById('attachments').files.length") == 2
+        assert capture.sent("POST", r"/api/.*") == [] and live_server.envelopes() == before
+    finally:
+        context.close()
+
+
 PIECE_BYTES = 1024 * 1024
 
 
