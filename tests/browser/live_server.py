@@ -132,8 +132,10 @@ def run_live_server(folder: Path) -> Iterator[LiveServer]:
         port = _free_port()
         with log_path.open("ab") as log:
             for command in (["init"], ["demo"]):
-                subprocess.run([str(SORI), *command], env=env, stdout=log, stderr=subprocess.STDOUT, check=True,
-                               cwd=folder, timeout=120)
+                subprocess.run(
+                    [str(SORI), *command],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=folder, timeout=120,
+                )
             process = subprocess.Popen([str(SORI), "serve", "--port", str(port)], env=env, stdout=log,
                                        stderr=subprocess.STDOUT, cwd=folder)
         url = f"http://127.0.0.1:{port}"

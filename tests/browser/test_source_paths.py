@@ -52,7 +52,9 @@ def no_wasm_browser(browser: Browser) -> Iterator[Browser]:
 
     ``--js-flags=--noexpose_wasm`` no longer hides WebAssembly in Chromium 156; V8's ``--jitless`` does, and
     the tests check that it did."""
-    launched = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--js-flags=--jitless"])
+    launched = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--js-flags=--jitless"]
+    )
     yield launched
     launched.close()
 
@@ -112,12 +114,15 @@ class Capture:
 
     def sent(self, method: str, path: str) -> list[bytes]:
         """The bodies sent with ``method`` to a URL whose path (query aside) matches the regex ``path``."""
-        return [body for m, url, body in self.requests if m == method and re.fullmatch(path, urlsplit(url).path)]
+        return [
+            body for m, url, body in self.requests if m == method and re.fullmatch(path, urlsplit(url).path)
+        ]
 
 
 def open_context(browser: Browser, no_wasm_browser: Browser, path: str, lang: str) -> BrowserContext:
     chosen = no_wasm_browser if path == "no_wasm" else browser
-    return chosen.new_context(java_script_enabled=path != "no_js", locale="ko-KR" if lang == "ko" else "en-US")
+    locale = "ko-KR" if lang == "ko" else "en-US"
+    return chosen.new_context(java_script_enabled=path != "no_js", locale=locale)
 
 
 def open_form(page: Page, server: LiveServer, path: str, lang: str, url: str = "/submit") -> None:
@@ -337,7 +342,7 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
 
 def translated(lang: str, message: str) -> str:
-    """``message`` as the server's catalog gives it in ``lang``; a Korean page must not fall back to English."""
+    """``message`` as the server's catalog gives it in ``lang``; Korean must not fall back to English."""
     text = Translations.load(str(TRANSLATIONS), [lang]).gettext(message)
     if lang == "ko":
         assert text != message, f"no Korean translation of {message!r}"
@@ -404,7 +409,7 @@ PIECE_BYTES = 1024 * 1024
 def test_large_envelope_goes_in_pieces_through_dropped_connections(
     browser: Browser, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    """Over Tor connections drop: a piece whose answer is lost, a piece cut off, a finish whose answer is lost.
+    """Over Tor connections drop: a piece's answer lost, a piece cut off, the finish's answer lost.
     The script resumes from what the server holds, and shows the receipt once the account is stored."""
     server = live_server
     started = time.time()

@@ -74,7 +74,14 @@ describe('receipts', () => {
 
   it('rejects bytes of 250 and above instead of folding them', () => {
     const script = [[250, 251, 255, 9, 249], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]];
-    const random = { getRandomValues(a) { const next = script.shift() || []; a.fill(0); a.set(next.slice(0, a.length)); return a; } };
+    const random = {
+      getRandomValues(a) {
+        const next = script.shift() || [];
+        a.fill(0);
+        a.set(next.slice(0, a.length));
+        return a;
+      },
+    };
     // 250, 251, 255 are dropped; 9 → 9, 249 → 9, then the zero fill.
     assert.equal(submit.drawDigits(random, 4), '9900');
   });

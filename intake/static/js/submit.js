@@ -171,6 +171,7 @@
     return new Promise((resolve) => setTimeout(resolve, 0));
   }
 
+  /** Resolves after `ms` milliseconds (the pause between retries). */
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
@@ -577,7 +578,9 @@
         answerLost = true;
       }
       if (answer && answer.status === 201) return;
-      if (answer && answer.status === 409 && answer.body.error === 'recipients_changed') throw new RecipientsChanged();
+      if (answer && answer.status === 409 && answer.body.error === 'recipients_changed') {
+        throw new RecipientsChanged();
+      }
       const transient = !answer || answer.status >= 500 || answer.status === 408 || answer.status === 429;
       if (!transient) {
         if (answerLost && claim.receipt_key && await receiptOpens(ctx, claim.receipt_key)) return;
@@ -632,7 +635,9 @@
     };
     return {
       busy(on) {
-        for (const button of form.querySelectorAll('button[type="submit"], input[type="submit"]')) button.disabled = on;
+        for (const button of form.querySelectorAll('button[type="submit"], input[type="submit"]')) {
+          button.disabled = on;
+        }
         const progress = byId('js-progress');
         if (progress && on) progress.hidden = false;
         if (on) {
@@ -770,7 +775,9 @@
       const renumber = (value) => value.replace(/who-\d+-/g, 'who-' + number + '-');
       for (const element of copy.querySelectorAll('[name], [id], [for], [aria-describedby], [aria-labelledby]')) {
         for (const attribute of ['name', 'id', 'for', 'aria-describedby', 'aria-labelledby']) {
-          if (element.hasAttribute(attribute)) element.setAttribute(attribute, renumber(element.getAttribute(attribute)));
+          if (element.hasAttribute(attribute)) {
+            element.setAttribute(attribute, renumber(element.getAttribute(attribute)));
+          }
         }
         if ('value' in element && element.type !== 'checkbox' && element.type !== 'radio') element.value = '';
         if (element.type === 'checkbox' || element.type === 'radio') element.checked = false;
