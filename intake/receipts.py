@@ -37,11 +37,11 @@ def grouped(digits: str) -> str:
 
 
 def normalize(text: str) -> str | None:
-    """The 16 digits of a typed receipt, forgiving spaces, dashes and full-width digits; ``None`` if it
+    """The 16 digits of a typed receipt, forgiving white space, dashes and full-width digits; ``None`` if it
     cannot be a receipt."""
     # NFKC turns full-width digits from a Korean input method into ASCII ones.
     text = unicodedata.normalize("NFKC", text)
-    digits = "".join(c for c in text if c not in " -\t\r\n")
+    digits = "".join(c for c in text if not c.isspace() and c != "-")
     if len(digits) != DIGITS or not digits.isascii() or not digits.isdigit():
         return None
     return digits

@@ -77,6 +77,7 @@ def _intake_context() -> dict[str, Any]:
         "recipients": [key.text for key in submissions.recipient_keys(session)],
         "receipt_salt": receipts.encode_key(submissions.receipt_salt(session)),
         "max_bytes": max_bytes,
+        "single_max_bytes": uploads.PIECE_BYTES,
         "max_size_label": _size_label(max_bytes),
         "sodium": [{"src": versioned(src), "integrity": sri(src)} for src in scripts],
     }
