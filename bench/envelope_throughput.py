@@ -114,7 +114,9 @@ def throughput(mib: int, rounds: int) -> None:
         ciphertexts = [sodium.crypto_secretstream_xchacha20poly1305_push(state, p) for p in _pieces(size)]
         best["raw decrypt"] = min(best["raw decrypt"], raw_decrypt(ciphertexts, key, header))
         del ciphertexts
-        best["envelope encrypt"] = min(best["envelope encrypt"], envelope_encrypt(size, identity, CountingSink()))
+        best["envelope encrypt"] = min(
+            best["envelope encrypt"], envelope_encrypt(size, identity, CountingSink())
+        )
         envelope = io.BytesIO()
         envelope_encrypt(size, identity, envelope)
         envelope.seek(0)
@@ -130,7 +132,7 @@ def throughput(mib: int, rounds: int) -> None:
 
 
 def rss_child(mib: int, folder: str) -> None:
-    """Runs in a fresh process: seal then open ``mib`` MiB through files; prints the peak RSS growth in KiB."""
+    """In a fresh process: seal then open ``mib`` MiB through files; prints the peak RSS growth in KiB."""
     identity = Identity.generate()
     path = Path(folder) / "stream.sori"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -145,12 +147,17 @@ def rss_child(mib: int, folder: str) -> None:
 def peak_rss(mib: int) -> None:
     with tempfile.TemporaryDirectory(prefix="sori-bench-") as folder:
         result = subprocess.run(
-            [sys.executable, __file__, "--rss-child", str(mib), folder], check=True, capture_output=True, text=True
+            [sys.executable, __file__, "--rss-child", str(mib), folder],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     growth_mib = int(result.stdout.strip()) / 1024
     verdict = "ok" if growth_mib <= 64 else "ABOVE TARGET"
-    print(f"peak RSS growth sealing and opening a {mib} MiB stream through files: {growth_mib:.1f} MiB "
-          f"(target <= 64 MiB): {verdict}")
+    print(
+        f"peak RSS growth sealing and opening a {mib} MiB stream through files: {growth_mib:.1f} MiB "
+        f"(target <= 64 MiB): {verdict}"
+    )
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import nacl.bindings as sodium
 import nacl.exceptions
@@ -75,7 +75,9 @@ class EnvelopeHeader:
         """The envelope's file key, unsealed with ``identity``; raises :class:`NoMatchingKey` or
         :class:`TamperedEnvelope`."""
         own_id = identity.public_key.key_id
-        candidates = [sealed for key_id, sealed in zip(self.key_ids, self.sealed_keys) if key_id == own_id]
+        candidates = [
+            sealed for key_id, sealed in zip(self.key_ids, self.sealed_keys, strict=True) if key_id == own_id
+        ]
         if not candidates:
             raise NoMatchingKey("this envelope is not addressed to this identity")
         for sealed in candidates:

@@ -32,7 +32,7 @@ class UnsupportedVersion(EnvelopeError):
 
 
 class MalformedEnvelope(EnvelopeError):
-    """The envelope breaks the format's grammar (no recipient, a bad tag, a short chunk, bad part metadata)."""
+    """The envelope breaks the format's grammar (no recipient, a bad tag, a short chunk, bad metadata)."""
 
     code = "malformed"
 

@@ -1,4 +1,4 @@
-"""Reviewer keys: X25519 identities, printable public keys, fingerprints and passphrase-wrapped identity files.
+"""Reviewer keys: X25519 identities, printable public keys, fingerprints, passphrase-wrapped identity files.
 
 The notation is FORMAT.md sections 1 and 3; the JavaScript implementation reads and writes the same texts.
 """
@@ -46,7 +46,7 @@ def _b64encode(raw: bytes) -> str:
 
 
 def _b64decode(text: str, length: int) -> bytes:
-    """Strict base64url without padding; raises ``ValueError`` on any deviation so callers pick their error."""
+    """Strict base64url without padding; ``ValueError`` on any deviation, so callers pick their error."""
     if not isinstance(text, str) or len(text) != (length * 4 + 2) // 3:
         raise ValueError("wrong length")
     if not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
@@ -134,7 +134,7 @@ class Identity:
     def wrap(
         self, passphrase: str, *, opslimit: int = DEFAULT_OPSLIMIT, memlimit: int = DEFAULT_MEMLIMIT
     ) -> str:
-        """The identity file (FORMAT.md section 3): the secret key wrapped under argon2id of ``passphrase``."""
+        """The identity file (FORMAT.md section 3): the secret key wrapped under argon2id(``passphrase``)."""
         _check_kdf_bounds(opslimit, memlimit)
         salt = nacl.utils.random(_SALT_BYTES)
         nonce = nacl.utils.random(_NONCE_BYTES)
@@ -145,7 +145,12 @@ class Identity:
         document = {
             "sori_identity": IDENTITY_FORMAT_VERSION,
             "public_key": self.public_key.text,
-            "kdf": {"alg": "argon2id13", "opslimit": opslimit, "memlimit": memlimit, "salt": _b64encode(salt)},
+            "kdf": {
+                "alg": "argon2id13",
+                "opslimit": opslimit,
+                "memlimit": memlimit,
+                "salt": _b64encode(salt),
+            },
             "nonce": _b64encode(nonce),
             "ciphertext": _b64encode(ciphertext),
         }
@@ -153,7 +158,8 @@ class Identity:
 
     @classmethod
     def unwrap(cls, identity_file: str | bytes, passphrase: str) -> Identity:
-        """Open an identity file; raises :class:`BadIdentity`, :class:`SizeLimitExceeded` or :class:`WrongPassphrase`."""
+        """Open an identity file; raises :class:`BadIdentity`, :class:`SizeLimitExceeded` or
+        :class:`WrongPassphrase`."""
         public_key, kdf, nonce, ciphertext = _parse_identity_file(identity_file)
         salt, opslimit, memlimit = kdf
         wrap_key = _derive_wrap_key(passphrase, salt, opslimit, memlimit)

@@ -24,13 +24,30 @@ FIELD_MAX_BYTES = 1024 * 1024
 FIELDS_MAX_BYTES = 4 * 1024 * 1024
 PERSON_BLOCKS = 3
 
-TEXT_FIELDS = frozenset({
-    "submitter", "on_behalf_of", "what_happened",
-    "when_kind", "when_date", "when_year", "when_month", "when_season",
-    "when_from_year", "when_from_month", "when_to_year", "when_to_month",
-    "where_facility", "where_division", "where_other", "violations",
-    "consent_documentation", "consent_sanctions", "consent_public", "consent_contact",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "submitter",
+        "on_behalf_of",
+        "what_happened",
+        "when_kind",
+        "when_date",
+        "when_year",
+        "when_month",
+        "when_season",
+        "when_from_year",
+        "when_from_month",
+        "when_to_year",
+        "when_to_month",
+        "where_facility",
+        "where_division",
+        "where_other",
+        "violations",
+        "consent_documentation",
+        "consent_sanctions",
+        "consent_public",
+        "consent_contact",
+    }
+)
 _PERSON_FIELD = re.compile(r"who-[1-9][0-9]?-(name|position|unit|description)")
 
 SUBMITTERS = {
@@ -71,12 +88,16 @@ SEASONS = {"spring": _l("Spring"), "summer": _l("Summer"), "autumn": _l("Autumn"
 CONSENTS = {
     "consent_documentation": (
         _l("Documentation"),
-        _l("Reviewers may read your account, check it against others and keep it as a record of what happened."),
+        _l(
+            "Reviewers may read your account, check it against others and keep it as a record of what "
+            "happened."
+        ),
     ),
     "consent_sanctions": (
         _l("Sanctions"),
         _l(
-            "Your account, without your name, may be given to governments to ask them to sanction the officials "
+            "Your account, without your name, may be given to governments to ask them to sanction the "
+            "officials "
             "responsible (for example the United States, the United Kingdom and the European Union)."
         ),
     ),

@@ -1,4 +1,4 @@
-"""The ``sori`` command: set up and serve Sori, manage recipient keys, and encrypt or decrypt envelopes offline.
+"""The ``sori`` command: set up and serve Sori, manage recipient keys, encrypt and decrypt envelopes offline.
 
 The same commands are reachable as ``flask --app intake ...``. Commands that touch the database or the
 data folder run inside the application; ``keygen``, ``encrypt`` and ``decrypt`` need neither, so that a
@@ -66,10 +66,19 @@ def serve_command(host: str, port: int) -> None:
 
 
 @cli.command("keygen")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the new identity file (it must not exist).")
-@click.option("--passphrase-file", type=click.File("r", encoding="utf-8"),
-              help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the new identity file (it must not exist).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.File("r", encoding="utf-8"),
+    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
+)
 def keygen_command(output: Path, passphrase_file: click.utils.LazyFile | None) -> None:
     """Make a new identity, wrapped under a passphrase; prints its public key and fingerprint."""
     if output.exists():
@@ -83,16 +92,35 @@ def keygen_command(output: Path, passphrase_file: click.utils.LazyFile | None) -
 
 
 @cli.command("encrypt")
-@click.option("-r", "--recipient", "recipient_texts", multiple=True, required=True, metavar="PUBLICKEY",
-              help="A recipient's public key (sori-pk1-...) or a file holding one; repeat for several.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the envelope (default: standard output).")
+@click.option(
+    "-r",
+    "--recipient",
+    "recipient_texts",
+    multiple=True,
+    required=True,
+    metavar="PUBLICKEY",
+    help="A recipient's public key (sori-pk1-...) or a file holding one; repeat for several.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the envelope (default: standard output).",
+)
 @click.option("--name", help="The part's name inside the envelope (default: the input's file name).")
-@click.option("--type", "media_type", default="application/octet-stream", show_default=True,
-              help="The part's media type.")
+@click.option(
+    "--type",
+    "media_type",
+    default="application/octet-stream",
+    show_default=True,
+    help="The part's media type.",
+)
 @click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def encrypt_command(
-    recipient_texts: tuple[str, ...], output: Path | None, name: str | None, media_type: str,
+    recipient_texts: tuple[str, ...],
+    output: Path | None,
+    name: str | None,
+    media_type: str,
     input_path: Path | None,
 ) -> None:
     """Seal INPUT (default: standard input) in an envelope to one or more recipients."""
@@ -113,15 +141,30 @@ def encrypt_command(
 
 
 @cli.command("decrypt")
-@click.option("-i", "--identity", "identity_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your identity file.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Where to write: a file for a one-part envelope, a new folder when it has several parts.")
-@click.option("--passphrase-file", type=click.File("r", encoding="utf-8"),
-              help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).")
+@click.option(
+    "-i",
+    "--identity",
+    "identity_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your identity file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write: a file for a one-part envelope, a new folder when it has several parts.",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.File("r", encoding="utf-8"),
+    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
+)
 @click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def decrypt_command(
-    identity_path: Path, output: Path | None, passphrase_file: click.utils.LazyFile | None,
+    identity_path: Path,
+    output: Path | None,
+    passphrase_file: click.utils.LazyFile | None,
     input_path: Path | None,
 ) -> None:
     """Open the envelope INPUT (default: standard input) with your identity.
@@ -238,7 +281,9 @@ def demo_command() -> None:
         click.echo(f"  identity file: {reviewer.identity_path}")
         click.echo(f"  passphrase:    {reviewer.passphrase}")
         click.echo(f"  fingerprint:   {reviewer.fingerprint}")
-    click.echo("These are demo keys with their passphrases in plain sight: never use them for real testimony.")
+    click.echo(
+        "These are demo keys with their passphrases in plain sight: never use them for real testimony."
+    )
 
 
 def _recipient_key(text: str) -> PublicKey:
@@ -247,7 +292,11 @@ def _recipient_key(text: str) -> PublicKey:
     try:
         if len(text) < 4096 and candidate.is_file():
             content = candidate.read_text(encoding="utf-8")
-            return read_identity_public_key(content) if content.lstrip().startswith("{") else PublicKey.parse(content)
+            return (
+                read_identity_public_key(content)
+                if content.lstrip().startswith("{")
+                else PublicKey.parse(content)
+            )
         return PublicKey.parse(text)
     except (CryptoError, UnicodeDecodeError) as exc:
         raise CommandError(f"not a Sori public key: {text[:60]!r} ({exc})") from exc

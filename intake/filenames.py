@@ -1,4 +1,4 @@
-"""Safe local file names for parts of an envelope: a source's file name must never choose where a file lands."""
+"""Safe local file names for parts of an envelope: a source's file name never chooses where a file lands."""
 
 from __future__ import annotations
 

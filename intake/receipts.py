@@ -49,7 +49,9 @@ def normalize(text: str) -> str | None:
 
 def derive_key(digits: str, salt: bytes) -> bytes:
     """The receipt key, as the browser derives it with libsodium.js."""
-    return nacl.pwhash.argon2id.kdf(KEY_BYTES, digits.encode("ascii"), salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT)
+    return nacl.pwhash.argon2id.kdf(
+        KEY_BYTES, digits.encode("ascii"), salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT
+    )
 
 
 def stored_hash(receipt_key: bytes) -> str:

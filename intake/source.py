@@ -46,7 +46,9 @@ REFUSALS: dict[str, Callable[[], str]] = {
     "empty": lambda: _("The form was empty. Write what happened or choose a file, then send it."),
     "too_much_text": lambda: _("The text is too long to send at once. Send it in parts, using your receipt."),
     "bad_form": lambda: _("The form could not be read. Open the form again and send it once more."),
-    "recipients_changed": lambda: _("The reviewers changed while you were sending. Please send it once more."),
+    "recipients_changed": lambda: _(
+        "The reviewers changed while you were sending. Please send it once more."
+    ),
     "too_large": lambda: _("The files are too large to send together. Remove some files and send again."),
     "bad_envelope": lambda: _("The encrypted account arrived damaged. Please send it once more."),
     "unknown_upload": lambda: _("This upload is no longer open. Please send it once more."),
@@ -146,11 +148,15 @@ def submit() -> Response:
                 request.stream, boundary, keys, pending.file, lang=get_locale().language, authorise=authorise
             )
             if found:
-                submissions.add_envelope(session, found[0], pending, sealed.size, sealed.key_ids, path="server")
+                submissions.add_envelope(
+                    session, found[0], pending, sealed.size, sealed.key_ids, path="server"
+                )
                 return _page("source/added.html")
             digits = receipts.new_receipt()
             receipt_key = receipts.derive_key(digits, submissions.receipt_salt(session))
-            submissions.new_submission(session, receipt_key, pending, sealed.size, sealed.key_ids, path="server")
+            submissions.new_submission(
+                session, receipt_key, pending, sealed.size, sealed.key_ids, path="server"
+            )
     except FormRefused as refusal:
         _drain()
         return _refused(refusal.code, 403 if refusal.code in ("csrf", "unknown_receipt") else 400)
@@ -174,7 +180,9 @@ def status() -> Response:
     if request.method == "GET":
         return _page("source/status.html", submission=None, intake=_intake_context(), error=None)
     if _throttle.blocked():
-        return _status_error(_("Too many wrong receipts were tried. Please wait a few minutes and try again."), 429)
+        return _status_error(
+            _("Too many wrong receipts were tried. Please wait a few minutes and try again."), 429
+        )
     session = db.session()
     receipt_key = receipts.decode_key(request.form.get("receipt_key"))
     if receipt_key is None:
@@ -189,7 +197,7 @@ def status() -> Response:
     return _page(
         "source/status.html",
         submission=submission,
-        status_label=STATUS_LABELS[submission.source_status]() ,
+        status_label=STATUS_LABELS[submission.source_status](),
         envelope_count=len(submission.envelopes),
         follow_up_key=receipts.encode_key(receipt_key),
         intake=_intake_context(),
@@ -197,7 +205,9 @@ def status() -> Response:
 
 
 def _status_error(message: str, status: int) -> Response:
-    return _page("source/status.html", status=status, submission=None, intake=_intake_context(), error=message)
+    return _page(
+        "source/status.html", status=status, submission=None, intake=_intake_context(), error=message
+    )
 
 
 def _api_error(code: str, status: int, **extra: Any) -> Response:

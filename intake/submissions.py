@@ -73,7 +73,12 @@ def find_by_receipt_key(session: Session, receipt_key: bytes | None) -> Submissi
 
 
 def new_submission(
-    session: Session, receipt_key: bytes, pending: PendingBlob, size: int, key_ids: tuple[bytes, ...], path: Path_
+    session: Session,
+    receipt_key: bytes,
+    pending: PendingBlob,
+    size: int,
+    key_ids: tuple[bytes, ...],
+    path: Path_,
 ) -> Submission:
     """Store a first envelope as a new submission that ``receipt_key`` opens; durable when this returns."""
     submission = Submission(receipt_hash=receipts.stored_hash(receipt_key))
@@ -82,7 +87,11 @@ def new_submission(
 
 
 def add_envelope(
-    session: Session, submission: Submission, pending: PendingBlob, size: int, key_ids: tuple[bytes, ...],
+    session: Session,
+    submission: Submission,
+    pending: PendingBlob,
+    size: int,
+    key_ids: tuple[bytes, ...],
     path: Path_,
 ) -> None:
     """Store a further envelope of an existing submission (a source adding to their account)."""
@@ -90,20 +99,26 @@ def add_envelope(
 
 
 def _store(
-    session: Session, submission: Submission, pending: PendingBlob, size: int, key_ids: tuple[bytes, ...],
+    session: Session,
+    submission: Submission,
+    pending: PendingBlob,
+    size: int,
+    key_ids: tuple[bytes, ...],
     path: Path_,
 ) -> None:
     blob_id = pending.commit()
     try:
         session.add(submission)
-        session.add(Envelope(
-            submission=submission,
-            sequence=len(submission.envelopes) + 1,
-            blob_id=blob_id,
-            ciphertext_size=size,
-            recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
-            path=path,
-        ))
+        session.add(
+            Envelope(
+                submission=submission,
+                sequence=len(submission.envelopes) + 1,
+                blob_id=blob_id,
+                ciphertext_size=size,
+                recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
+                path=path,
+            )
+        )
         session.commit()
     except BaseException:
         session.rollback()

@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
-echo "== JavaScript crypto (node --test)"
+echo "== Static checks (ruff)"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+
+echo "== JavaScript (node --test)"
 node --test tests/js/
 
 echo "== Python suite on SQLite"

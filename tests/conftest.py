@@ -6,40 +6,22 @@ PostgreSQL server (see scripts/pg-throwaway.sh), a schema of its own on that ser
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, make_url, text
 
 from intake import create_app, db, migrate
-from intake.config import normalize_database_url
+from tests.databases import fresh_database
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """An empty database, never migrated."""
-    server = os.environ.get("SORI_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    server = normalize_database_url(server)
-    schema = f"sori_test_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # Every connection made from this URL works in the new schema only.
-        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -71,11 +71,17 @@ def _raw(records: list[tuple[bytes, int]], recipient: PublicKey = ALICE.public_k
     state = sodium.crypto_secretstream_xchacha20poly1305_state()
     stream_header = sodium.crypto_secretstream_xchacha20poly1305_init_push(state, file_key)
     header = (
-        MAGIC + bytes([1, 1]) + recipient.key_id + sodium.crypto_box_seal(file_key, recipient.raw) + stream_header
+        MAGIC
+        + bytes([1, 1])
+        + recipient.key_id
+        + sodium.crypto_box_seal(file_key, recipient.raw)
+        + stream_header
     )
     body = []
     for i, (plaintext, tag) in enumerate(records):
-        ciphertext = sodium.crypto_secretstream_xchacha20poly1305_push(state, plaintext, header if i == 0 else None, tag)
+        ciphertext = sodium.crypto_secretstream_xchacha20poly1305_push(
+            state, plaintext, header if i == 0 else None, tag
+        )
         body.append(len(ciphertext).to_bytes(4, "big") + ciphertext)
     return header + b"".join(body)
 
@@ -89,7 +95,12 @@ def _flip(data: bytes, offset: int) -> bytes:
 
 
 def _part_entry(name: str, media_type: str, content: bytes) -> dict:
-    return {"name": name, "type": media_type, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    return {
+        "name": name,
+        "type": media_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
 
 
 def build() -> dict:
@@ -121,13 +132,15 @@ def build() -> dict:
     add("good_multipart.sori", multi, [_part_entry(*p) for p in multi_parts])
 
     empty_parts = [("nothing", "application/octet-stream", b"")]
-    add("good_empty_part.sori", _good(empty_parts, [ALICE.public_key])[0], [_part_entry(*p) for p in empty_parts])
+    add(
+        "good_empty_part.sori",
+        _good(empty_parts, [ALICE.public_key])[0],
+        [_part_entry(*p) for p in empty_parts],
+    )
 
     two, two_key = _good(simple_parts, [ALICE.public_key, BOB.public_key])
     add("good_two_recipients.sori", two, [_part_entry(*p) for p in simple_parts], identity="bob")
-    add(
-        "good_file_key.sori", simple, [_part_entry(*p) for p in simple_parts], file_key=simple_key.hex()
-    )
+    add("good_file_key.sori", simple, [_part_entry(*p) for p in simple_parts], file_key=simple_key.hex())
 
     # Header and stanzas.
     add("fail_not_an_envelope.sori", b"-----BEGIN PGP MESSAGE-----\n", "not_an_envelope")
@@ -147,9 +160,17 @@ def build() -> dict:
     # Chunks.
     header, chunks = _chunks(multi, 1)
     add("fail_body_bit_flipped.sori", _flip(multi, header_length(1) + 4 + 100), "tampered")
-    add("fail_chunk_reordered.sori", header + chunks[0] + chunks[1] + chunks[3] + chunks[2] + b"".join(chunks[4:]), "tampered")
+    add(
+        "fail_chunk_reordered.sori",
+        header + chunks[0] + chunks[1] + chunks[3] + chunks[2] + b"".join(chunks[4:]),
+        "tampered",
+    )
     add("fail_chunk_dropped.sori", header + chunks[0] + chunks[1] + b"".join(chunks[3:]), "tampered")
-    add("fail_chunk_repeated.sori", header + chunks[0] + chunks[1] + chunks[2] + b"".join(chunks[2:]), "tampered")
+    add(
+        "fail_chunk_repeated.sori",
+        header + chunks[0] + chunks[1] + chunks[2] + b"".join(chunks[2:]),
+        "tampered",
+    )
     add("fail_first_chunk_dropped.sori", header + b"".join(chunks[1:]), "tampered")
     add("fail_truncated_no_final.sori", header + b"".join(chunks[:-1]), "truncated")
     add("fail_truncated_inside_chunk.sori", multi[:-10], "truncated")
@@ -165,25 +186,52 @@ def build() -> dict:
     body = _pattern(CHUNK, 1)
     add("fail_meta_not_json.sori", _raw([(b"{name: x}", TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
     add("fail_meta_not_object.sori", _raw([(b'["x"]', TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
-    add("fail_meta_not_utf8.sori", _raw([(b'{"name": "\xff", "type": "x"}', TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
-    add("fail_meta_no_name.sori", _raw([(b'{"type": "text/plain"}', TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
-    add("fail_meta_empty_type.sori", _raw([(b'{"name": "a", "type": ""}', TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
+    add(
+        "fail_meta_not_utf8.sori",
+        _raw([(b'{"name": "\xff", "type": "x"}', TAG_MESSAGE), (b"x", TAG_FINAL)]),
+        "malformed",
+    )
+    add(
+        "fail_meta_no_name.sori",
+        _raw([(b'{"type": "text/plain"}', TAG_MESSAGE), (b"x", TAG_FINAL)]),
+        "malformed",
+    )
+    add(
+        "fail_meta_empty_type.sori",
+        _raw([(b'{"name": "a", "type": ""}', TAG_MESSAGE), (b"x", TAG_FINAL)]),
+        "malformed",
+    )
     long_name = json.dumps({"name": "a" * 256, "type": "x"}).encode()
     add("fail_meta_name_too_long.sori", _raw([(long_name, TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
     huge_meta = json.dumps({"name": "a", "type": "x", "pad": "p" * 5000}).encode()
     add("fail_meta_too_long.sori", _raw([(huge_meta, TAG_MESSAGE), (b"x", TAG_FINAL)]), "size_limit")
     add("fail_meta_final_tag.sori", _raw([(_meta("a"), TAG_FINAL)]), "malformed")
-    add("fail_short_message_chunk.sori", _raw([(_meta("a"), TAG_MESSAGE), (b"short", TAG_MESSAGE), (b"x", TAG_FINAL)]), "malformed")
+    add(
+        "fail_short_message_chunk.sori",
+        _raw([(_meta("a"), TAG_MESSAGE), (b"short", TAG_MESSAGE), (b"x", TAG_FINAL)]),
+        "malformed",
+    )
     add(
         "fail_empty_last_after_data.sori",
         _raw([(_meta("a"), TAG_MESSAGE), (body, TAG_MESSAGE), (b"", TAG_FINAL)]),
         "malformed",
     )
-    add("fail_rekey_tag.sori", _raw([(_meta("a"), TAG_MESSAGE), (b"x", TAG_REKEY), (b"x", TAG_FINAL)]), "malformed")
+    add(
+        "fail_rekey_tag.sori",
+        _raw([(_meta("a"), TAG_MESSAGE), (b"x", TAG_REKEY), (b"x", TAG_FINAL)]),
+        "malformed",
+    )
     add("fail_ends_after_push.sori", _raw([(_meta("a"), TAG_MESSAGE), (b"x", TAG_PUSH)]), "truncated")
     add(
         "good_raw_two_parts.sori",
-        _raw([(_meta("a"), TAG_MESSAGE), (b"x", TAG_PUSH), (_meta("b", "text/plain"), TAG_MESSAGE), (body, TAG_FINAL)]),
+        _raw(
+            [
+                (_meta("a"), TAG_MESSAGE),
+                (b"x", TAG_PUSH),
+                (_meta("b", "text/plain"), TAG_MESSAGE),
+                (body, TAG_FINAL),
+            ]
+        ),
         [_part_entry("a", "application/octet-stream", b"x"), _part_entry("b", "text/plain", body)],
     )
 
@@ -195,7 +243,12 @@ def build() -> dict:
         {"text": "SORI-PK1-" + ALICE.public_key.text[9:], "expect": "bad_key"},
         {"text": ALICE.public_key.text[:-1], "expect": "bad_key"},
         {"text": ALICE.public_key.text + "A", "expect": "bad_key"},
-        {"text": ALICE.public_key.text[:20] + _other_char(ALICE.public_key.text[20]) + ALICE.public_key.text[21:], "expect": "bad_key"},
+        {
+            "text": ALICE.public_key.text[:20]
+            + _other_char(ALICE.public_key.text[20])
+            + ALICE.public_key.text[21:],
+            "expect": "bad_key",
+        },
         {"text": ALICE.public_key.text[:-2] + "+/", "expect": "bad_key"},
         {"text": "", "expect": "bad_key"},
         # The all-zero point: parses as base64 with a good check, but has small order.
@@ -256,11 +309,23 @@ def _identity_files() -> list[dict]:
     add("fail_identity_version_true.json", edited(lambda d: d.update(sori_identity=True)), "bad_identity")
     add("fail_identity_alg.json", edited(lambda d: d["kdf"].update(alg="scrypt")), "bad_identity")
     add("fail_identity_ops_not_int.json", edited(lambda d: d["kdf"].update(opslimit="1")), "bad_identity")
-    add("fail_identity_salt_short.json", edited(lambda d: d["kdf"].update(salt=d["kdf"]["salt"][:-2])), "bad_identity")
-    add("fail_identity_bad_public_key.json", edited(lambda d: d.update(public_key="sori-pk1-xyz")), "bad_identity")
+    add(
+        "fail_identity_salt_short.json",
+        edited(lambda d: d["kdf"].update(salt=d["kdf"]["salt"][:-2])),
+        "bad_identity",
+    )
+    add(
+        "fail_identity_bad_public_key.json",
+        edited(lambda d: d.update(public_key="sori-pk1-xyz")),
+        "bad_identity",
+    )
     add("fail_identity_memlimit_huge.json", edited(lambda d: d["kdf"].update(memlimit=1 << 40)), "size_limit")
     add("fail_identity_opslimit_huge.json", edited(lambda d: d["kdf"].update(opslimit=1000)), "size_limit")
-    add("fail_identity_public_key_swapped.json", edited(lambda d: d.update(public_key=BOB.public_key.text)), "wrong_passphrase")
+    add(
+        "fail_identity_public_key_swapped.json",
+        edited(lambda d: d.update(public_key=BOB.public_key.text)),
+        "wrong_passphrase",
+    )
     # Bob's secret key wrapped under Alice's public key as additional data: it opens, but does not match.
     mismatched = Identity(BOB.secret_key, ALICE.public_key).wrap(passphrase, **cheap)
     add("fail_identity_key_mismatch.json", mismatched, "bad_identity")
@@ -273,9 +338,13 @@ def main() -> None:
     for old in HERE.glob("*identity*.json"):
         old.unlink()
     index = build()
-    (HERE / "vectors.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{len(index['envelopes'])} envelopes, {len(index['public_keys'])} public keys, "
-          f"{len(index['identity_files'])} identity files")
+    (HERE / "vectors.json").write_text(
+        json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(
+        f"{len(index['envelopes'])} envelopes, {len(index['public_keys'])} public keys, "
+        f"{len(index['identity_files'])} identity files"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.browser.live_server import LiveServer, run_live_server
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # We run as root in a closed network: no sandbox, no GPU, and nothing that phones home.
@@ -53,3 +55,10 @@ def sori_page(browser: Browser) -> Iterator[Page]:
     page.evaluate("async () => { await sodium.ready; window.sori = SoriEnvelope.create(sodium); }")
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One Sori server for the tests of a module, with the demo reviewers vetted."""
+    with run_live_server(tmp_path_factory.mktemp("live-server")) as server:
+        yield server

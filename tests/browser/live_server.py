@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import socket
 import subprocess
 import time
@@ -21,10 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from sqlalchemy import MetaData, create_engine, make_url, select, text
+from sqlalchemy import MetaData, create_engine, select
 
-from intake.config import normalize_database_url
+from tests.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SORI = ROOT / ".venv" / "bin" / "sori"
@@ -72,29 +70,6 @@ class LiveServer:
             engine.dispose()
 
 
-@contextlib.contextmanager
-def fresh_database(folder: Path) -> Iterator[str]:
-    """An empty database: SQLite in ``folder``, or a schema of its own on ``SORI_TEST_DATABASE_URL``, dropped
-    afterwards. The same arrangement as the ``database_url`` fixture of tests/conftest.py, for a whole
-    module (that fixture is per test)."""
-    server = os.environ.get("SORI_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{folder / 'sori.db'}"
-        return
-    server = normalize_database_url(server)
-    schema = f"sori_test_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -134,10 +109,20 @@ def run_live_server(folder: Path) -> Iterator[LiveServer]:
             for command in (["init"], ["demo"]):
                 subprocess.run(
                     [str(SORI), *command],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=folder, timeout=120,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                    cwd=folder,
+                    timeout=120,
                 )
-            process = subprocess.Popen([str(SORI), "serve", "--port", str(port)], env=env, stdout=log,
-                                       stderr=subprocess.STDOUT, cwd=folder)
+            process = subprocess.Popen(
+                [str(SORI), "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=folder,
+            )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(url, process, log_path)
@@ -149,11 +134,3 @@ def run_live_server(folder: Path) -> Iterator[LiveServer]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One Sori server for the tests of a module, with the demo reviewers vetted."""
-    with run_live_server(tmp_path_factory.mktemp("live-server")) as server:
-        yield server
-

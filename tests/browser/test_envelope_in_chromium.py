@@ -138,8 +138,11 @@ def test_python_envelope_opens_in_chromium(page):
     encrypt_parts(
         out,
         [PublicKey.parse(reviewer.public_key.text)],
-        [("answers.json", "application/json", ANSWERS.encode("utf-8")), ("사진 2.png", "image/png", photo),
-         ("exact.bin", "application/octet-stream", photo[:65536])],
+        [
+            ("answers.json", "application/json", ANSWERS.encode("utf-8")),
+            ("사진 2.png", "image/png", photo),
+            ("exact.bin", "application/octet-stream", photo[:65536]),
+        ],
     )
     result = page.evaluate(
         "([envelope, key]) => soriTest.decrypt(envelope, key)",

@@ -32,7 +32,7 @@ from babel.support import Translations
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.live_server import SORI, LiveServer, live_server  # noqa: F401 (a fixture)
+from tests.browser.live_server import SORI, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -181,7 +181,8 @@ def files_since(folder: Path, since: float, exclude: list[Path]) -> Iterator[Pat
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         dirnames[:] = [
-            d for d in dirnames
+            d
+            for d in dirnames
             if here / d not in exclude and not (here == folder and d.startswith(BROWSER_TEMP_PREFIXES))
         ]
         for name in filenames:
@@ -215,7 +216,9 @@ def decrypt(server: LiveServer, envelope: Path, output: Path) -> dict[str, bytes
     subprocess.run(
         [str(SORI), "decrypt", "-i", str(server.demo_identity), "-o", str(output), str(envelope)],
         env={**os.environ, "SORI_PASSPHRASE": server.demo_passphrase},
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     if output.is_file():
         return {"answers.json": output.read_bytes()}
@@ -324,7 +327,8 @@ def check_status(
     """The receipt opens the status page; with WebAssembly the receipt itself is never sent."""
     page.goto(f"{server.url}/status?lang={lang}")
     if path == "wasm":
-        # status.js is ready once sodium has loaded; typing before that would post the receipt itself.
+        # submit.js is ready on the status page once sodium has loaded; typing before that would post the
+        # receipt itself.
         expect(page.locator("#receipt-form[data-enhanced=browser]")).to_have_count(1, timeout=WAIT_MS)
     page.fill("#receipt", receipt)
     page.click("#receipt-form button[type=submit]")
@@ -489,13 +493,21 @@ def test_recipients_changed_while_writing(browser: Browser, live_server: LiveSer
         open_form(page, server, "wasm", "ko")
         fill_testimony(page, source, "wasm")
 
-        env = {**os.environ, "SORI_DATA_DIR": str(server.data_dir), "SORI_DATABASE_URL": server.database_url,
-               "SORI_PASSPHRASE": "late reviewer passphrase"}
+        env = {
+            **os.environ,
+            "SORI_DATA_DIR": str(server.data_dir),
+            "SORI_DATABASE_URL": server.database_url,
+            "SORI_PASSPHRASE": "late reviewer passphrase",
+        }
         identity = client / "late.identity"
         subprocess.run([str(SORI), "keygen", "-o", str(identity)], env=env, check=True, capture_output=True)
         public_key = json.loads(identity.read_text(encoding="utf-8"))["public_key"]
-        subprocess.run([str(SORI), "recipients", "add", "late-reviewer", public_key], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(SORI), "recipients", "add", "late-reviewer", public_key],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
         send_and_read_receipt(page, "wasm")
         assert len(capture.sent("POST", r"/api/submissions")) == 2  # refused once, then sealed again

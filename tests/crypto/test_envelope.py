@@ -1,4 +1,4 @@
-"""Round trips at every size boundary and detection of every kind of tampering, in the Python implementation."""
+"""Round trips at every size boundary and detection of every kind of tampering (Python implementation)."""
 
 import io
 
@@ -24,7 +24,9 @@ ALICE = Identity.from_secret_key(bytes(range(32)))
 BOB = Identity.from_secret_key(bytes(range(1, 33)))
 BOUNDARY_SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 5]
 FAST = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
 )
 
 
@@ -49,9 +51,13 @@ def test_round_trip_at_chunk_boundaries(size):
 @FAST
 @given(
     parts=st.lists(
-        st.tuples(st.text(min_size=1, max_size=40), st.sampled_from(["text/plain", "image/jpeg"]),
-                  st.integers(min_value=0, max_value=3 * CHUNK + 3)),
-        min_size=1, max_size=4,
+        st.tuples(
+            st.text(min_size=1, max_size=40),
+            st.sampled_from(["text/plain", "image/jpeg"]),
+            st.integers(min_value=0, max_value=3 * CHUNK + 3),
+        ),
+        min_size=1,
+        max_size=4,
     ),
     write_size=st.integers(min_value=1, max_value=2 * CHUNK + 7),
 )
@@ -119,7 +125,9 @@ def test_reader_limit_stops_oversized_plaintext():
 
 
 def test_header_names_recipients_without_any_key():
-    envelope = _seal([("a", "text/plain", b"x")], recipients=(ALICE.public_key, BOB.public_key, ALICE.public_key))
+    envelope = _seal(
+        [("a", "text/plain", b"x")], recipients=(ALICE.public_key, BOB.public_key, ALICE.public_key)
+    )
     header = read_header(io.BytesIO(envelope))
     assert header.key_ids == (ALICE.public_key.key_id, BOB.public_key.key_id)
 

@@ -45,8 +45,14 @@ def test_envelope_vector(vector):
 def test_every_rule_has_good_and_failing_vectors():
     codes = {v["expect"] for v in VECTORS["envelopes"] if isinstance(v["expect"], str)}
     assert codes == {
-        "not_an_envelope", "unsupported_version", "malformed", "size_limit", "truncated",
-        "trailing_data", "tampered", "no_matching_key",
+        "not_an_envelope",
+        "unsupported_version",
+        "malformed",
+        "size_limit",
+        "truncated",
+        "trailing_data",
+        "tampered",
+        "no_matching_key",
     }
     assert any(v["file"].startswith("good_") for v in VECTORS["envelopes"])
 

@@ -1,4 +1,4 @@
-"""The offline `sori keygen`, `encrypt` and `decrypt` commands, as a reviewer on an air-gapped machine uses them."""
+"""The offline `sori keygen`, `encrypt` and `decrypt` commands, as an air-gapped reviewer uses them."""
 
 import io
 import json
@@ -56,7 +56,10 @@ def test_encrypt_then_decrypt_a_file_round_trips(tmp_path, runner, identity_file
     plain = tmp_path / "증언.txt"
     plain.write_bytes("2019년 회령 구류장\n".encode() * 10000)
     sealed = tmp_path / "testimony.sori"
-    assert runner.invoke(cli, ["encrypt", "-r", str(identity_file), "-o", str(sealed), str(plain)]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["encrypt", "-r", str(identity_file), "-o", str(sealed), str(plain)]).exit_code
+        == 0
+    )
     assert plain.read_bytes()[:20] not in sealed.read_bytes()
     out = tmp_path / "opened.txt"
     result = runner.invoke(cli, ["decrypt", "-i", str(identity_file), "-o", str(out), str(sealed)])
@@ -107,19 +110,29 @@ def test_a_multi_part_envelope_opens_into_a_folder_with_safe_names(tmp_path, run
     identity = _identity(identity_file)
     answers = json.dumps({"what_happened": "보위부"}, ensure_ascii=False).encode()
     envelope = io.BytesIO()
-    encrypt_parts(envelope, [identity.public_key], [
-        ("answers.json", "application/json", answers),
-        ("../../../etc/passwd", "text/plain", b"traversal"),
-        ("photo.jpg", "image/jpeg", b"\xff\xd8one"),
-        ("photo.jpg", "image/jpeg", b"\xff\xd8two"),
-        (".hidden", "text/plain", b"dot"),
-    ])
+    encrypt_parts(
+        envelope,
+        [identity.public_key],
+        [
+            ("answers.json", "application/json", answers),
+            ("../../../etc/passwd", "text/plain", b"traversal"),
+            ("photo.jpg", "image/jpeg", b"\xff\xd8one"),
+            ("photo.jpg", "image/jpeg", b"\xff\xd8two"),
+            (".hidden", "text/plain", b"dot"),
+        ],
+    )
     path = tmp_path / "submission.sori"
     path.write_bytes(envelope.getvalue())
     out = tmp_path / "opened"
     result = runner.invoke(cli, ["decrypt", "-i", str(identity_file), "-o", str(out), str(path)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["answers.json", "hidden", "passwd", "photo (2).jpg", "photo.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "answers.json",
+        "hidden",
+        "passwd",
+        "photo (2).jpg",
+        "photo.jpg",
+    ]
     assert (out / "answers.json").read_bytes() == answers
     assert (out / "photo (2).jpg").read_bytes() == b"\xff\xd8two"
     assert not (tmp_path / "etc").exists()

@@ -75,7 +75,8 @@ def po(lang: str) -> dict[str, str]:
 def test_every_string_in_the_code_is_translated() -> None:
     method_map = [("intake/**.py", "python"), ("reviewer/**.py", "python"), ("templates/**.html", "jinja2")]
     in_code = {
-        message for _file, _line, message, _comments, _context in extract_from_dir(
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
             REPO_ROOT, method_map, keywords={**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
         )
     }

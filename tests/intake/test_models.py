@@ -21,10 +21,15 @@ def test_submission_keeps_a_day_and_its_envelopes_in_order(app: Flask) -> None:
             submission = Submission(receipt_hash=f"{n:064x}")
             for sequence in (1, 2):
                 blob_id, size = store.put(io.BytesIO(b"SORI-ENV..."))
-                submission.envelopes.append(Envelope(
-                    sequence=sequence, blob_id=blob_id, ciphertext_size=size,
-                    recipient_key_ids='["0000000000000000"]', path="browser",
-                ))
+                submission.envelopes.append(
+                    Envelope(
+                        sequence=sequence,
+                        blob_id=blob_id,
+                        ciphertext_size=size,
+                        recipient_key_ids='["0000000000000000"]',
+                        path="browser",
+                    )
+                )
             rows.append(submission)
         session.add_all(rows)
         session.commit()
@@ -38,13 +43,22 @@ def test_submission_keeps_a_day_and_its_envelopes_in_order(app: Flask) -> None:
         assert [e.sequence for e in stored.envelopes] == [1, 2]
         assert all(store.exists(e.blob_id) and e.ciphertext_size == 11 for e in stored.envelopes)
         assert stored.state == "new" and stored.source_status == "received"
-    assert ids[0] != ids[1] and all(len(i) >= 22 and i.replace("-", "").replace("_", "").isalnum() for i in ids)
+    assert ids[0] != ids[1] and all(
+        len(i) >= 22 and i.replace("-", "").replace("_", "").isalnum() for i in ids
+    )
 
 
 def test_sources_see_only_three_coarse_states() -> None:
-    seen = {state: Submission(state=state).source_status for state in (
-        "new", "in_review", "needs_follow_up", "verified", "rejected", "duplicate", "withdrawn")}
+    seen = {
+        state: Submission(state=state).source_status
+        for state in ("new", "in_review", "needs_follow_up", "verified", "rejected", "duplicate", "withdrawn")
+    }
     assert seen == {
-        "new": "received", "in_review": "in_review", "needs_follow_up": "in_review", "verified": "reviewed",
-        "rejected": "reviewed", "duplicate": "reviewed", "withdrawn": "reviewed",
+        "new": "received",
+        "in_review": "in_review",
+        "needs_follow_up": "in_review",
+        "verified": "reviewed",
+        "rejected": "reviewed",
+        "duplicate": "reviewed",
+        "withdrawn": "reviewed",
     }

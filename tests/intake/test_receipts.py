@@ -17,13 +17,22 @@ def test_receipts_are_16_uniform_digits_in_four_groups():
     assert receipts.grouped("1234567890123456") == "1234 5678 9012 3456"
 
 
-@pytest.mark.parametrize("typed", ["1234 5678 9012 3456", "1234-5678-9012-3456", " 1234567890123456\n",
-                                   "１２３４ ５６７８ ９０１２ ３４５６"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1234 5678 9012 3456",
+        "1234-5678-9012-3456",
+        " 1234567890123456\n",
+        "１２３４ ５６７８ ９０１２ ３４５６",
+    ],
+)
 def test_typed_receipts_are_forgiven_spaces_dashes_and_full_width_digits(typed):
     assert receipts.normalize(typed) == "1234567890123456"
 
 
-@pytest.mark.parametrize("typed", ["", "1234", "1234 5678 9012 345x", "12345678901234567", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦"])
+@pytest.mark.parametrize(
+    "typed", ["", "1234", "1234 5678 9012 345x", "12345678901234567", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦"]
+)
 def test_anything_else_is_not_a_receipt(typed):
     assert receipts.normalize(typed) is None
 

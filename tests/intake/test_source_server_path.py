@@ -12,7 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake import db, receipts, submissions
-from tests.intake.source_helpers import answers_of, csrf_token, files_under, open_envelope, stored, vet_reviewer
+from tests.intake.source_helpers import (
+    answers_of,
+    csrf_token,
+    files_under,
+    open_envelope,
+    stored,
+    vet_reviewer,
+)
 
 SENTINEL = "SENTINEL-7f3a 회령 보위부 구류장"
 
@@ -47,11 +54,19 @@ def test_the_form_page_carries_what_the_browser_needs(app: Flask, client: FlaskC
     page = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
     assert '<html lang="en">' in page
-    for attribute in ("data-recipients", "data-receipt-salt", "data-sodium", "data-upload-url", "data-max-bytes"):
+    for attribute in (
+        "data-recipients",
+        "data-receipt-salt",
+        "data-sodium",
+        "data-upload-url",
+        "data-max-bytes",
+    ):
         assert attribute in page
     assert "sori-pk1-" in page
     # Every text field comes before the file input: the server path relies on that order.
-    assert page.index('name="what_happened"') < page.index('name="consent_contact"') < page.index('type="file"')
+    assert (
+        page.index('name="what_happened"') < page.index('name="consent_contact"') < page.index('type="file"')
+    )
     assert page.index('name="csrf_token"') < page.index('name="submitter"')
 
 
@@ -59,10 +74,13 @@ def test_a_form_with_files_is_sealed_and_only_ciphertext_is_kept(app: Flask, cli
     reviewer = vet_reviewer(app)
     photo = b"\xff\xd8" + SENTINEL.encode() + bytes(range(256)) * 4000
     temp_before = set(Path(tempfile.gettempdir()).iterdir())
-    data = _form(csrf_token(client), attachments=[
-        (io.BytesIO(photo), "사진.jpg", "image/jpeg"),
-        (io.BytesIO(b"note " + SENTINEL.encode()), "../../etc/note.txt", "text/plain"),
-    ])
+    data = _form(
+        csrf_token(client),
+        attachments=[
+            (io.BytesIO(photo), "사진.jpg", "image/jpeg"),
+            (io.BytesIO(b"note " + SENTINEL.encode()), "../../etc/note.txt", "text/plain"),
+        ],
+    )
     response = _post(client, data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -98,7 +116,9 @@ def test_a_missing_or_forged_csrf_token_stores_nothing(app: Flask, client: Flask
     for token in ("", "forged-token"):
         response = _post(client, _form(token, attachments=[(io.BytesIO(b"x" * 100_000), "a.bin")]))
         assert response.status_code == 403
-        assert "for your safety" in response.get_data(as_text=True) or "안전" in response.get_data(as_text=True)
+        assert "for your safety" in response.get_data(as_text=True) or "안전" in response.get_data(
+            as_text=True
+        )
     assert stored(app) == []
     assert list((Path(app.config["SORI_DATA_DIR"]) / "blobs" / "tmp").iterdir()) == []
 
@@ -107,8 +127,10 @@ def test_the_token_must_come_first(app: Flask, client: FlaskClient) -> None:
     vet_reviewer(app)
     token = csrf_token(client)
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"what_happened\"\r\n\r\ntext\r\n"
-        b"--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token.encode() + b"\r\n--B--\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="what_happened"\r\n\r\ntext\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + token.encode()
+        + b"\r\n--B--\r\n"
     )
     response = client.post("/submit", data=body, content_type="multipart/form-data; boundary=B")
     assert response.status_code == 403 and stored(app) == []
@@ -118,8 +140,17 @@ def test_the_token_must_come_first(app: Flask, client: FlaskClient) -> None:
     ("extra", "status"),
     [
         ({"unknown_field": "x"}, 400),
-        ({"what_happened": "", "submitter": "", "violations": [], "who-1-name": "",
-          "consent_documentation": "", "consent_sanctions": ""}, 400),
+        (
+            {
+                "what_happened": "",
+                "submitter": "",
+                "violations": [],
+                "who-1-name": "",
+                "consent_documentation": "",
+                "consent_sanctions": "",
+            },
+            400,
+        ),
         ({"what_happened": "x" * (1024 * 1024 + 1)}, 400),
     ],
     ids=["unknown field", "empty form", "text too long"],
@@ -139,7 +170,9 @@ def test_without_a_vetted_reviewer_nothing_is_accepted(app: Flask, client: Flask
     assert stored(app) == []
 
 
-def test_an_upload_over_the_limit_gets_the_413_page_and_leaves_nothing(app: Flask, client: FlaskClient) -> None:
+def test_an_upload_over_the_limit_gets_the_413_page_and_leaves_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
     vet_reviewer(app)
     app.config["MAX_CONTENT_LENGTH"] = 200_000
     response = _post(client, _form(csrf_token(client), attachments=[(io.BytesIO(b"x" * 300_000), "big.bin")]))
@@ -159,10 +192,15 @@ def test_a_receipt_shows_the_status_and_lets_the_source_add_more(app: Flask, cli
     assert page.headers["Cache-Control"] == "no-store"
     follow_up_key = re.search(r'name="follow_up_key" value="([^"]+)"', text).group(1)
 
-    added = _post(client, {
-        "csrf_token": token, "follow_up_key": follow_up_key, "what_happened": "더 기억나는 것",
-        "attachments": [(io.BytesIO(b"second file"), "more.txt", "text/plain")],
-    })
+    added = _post(
+        client,
+        {
+            "csrf_token": token,
+            "follow_up_key": follow_up_key,
+            "what_happened": "더 기억나는 것",
+            "attachments": [(io.BytesIO(b"second file"), "more.txt", "text/plain")],
+        },
+    )
     assert added.status_code == 200
     [(submission, envelopes)] = stored(app)
     assert [e.sequence for e in envelopes] == [1, 2]
@@ -177,7 +215,9 @@ def test_wrong_receipts_are_refused_and_throttled(app: Flask, client: FlaskClien
     monkeypatch.setattr(source, "_throttle", receipts.Throttle(limit=3, window=60))
     token = csrf_token(client, "/status")
     codes = [
-        client.post("/status?lang=en", data={"csrf_token": token, "receipt": "1234 5678 9012 3456"}).status_code
+        client.post(
+            "/status?lang=en", data={"csrf_token": token, "receipt": "1234 5678 9012 3456"}
+        ).status_code
         for _ in range(4)
     ]
     assert codes == [403, 403, 403, 429]
@@ -187,5 +227,7 @@ def test_wrong_receipts_are_refused_and_throttled(app: Flask, client: FlaskClien
 
 def test_a_follow_up_with_an_unknown_key_is_refused(app: Flask, client: FlaskClient) -> None:
     vet_reviewer(app)
-    response = _post(client, {"csrf_token": csrf_token(client), "follow_up_key": "A" * 43, "what_happened": "x"})
+    response = _post(
+        client, {"csrf_token": csrf_token(client), "follow_up_key": "A" * 43, "what_happened": "x"}
+    )
     assert response.status_code == 403 and stored(app) == []

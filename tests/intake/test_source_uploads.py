@@ -20,10 +20,14 @@ HEADER = header_length(1)
 
 def _envelope(recipients: list[PublicKey], size: int = 300_000) -> bytes:
     out = io.BytesIO()
-    encrypt_parts(out, recipients, [
-        ("answers.json", "application/json", b'{"format":"sori-answers/1","fields":{}}'),
-        ("photo.jpg", "image/jpeg", bytes(range(256)) * (size // 256)),
-    ])
+    encrypt_parts(
+        out,
+        recipients,
+        [
+            ("answers.json", "application/json", b'{"format":"sori-answers/1","fields":{}}'),
+            ("photo.jpg", "image/jpeg", bytes(range(256)) * (size // 256)),
+        ],
+    )
     return out.getvalue()
 
 
@@ -38,9 +42,12 @@ class Browser:
         return self.client.post("/api/uploads", json={"size": size}, headers=self.headers)
 
     def put(self, upload_id: str, offset: int, data: bytes):
-        return self.client.put(f"/api/uploads/{upload_id}", data=data,
-                               headers={**self.headers, "X-Upload-Offset": str(offset)},
-                               content_type="application/octet-stream")
+        return self.client.put(
+            f"/api/uploads/{upload_id}",
+            data=data,
+            headers={**self.headers, "X-Upload-Offset": str(offset)},
+            content_type="application/octet-stream",
+        )
 
     def finish(self, upload_id: str, **body: str):
         return self.client.post(f"/api/uploads/{upload_id}/finish", json=body, headers=self.headers)
@@ -102,7 +109,10 @@ def test_a_follow_up_upload_joins_the_submission_its_key_opens(app, client) -> N
 def test_an_envelope_for_other_keys_is_refused_so_the_browser_encrypts_again(app, client) -> None:
     reviewer = vet_reviewer(app)
     browser = Browser(client)
-    for recipients in ([Identity.generate().public_key], [reviewer.public_key, Identity.generate().public_key]):
+    for recipients in (
+        [Identity.generate().public_key],
+        [reviewer.public_key, Identity.generate().public_key],
+    ):
         upload_id = browser.upload(_envelope(recipients))
         answer = browser.finish(upload_id, receipt_key=_key())
         assert answer.status_code == 409 and answer.get_json()["error"] == "recipients_changed"
@@ -110,10 +120,14 @@ def test_an_envelope_for_other_keys_is_refused_so_the_browser_encrypts_again(app
     assert list((Path(app.config["SORI_DATA_DIR"]) / "blobs" / "tmp").iterdir()) == []
 
 
-@pytest.mark.parametrize("damage", [
-    lambda e: b"NOTSORI!" + e[8:],
-    lambda e: e[:HEADER] + b"\xff\xff\xff\xff" + e[HEADER + 4 :],
-], ids=["not an envelope", "absurd chunk length"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: b"NOTSORI!" + e[8:],
+        lambda e: e[:HEADER] + b"\xff\xff\xff\xff" + e[HEADER + 4 :],
+    ],
+    ids=["not an envelope", "absurd chunk length"],
+)
 def test_uploads_whose_framing_is_broken_are_refused(app, client, damage) -> None:
     reviewer = vet_reviewer(app)
     browser = Browser(client)
@@ -159,28 +173,44 @@ def test_a_small_envelope_arrives_in_one_request(app: Flask, client: FlaskClient
     reviewer = vet_reviewer(app)
     browser = Browser(client)
     envelope = _envelope([reviewer.public_key], 5000)
-    answer = client.post("/api/submissions", data=envelope, content_type="application/octet-stream",
-                         headers={**browser.headers, "X-Receipt-Key": _key()})
+    answer = client.post(
+        "/api/submissions",
+        data=envelope,
+        content_type="application/octet-stream",
+        headers={**browser.headers, "X-Receipt-Key": _key()},
+    )
     assert answer.status_code == 201
-    again = client.post("/api/submissions", data=envelope, content_type="application/octet-stream",
-                        headers={**browser.headers, "X-Follow-Up-Key": _key()})
+    again = client.post(
+        "/api/submissions",
+        data=envelope,
+        content_type="application/octet-stream",
+        headers={**browser.headers, "X-Follow-Up-Key": _key()},
+    )
     assert again.status_code == 201
     [(_, envelopes)] = stored(app)
     assert len(envelopes) == 2 and open_envelope(app, envelopes[0], reviewer)["photo.jpg"][:2] == b"\x00\x01"
 
 
-@pytest.mark.parametrize(("body", "headers", "status", "error"), [
-    (b"NOTSORI!" * 100, {"X-Receipt-Key": "A" * 43}, 400, "bad_envelope"),
-    (None, {}, 400, "bad_form"),
-    (None, {"X-Receipt-Key": "short"}, 400, "bad_form"),
-    (None, {"X-Follow-Up-Key": "B" * 43}, 403, "unknown_receipt"),
-    (b"x" * (PIECE_BYTES + 1), {"X-Receipt-Key": "A" * 43}, 413, "too_large"),
-], ids=["not an envelope", "no key", "bad key", "unknown follow-up", "too large for one request"])
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "error"),
+    [
+        (b"NOTSORI!" * 100, {"X-Receipt-Key": "A" * 43}, 400, "bad_envelope"),
+        (None, {}, 400, "bad_form"),
+        (None, {"X-Receipt-Key": "short"}, 400, "bad_form"),
+        (None, {"X-Follow-Up-Key": "B" * 43}, 403, "unknown_receipt"),
+        (b"x" * (PIECE_BYTES + 1), {"X-Receipt-Key": "A" * 43}, 413, "too_large"),
+    ],
+    ids=["not an envelope", "no key", "bad key", "unknown follow-up", "too large for one request"],
+)
 def test_one_request_submissions_are_checked_like_uploads(app, client, body, headers, status, error) -> None:
     reviewer = vet_reviewer(app)
     browser = Browser(client)
-    answer = client.post("/api/submissions", data=body or _envelope([reviewer.public_key], 100),
-                         content_type="application/octet-stream", headers={**browser.headers, **headers})
+    answer = client.post(
+        "/api/submissions",
+        data=body or _envelope([reviewer.public_key], 100),
+        content_type="application/octet-stream",
+        headers={**browser.headers, **headers},
+    )
     assert answer.status_code == status and answer.get_json()["error"] == error
     assert stored(app) == []
     assert list((Path(app.config["SORI_DATA_DIR"]) / "blobs" / "tmp").iterdir()) == []

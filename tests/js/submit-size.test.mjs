@@ -1,6 +1,6 @@
 // intake/static/js/submit.js announces the envelope's size before encrypting (POST /api/uploads {size}):
 // its arithmetic must match, byte for byte, what sori-envelope.js then writes. Also the receipt helpers of
-// submit.js and status.js.
+// submit.js.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -10,7 +10,6 @@ import { ROOT, pattern, sori } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const submit = require(path.join(ROOT, 'intake/static/js/submit.js'));
-const status = require(path.join(ROOT, 'intake/static/js/status.js'));
 
 const CHUNK = 65536;
 const keys = [1, 2, 3].map(() => sori.publicKeyFromRaw(sori.generateIdentity().publicKey).text);
@@ -88,11 +87,11 @@ describe('receipts', () => {
 
   it('formats and reads receipts as typed', () => {
     assert.equal(submit.formatReceipt('1234567890123456'), '1234 5678 9012 3456');
-    assert.equal(status.receiptDigits('1234 5678 9012 3456'), '1234567890123456');
-    assert.equal(status.receiptDigits('1234-5678-9012-3456'), '1234567890123456');
-    assert.equal(status.receiptDigits('１２３４５６７８９０１２３４５６'), '1234567890123456');
-    assert.equal(status.receiptDigits('1234 5678 9012 345'), null);
-    assert.equal(status.receiptDigits('1234 5678 9012 345x'), null);
+    assert.equal(submit.receiptDigits('1234 5678 9012 3456'), '1234567890123456');
+    assert.equal(submit.receiptDigits('1234-5678-9012-3456'), '1234567890123456');
+    assert.equal(submit.receiptDigits('１２３４５６７８９０１２３４５６'), '1234567890123456');
+    assert.equal(submit.receiptDigits('1234 5678 9012 345'), null);
+    assert.equal(submit.receiptDigits('1234 5678 9012 345x'), null);
   });
 
   it('keeps part names and types within what an envelope accepts', () => {

@@ -11,12 +11,13 @@
  *
  * What it does:
  * - builds answers.json from the fields, seals it and every attachment (read slice by slice, never whole)
- *   into one envelope for the recipients listed in the form, uploads the envelope in pieces (POST
- *   /api/uploads, PUT pieces, POST finish) and shows the receipt only once the server has answered that it
- *   stored everything. On an error the form stays filled, so nothing the source typed is lost;
+ *   into one envelope for the recipients listed in the form, sends it in one request (POST
+ *   /api/submissions) or, when large, in pieces (POST /api/uploads, PUT pieces, POST finish), and shows
+ *   the receipt only once the server has answered that it stored everything. On an error the form stays
+ *   filled, so nothing the source typed is lost;
+ * - on the status page's receipt form (#receipt-form), sends argon2id of the typed receipt instead of the
+ *   receipt itself;
  * - shows "add another person", which copies a person block (plain JavaScript, no WebAssembly needed).
- *
- * The receipt form of the status page has its own small script, status.js.
  *
  * One plain script, no build step, no inline code (the CSP forbids it). In Node it only exports its pure
  * helpers (envelope size, receipt digits, part names) for tests/js/submit-size.test.mjs.
@@ -795,17 +796,66 @@
   // ---- Start ------------------------------------------------------------------------------------------
 
   /**
-   * Enhances the testimony form (new account or follow-up) if the page has one. Never throws: a failure
-   * leaves the normal post in place.
+   * The 16 digits of a receipt as typed, or null. Full-width digits (a Korean input method may give them)
+   * count as digits; white space and dashes between groups are allowed. Anything else is not a receipt and
+   * is left to the server, which refuses it in the source's language and throttles guesses.
+   * @param {string} typed
+   * @returns {string|null}
+   */
+  function receiptDigits(typed) {
+    const text = String(typed).normalize('NFKC');
+    if (!/^[0-9\s-]*$/.test(text)) return null;
+    const digits = text.replace(/[^0-9]/g, '');
+    return digits.length === 16 ? digits : null;
+  }
+
+  /**
+   * Makes the status page's receipt form (#receipt-form) send receipt_key instead of the receipt, so that
+   * the receipt itself never reaches the server.
+   * @param {HTMLFormElement} form
+   * @param {object} sodium ready libsodium-wrappers-sumo
+   */
+  function enhanceReceipt(form, sodium) {
+    const typed = form.querySelector('input[name="receipt"]');
+    const hidden = form.querySelector('input[name="receipt_key"]');
+    const salt = form.getAttribute('data-receipt-salt');
+    if (!typed || !hidden || !salt) return;
+    // Says that the receipt is now turned into its key here (for styles and tests).
+    form.setAttribute('data-enhanced', 'browser');
+    form.addEventListener('submit', (event) => {
+      const digits = receiptDigits(typed.value);
+      if (digits === null) return; // the server explains what is wrong with it
+      event.preventDefault();
+      let key;
+      try {
+        key = deriveReceiptKey(sodium, digits, salt);
+      } catch (_) {
+        form.submit(); // not enough memory for argon2id here: the server derives it instead
+        return;
+      }
+      hidden.value = key;
+      typed.value = '';
+      // The field is `required`; submit() skips validation and fires no second submit event.
+      form.submit();
+    });
+  }
+
+  /**
+   * Enhances the testimony form (new account or follow-up) and the receipt form, whichever the page has.
+   * Never throws: a failure leaves the normal post in place.
    * @param {Document} doc
    */
   function start(doc) {
     const run = async () => {
       const testimony = doc.getElementById('testimony');
+      const receipt = doc.getElementById('receipt-form');
       if (testimony) enablePeople(doc, testimony);
-      if (!wasmWorks() || !testimony || !testimony.hasAttribute('data-sodium')) return;
-      const sodium = await loadSodium(doc, testimony);
-      if (sodium) enhanceTestimony(doc, testimony, sodium);
+      const carrier = testimony || receipt;
+      if (!wasmWorks() || !carrier || !carrier.hasAttribute('data-sodium')) return;
+      const sodium = await loadSodium(doc, carrier);
+      if (!sodium) return;
+      if (testimony) enhanceTestimony(doc, testimony, sodium);
+      if (receipt) enhanceReceipt(receipt, sodium);
     };
     const go = () => run().catch((error) => {
       if (doc.defaultView.console) doc.defaultView.console.warn('Sori: browser encryption is off', error);
@@ -816,6 +866,7 @@
 
   return Object.freeze({
     start,
+    receiptDigits,
     envelopeSize,
     drawDigits,
     formatReceipt,
