@@ -19,6 +19,7 @@ from typing import BinaryIO
 import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy import select
 
 from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import CryptoError
@@ -26,6 +27,7 @@ from crypto.keys import Identity, PublicKey, read_identity_public_key
 from intake import db, migrate, recipients, submissions
 from intake.demo import create_demo_reviewers
 from intake.filenames import safe_file_name
+from intake.models import Envelope
 
 PASSPHRASE_ENV = "SORI_PASSPHRASE"
 
@@ -269,6 +271,38 @@ def recipients_revoke(name: str) -> None:
         raise CommandError(str(exc)) from exc
     session.commit()
     click.echo(f"Revoked {name}: new testimonies are no longer sealed to this key.")
+
+
+envelopes_group = click.Group("envelopes", help="Stored envelopes, as files for `sori decrypt`.")
+cli.add_command(envelopes_group)
+
+
+@envelopes_group.command("export")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write into (made if missing).",
+)
+@click.option("--submission", "submission_id", help="Only the envelopes of this submission.")
+@with_appcontext
+def envelopes_export(output: Path, submission_id: str | None) -> None:
+    """Write stored envelopes into OUTPUT as SUBMISSION-N.sori, ciphertext exactly as stored; files already
+    there are left as they are, so running it again adds only what is new."""
+    output.mkdir(parents=True, exist_ok=True)
+    query = select(Envelope).order_by(Envelope.submission_id, Envelope.sequence)
+    if submission_id is not None:
+        query = query.where(Envelope.submission_id == submission_id)
+    written = 0
+    for envelope in db.session().scalars(query):
+        target = output / f"{envelope.submission_id}-{envelope.sequence}.sori"
+        if target.exists():
+            continue
+        with submissions.open_envelope(envelope) as source, _atomic_output(target) as sink:
+            shutil.copyfileobj(source, sink)
+        written += 1
+    click.echo(f"{written} envelope(s) written to {output}")
 
 
 @cli.command("demo")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base, UTCDateTime
@@ -22,7 +22,8 @@ def _utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-def _random_id() -> str:
+def new_id() -> str:
+    """A random id that reveals neither order nor count (128 bits, URL-safe)."""
     return secrets.token_urlsafe(16)
 
 
@@ -57,7 +58,7 @@ class Submission(Base):
 
     __tablename__ = "submissions"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_id)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The triage state (DESIGN.md section 4); sources see only ``source_status``.
@@ -77,16 +78,22 @@ class Submission(Base):
 
 
 class Envelope(Base):
-    """One envelope of a submission, stored in the blob store; the row holds no plaintext."""
+    """One envelope of a submission (crypto/FORMAT.md); the row holds no plaintext.
+
+    The envelope's bytes are either in the blob store (``blob_id``) or, for a small one, in the row itself
+    (``ciphertext``): then one database commit makes it durable, which is most of a submission's cost.
+    """
 
     __tablename__ = "envelopes"
+    __table_args__ = (CheckConstraint("(blob_id IS NULL) <> (ciphertext IS NULL)", name="one_place"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     #: Order within the submission: 1 for the first account, then each addition.
     sequence: Mapped[int] = mapped_column(Integer, default=1)
     received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
-    blob_id: Mapped[str] = mapped_column(String(64), unique=True)
+    blob_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     ciphertext_size: Mapped[int] = mapped_column(BigInteger)
     #: Hex key ids of the recipients the envelope was sealed to, as a JSON list.
     recipient_key_ids: Mapped[str] = mapped_column(Text)

@@ -20,7 +20,6 @@ from crypto.envelope import CHUNK, FramingChecker
 from crypto.errors import CryptoError
 from intake import answers, db, divisions, receipts, submissions, uploads
 from intake.assets import sri, versioned
-from intake.blobstore import PendingBlob
 from intake.form_sealing import Controls, FormRefused, seal_form
 from intake.models import Submission
 from intake.security import csrf
@@ -149,7 +148,7 @@ def submit() -> Response:
             )
             if found:
                 submissions.add_envelope(
-                    session, found[0], pending, sealed.size, sealed.key_ids, path="server"
+                    session, found[0].id, pending, sealed.size, sealed.key_ids, path="server"
                 )
                 return _page("source/added.html")
             digits = receipts.new_receipt()
@@ -281,38 +280,50 @@ def submit_envelope() -> Response:
     """The browser path in one request, for an envelope no larger than one upload piece (most accounts):
     one round trip over Tor instead of three. The body is the envelope; the receipt or follow-up key
     comes in the ``X-Receipt-Key`` or ``X-Follow-Up-Key`` header."""
-    if request.content_length is None or request.content_length > uploads.PIECE_BYTES:
+    size = request.content_length
+    if size is None or size > uploads.PIECE_BYTES:
         return _api_error("too_large", 413)
     claim = _claim(request.headers.get("X-Follow-Up-Key"), request.headers.get("X-Receipt-Key"))
     if isinstance(claim, Response):
         return claim
-    checker = FramingChecker()
+    if size <= submissions.INLINE_MAX:
+        # Small enough to keep in its row: no file to create, one commit makes it durable.
+        envelope = request.stream.read(size)
+        return _check_and_store(claim, lambda checker: checker.feed(envelope), envelope)
     with submissions.blob_store().writing() as pending:
-        try:
+
+        def copy(checker: FramingChecker) -> None:
             while piece := request.stream.read(CHUNK):
                 checker.feed(piece)
                 pending.file.write(piece)
-            header = checker.finish()
-            submissions.check_recipients(db.session(), header.key_ids)
-        except CryptoError:
-            return _api_error("bad_envelope", 400)
-        except submissions.RecipientsChanged:
-            return _api_error("recipients_changed", 409)
-        return _store_browser_envelope(claim, pending, checker.size, header.key_ids)
+
+        return _check_and_store(claim, copy, pending)
 
 
-def _claim(follow_up_text: object, receipt_text: object) -> Submission | bytes | Response:
-    """What a browser envelope joins: the submission a follow-up key opens, or a new receipt key; an error
-    answer otherwise."""
-    session = db.session()
+def _check_and_store(
+    claim: str | bytes, feed: Callable[[FramingChecker], None], ciphertext: submissions.Ciphertext
+) -> Response:
+    """Check an envelope's framing and recipients as ``feed`` hands it over, then store it for ``claim``."""
+    checker = FramingChecker()
+    try:
+        feed(checker)
+        header = checker.finish()
+        submissions.check_recipients(db.session(), header.key_ids)
+    except CryptoError:
+        return _api_error("bad_envelope", 400)
+    except submissions.RecipientsChanged:
+        return _api_error("recipients_changed", 409)
+    return _store_browser_envelope(claim, ciphertext, checker.size, header.key_ids)
+
+
+def _claim(follow_up_text: object, receipt_text: object) -> str | bytes | Response:
+    """What a browser envelope joins: the id of the submission a follow-up key opens, or a new receipt
+    key; an error answer otherwise."""
     if follow_up_text is not None:
-        follow_up = submissions.find_by_receipt_key(session, receipts.decode_key(_text(follow_up_text)))
-        return follow_up if follow_up is not None else _api_error("unknown_receipt", 403)
+        follow_up = submissions.find_by_receipt_key(db.session(), receipts.decode_key(_text(follow_up_text)))
+        return follow_up.id if follow_up is not None else _api_error("unknown_receipt", 403)
     receipt_key = receipts.decode_key(_text(receipt_text))
-    # A receipt key already in use would link two accounts: never accept it.
-    if receipt_key is None or submissions.find_by_receipt_key(session, receipt_key) is not None:
-        return _api_error("bad_form", 400)
-    return receipt_key
+    return receipt_key if receipt_key is not None else _api_error("bad_form", 400)
 
 
 def _text(value: object) -> str | None:
@@ -320,13 +331,17 @@ def _text(value: object) -> str | None:
 
 
 def _store_browser_envelope(
-    claim: Submission | bytes, pending: PendingBlob, size: int, key_ids: tuple[bytes, ...]
+    claim: str | bytes, ciphertext: submissions.Ciphertext, size: int, key_ids: tuple[bytes, ...]
 ) -> Response:
     session = db.session()
-    if isinstance(claim, Submission):
-        submissions.add_envelope(session, claim, pending, size, key_ids, path="browser")
+    if isinstance(claim, str):
+        submissions.add_envelope(session, claim, ciphertext, size, key_ids, path="browser")
     else:
-        submissions.new_submission(session, claim, pending, size, key_ids, path="browser")
+        try:
+            submissions.new_submission(session, claim, ciphertext, size, key_ids, path="browser")
+        except submissions.ReceiptInUse:
+            # A receipt key already in use would link two sources' accounts: never accept it.
+            return _api_error("bad_form", 400)
     response = jsonify(status_url=url_for("source.status"))
     response.status_code = 201
     return _no_store(response)

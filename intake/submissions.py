@@ -1,31 +1,48 @@
 """Storing what sources send: submissions, their envelopes, the recipient keys they are sealed to, receipts.
 
-The order of a store is what makes "nothing accepted is lost" hold: the envelope is flushed to disk and
-renamed into the blob store, then the row is committed, and only then may a receipt be shown. A crash
-before the commit leaves at most an envelope without a row, which ``sori check`` reports; never a row
-without its envelope, and never a receipt for something not stored.
+The order of a store is what makes "nothing accepted is lost" hold. A small envelope goes into its row,
+and one commit makes both durable. A larger one is flushed to disk and renamed into the blob store, then
+the row is committed. Only then may a receipt be shown. A crash before the commit leaves at most a blob
+without a row, which ``sori check`` reports; never a row without its envelope, and never a receipt for
+something not stored.
+
+A submission is the hot path of the whole service (DESIGN.md section 7), so rows are written with two
+plain inserts and the recipient check reads key ids only.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crypto.keys import PublicKey
 from intake import receipts, recipients
 from intake.blobstore import BlobStore, PendingBlob
 from intake.config import BLOBS_DIR
-from intake.models import Envelope, Setting, Submission
+from intake.models import Envelope, Recipient, Setting, Submission, new_id
 
 RECEIPT_SALT_SETTING = "receipt_salt"
 
 Path_ = Literal["browser", "server"]
+
+
+#: Envelopes up to this size are kept in their row; larger ones in the blob store.
+INLINE_MAX = 256 * 1024
+
+#: Where an envelope's bytes are on their way to storage: a blob being written, or the bytes themselves.
+Ciphertext = PendingBlob | bytes
+
+
+class ReceiptInUse(Exception):
+    """Another submission already has this receipt: accepting it would link two sources' accounts."""
 
 
 class RecipientsChanged(Exception):
@@ -44,8 +61,10 @@ def recipient_keys(session: Session) -> list[PublicKey]:
 
 def check_recipients(session: Session, key_ids: tuple[bytes, ...]) -> None:
     """Raise :class:`RecipientsChanged` unless ``key_ids`` are exactly the active recipients' key ids."""
-    expected = {key.key_id for key in recipient_keys(session)}
-    if set(key_ids) != expected or len(key_ids) != len(expected):
+    query = select(Recipient.key_id).where(Recipient.revoked_at.is_(None))
+    expected = set(session.scalars(query))
+    given = [key_id.hex() for key_id in key_ids]
+    if set(given) != expected or len(given) != len(expected):
         raise RecipientsChanged("the envelope is not sealed to the current reviewers")
 
 
@@ -75,53 +94,72 @@ def find_by_receipt_key(session: Session, receipt_key: bytes | None) -> Submissi
 def new_submission(
     session: Session,
     receipt_key: bytes,
-    pending: PendingBlob,
+    ciphertext: Ciphertext,
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
-) -> Submission:
-    """Store a first envelope as a new submission that ``receipt_key`` opens; durable when this returns."""
-    submission = Submission(receipt_hash=receipts.stored_hash(receipt_key))
-    _store(session, submission, pending, size, key_ids, path)
-    return submission
+) -> None:
+    """Store a first envelope as a new submission that ``receipt_key`` opens; durable when this returns.
+
+    Raises :class:`ReceiptInUse` if another submission has that receipt (and stores nothing)."""
+    _store(session, None, receipts.stored_hash(receipt_key), ciphertext, size, key_ids, path)
 
 
 def add_envelope(
     session: Session,
-    submission: Submission,
-    pending: PendingBlob,
+    submission_id: str,
+    ciphertext: Ciphertext,
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
 ) -> None:
     """Store a further envelope of an existing submission (a source adding to their account)."""
-    _store(session, submission, pending, size, key_ids, path)
+    _store(session, submission_id, None, ciphertext, size, key_ids, path)
+
+
+def open_envelope(envelope: Envelope) -> BinaryIO:
+    """The bytes of a stored envelope, wherever they are kept."""
+    if envelope.blob_id is not None:
+        return blob_store().open(envelope.blob_id)
+    assert envelope.ciphertext is not None  # the one_place constraint
+    return io.BytesIO(envelope.ciphertext)
 
 
 def _store(
     session: Session,
-    submission: Submission,
-    pending: PendingBlob,
+    submission_id: str | None,
+    receipt_hash: str | None,
+    ciphertext: Ciphertext,
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
 ) -> None:
-    blob_id = pending.commit()
+    blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
     try:
-        session.add(submission)
-        session.add(
-            Envelope(
-                submission=submission,
-                sequence=len(submission.envelopes) + 1,
+        if submission_id is None:
+            submission_id = new_id()
+            session.execute(insert(Submission.__table__).values(id=submission_id, receipt_hash=receipt_hash))
+            sequence = 1
+        else:
+            count = select(func.count()).select_from(Envelope).where(Envelope.submission_id == submission_id)
+            sequence = session.scalar(count) + 1
+        session.execute(
+            insert(Envelope.__table__).values(
+                submission_id=submission_id,
+                sequence=sequence,
                 blob_id=blob_id,
+                ciphertext=None if blob_id else ciphertext,
                 ciphertext_size=size,
                 recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
                 path=path,
             )
         )
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
-        # No row will point at it, so it must not stay behind as an orphan.
-        pending.store.remove(blob_id)
+        if blob_id is not None:
+            # No row will point at it, so it must not stay behind as an orphan.
+            ciphertext.store.remove(blob_id)  # type: ignore[union-attr]
+        if isinstance(exc, IntegrityError) and receipt_hash is not None:
+            raise ReceiptInUse("this receipt belongs to another submission") from exc
         raise

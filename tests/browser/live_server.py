@@ -49,9 +49,18 @@ class LiveServer:
         return (self.data_dir / "demo" / "demo-reviewer-a.passphrase.txt").read_text(encoding="utf-8").strip()
 
     def envelopes(self) -> set[Path]:
-        """Every stored envelope (``blobs/`` without the unfinished ones in ``blobs/tmp/``)."""
-        blobs = self.data_dir / "blobs"
-        return {p for p in blobs.rglob("*") if p.is_file() and (blobs / "tmp") not in p.parents}
+        """Every stored envelope, as files exported by ``sori envelopes export`` (small envelopes are kept
+        in their database row, larger ones in the blob store)."""
+        exported = self.data_dir.parent / "exported-envelopes"
+        env = {**os.environ, "SORI_DATA_DIR": str(self.data_dir), "SORI_DATABASE_URL": self.database_url}
+        subprocess.run(
+            [str(SORI), "envelopes", "export", "-o", str(exported)],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        return set(exported.iterdir())
 
     def database_text(self) -> bytes:
         """Every row of every table, as text: the database's content wherever its files are (PostgreSQL's are

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from crypto.envelope import decrypt_all
 from crypto.keys import Identity
-from intake import db, recipients
+from intake import db, recipients, submissions
 from intake.models import Envelope, Submission
 
 
@@ -41,9 +41,10 @@ def stored(app: Flask) -> list[tuple[Submission, list[Envelope]]]:
 
 def open_envelope(app: Flask, envelope: Envelope, identity: Identity) -> dict[str, bytes]:
     """The parts of a stored envelope by name, decrypted."""
-    path = Path(app.config["SORI_DATA_DIR"]) / "blobs" / envelope.blob_id[:2] / envelope.blob_id
-    with path.open("rb") as file:
-        return {info.name: data for info, data in decrypt_all(file, identity)}
+    with app.app_context():
+        stored_envelope = db.session().get(Envelope, envelope.id)
+        with submissions.open_envelope(stored_envelope) as file:
+            return {info.name: data for info, data in decrypt_all(file, identity)}
 
 
 def answers_of(parts: dict[str, bytes]) -> dict:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from crypto.envelope import encrypt_parts, header_length
 from crypto.keys import Identity, PublicKey
-from intake import receipts
+from intake import receipts, submissions
 from intake.uploads import PIECE_BYTES
 from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
 
@@ -214,3 +214,38 @@ def test_one_request_submissions_are_checked_like_uploads(app, client, body, hea
     assert answer.status_code == status and answer.get_json()["error"] == error
     assert stored(app) == []
     assert list((Path(app.config["SORI_DATA_DIR"]) / "blobs" / "tmp").iterdir()) == []
+
+
+def test_small_envelopes_live_in_their_row_and_large_ones_in_the_blob_store(app, client) -> None:
+    reviewer = vet_reviewer(app)
+    browser = Browser(client)
+    blobs = Path(app.config["SORI_DATA_DIR"]) / "blobs"
+    for size, key in ((5000, bytes(32)), (submissions.INLINE_MAX + 1000, b"\x01" * 32)):
+        answer = client.post(
+            "/api/submissions",
+            data=_envelope([reviewer.public_key], size),
+            content_type="application/octet-stream",
+            headers={**browser.headers, "X-Receipt-Key": receipts.encode_key(key)},
+        )
+        assert answer.status_code == 201
+    [(_, [small]), (_, [large])] = sorted(stored(app), key=lambda row: row[1][0].ciphertext_size)
+    assert small.blob_id is None and large.blob_id is not None
+    assert [p.name for p in blobs.rglob("*") if p.is_file()] == [large.blob_id]
+    for envelope in (small, large):
+        assert open_envelope(app, envelope, reviewer)["photo.jpg"][:2] == b"\x00\x01"
+
+
+def test_a_receipt_key_already_in_use_is_refused(app: Flask, client: FlaskClient) -> None:
+    reviewer = vet_reviewer(app)
+    browser = Browser(client)
+    answers = [
+        client.post(
+            "/api/submissions",
+            data=_envelope([reviewer.public_key], 100),
+            content_type="application/octet-stream",
+            headers={**browser.headers, "X-Receipt-Key": _key()},
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 400]
+    assert len(stored(app)) == 1

@@ -47,13 +47,15 @@ def upgrade() -> None:
         sa.Column("submission_id", sa.String(length=32), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
-        sa.Column("blob_id", sa.String(length=64), nullable=False),
+        sa.Column("blob_id", sa.String(length=64), nullable=True),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=True),
         sa.Column("ciphertext_size", sa.BigInteger(), nullable=False),
         sa.Column("recipient_key_ids", sa.Text(), nullable=False),
         sa.Column("path", sa.String(length=10), nullable=False),
         sa.ForeignKeyConstraint(
             ["submission_id"], ["submissions.id"], name=op.f("fk_envelopes_submission_id_submissions")
         ),
+        sa.CheckConstraint("(blob_id IS NULL) <> (ciphertext IS NULL)", name=op.f("ck_envelopes_one_place")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_envelopes")),
         sa.UniqueConstraint("blob_id", name=op.f("uq_envelopes_blob_id")),
     )
