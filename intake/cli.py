@@ -318,6 +318,8 @@ def demo_command() -> None:
     click.echo(
         "These are demo keys with their passphrases in plain sight: never use them for real testimony."
     )
+    click.echo("To read what was submitted: sori envelopes export -o envelopes/, then")
+    click.echo("  SORI_PASSPHRASE=... sori decrypt -i IDENTITY -o opened/ envelopes/FILE.sori")
 
 
 def _recipient_key(text: str) -> PublicKey:

@@ -50,7 +50,7 @@ def test_demo_makes_reviewers_once_and_prints_how_to_open_their_keys(
     demo = Path(app.config["SORI_DATA_DIR"]) / "demo"
     identity_file = demo / "demo-reviewer-a.identity"
     passphrase = (demo / "demo-reviewer-a.passphrase.txt").read_text().strip()
-    assert passphrase in first.output
+    assert passphrase in first.output and "sori envelopes export" in first.output
     Identity.unwrap(identity_file.read_text(), passphrase)
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and passphrase in again.output
