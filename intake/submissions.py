@@ -62,7 +62,8 @@ def recipient_keys(session: Session) -> list[PublicKey]:
 def check_recipients(session: Session, key_ids: tuple[bytes, ...]) -> None:
     """Raise :class:`RecipientsChanged` unless ``key_ids`` are exactly the active recipients' key ids."""
     query = select(Recipient.key_id).where(Recipient.revoked_at.is_(None))
-    expected = set(session.scalars(query))
+    # On the connection, not through the ORM: this runs for every submission.
+    expected = set(session.connection().execute(query).scalars())
     given = [key_id.hex() for key_id in key_ids]
     if set(given) != expected or len(given) != len(expected):
         raise RecipientsChanged("the envelope is not sealed to the current reviewers")
@@ -136,14 +137,18 @@ def _store(
 ) -> None:
     blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
     try:
+        # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
+        connection = session.connection()
         if submission_id is None:
             submission_id = new_id()
-            session.execute(insert(Submission.__table__).values(id=submission_id, receipt_hash=receipt_hash))
+            connection.execute(
+                insert(Submission.__table__).values(id=submission_id, receipt_hash=receipt_hash)
+            )
             sequence = 1
         else:
             count = select(func.count()).select_from(Envelope).where(Envelope.submission_id == submission_id)
-            sequence = session.scalar(count) + 1
-        session.execute(
+            sequence = connection.execute(count).scalar_one() + 1
+        connection.execute(
             insert(Envelope.__table__).values(
                 submission_id=submission_id,
                 sequence=sequence,

@@ -1,6 +1,9 @@
 """Receipts: digits a person can write down, forgiving input, and a key that only argon2id reaches."""
 
 import hashlib
+import math
+import re
+from pathlib import Path
 
 import nacl.pwhash.argon2id
 import pytest
@@ -40,7 +43,7 @@ def test_anything_else_is_not_a_receipt(typed):
 def test_the_stored_value_is_a_hash_of_argon2id_of_the_digits():
     salt = bytes(range(16))
     key = receipts.derive_key("1234567890123456", salt)
-    expected = nacl.pwhash.argon2id.kdf(32, b"1234567890123456", salt, opslimit=2, memlimit=64 * 1024 * 1024)
+    expected = nacl.pwhash.argon2id.kdf(32, b"1234567890123456", salt, opslimit=3, memlimit=32 * 1024 * 1024)
     assert key == expected
     assert receipts.stored_hash(key) == hashlib.sha256(expected).hexdigest()
     assert receipts.decode_key(receipts.encode_key(key)) == key
@@ -59,3 +62,11 @@ def test_the_throttle_counts_failures_in_a_window():
     assert throttle.blocked()
     throttle.window = 0
     assert not throttle.blocked()
+
+
+def test_the_browser_derives_receipts_with_the_same_cost():
+    script = (Path(__file__).resolve().parents[2] / "intake" / "static" / "js" / "submit.js").read_text()
+    opslimit = re.search(r"const RECEIPT_OPSLIMIT = (\d+);", script).group(1)
+    memlimit = re.search(r"const RECEIPT_MEMLIMIT = ([\d *]+);", script).group(1)
+    assert int(opslimit) == receipts.OPSLIMIT
+    assert math.prod(int(factor) for factor in memlimit.split("*")) == receipts.MEMLIMIT

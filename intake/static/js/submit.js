@@ -45,8 +45,8 @@
   const ANSWERS_FORMAT = 'sori-answers/1';
   const RECEIPT_DIGITS = 16;
   // argon2id parameters of a receipt; the server derives with the same ones on its own path.
-  const RECEIPT_OPSLIMIT = 2;
-  const RECEIPT_MEMLIMIT = 64 * 1024 * 1024;
+  const RECEIPT_OPSLIMIT = 3;
+  const RECEIPT_MEMLIMIT = 32 * 1024 * 1024;
   const RECEIPT_KEY_BYTES = 32;
   // Fields that are not answers: the CSRF token and the key of a follow-up (docs/source-intake.md).
   const NOT_ANSWERS = new Set(['csrf_token', 'follow_up_key']);
