@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from intake import assets, cli, config, db, errors, health, i18n, security, source
+from intake import assets, cli, config, db, errors, extensions, health, i18n, security, source
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,4 +33,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(source.bp)
     app.register_blueprint(health.bp)
     cli.register(app)
+    extensions.register_all(app)
     return app

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import CryptoError
 from crypto.keys import Identity, PublicKey, read_identity_public_key
-from intake import db, migrate, recipients, submissions
+from intake import db, extensions, migrate, recipients, submissions
 from intake.demo import create_demo_reviewers
 from intake.filenames import safe_file_name
 from intake.models import Envelope
@@ -388,13 +388,20 @@ def _atomic_output(output: Path | None) -> Iterator[BinaryIO]:
 
 
 def register(app: Flask) -> None:
-    """Make every ``sori`` command reachable as ``flask --app intake ...`` too."""
+    """Make every ``sori`` command, the extensions' included, reachable as ``flask --app intake ...`` too."""
+    _add_extension_commands()
     for command in cli.commands.values():
         app.cli.add_command(command)
+
+
+def _add_extension_commands() -> None:
+    for command in extensions.commands():
+        cli.add_command(command)
 
 
 def main() -> None:
     """Entry point of the ``sori`` console script."""
     from intake.app import create_app  # the app imports this module to register the commands
 
+    _add_extension_commands()
     cli(obj=ScriptInfo(create_app=create_app, set_debug_flag=False, load_dotenv_defaults=False))

@@ -59,7 +59,7 @@ class Submission(Base):
     __tablename__ = "submissions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
+    received_on: Mapped[date] = mapped_column(Date, default=_utc_today, index=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The triage state (DESIGN.md section 4); sources see only ``source_status``.
     state: Mapped[str] = mapped_column(String(20), default="new", index=True)

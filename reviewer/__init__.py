@@ -1,1 +1,15 @@
-"""Everything behind a reviewer login: enrolment, vetting, inbox, triage, records and exports."""
+"""Everything behind a reviewer login: accounts, keys and vetting, inbox and triage, the audit trail.
+
+Sori's core finds this package through its ``sori.extensions`` entry point (intake/extensions.py) and calls
+:func:`register` on every application it makes; its commands join ``sori`` through ``sori.commands``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from reviewer import models  # noqa: F401  (registers the tables on the shared metadata)
+
+
+def register(app: Flask) -> None:
+    """Add the reviewer side's pages to ``app`` (each module adds one line here)."""

@@ -9,10 +9,12 @@ from alembic import context
 from sqlalchemy import Connection
 
 import intake.models  # noqa: F401  (registers the tables on Base.metadata)
+from intake import extensions
 from intake.config import normalize_database_url
 from intake.db import Base, make_engine
 
 config = context.config
+extensions.registrars()  # importing the extensions registers their tables too
 target_metadata = Base.metadata
 
 # Only the `alembic` command line sets up logging from the ini file; called from Sori, its logging stays.

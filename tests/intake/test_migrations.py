@@ -16,7 +16,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
 
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)  # idempotent, as `sori init` relies on
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0001"
+    assert migrate.current_revision(database_url) == migrate.head_revision() == "0002"
 
     engine = make_engine(database_url)
     try:
@@ -29,6 +29,14 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "submissions",
                 "envelopes",
                 "settings",
+                "users",
+                "reviewer_keys",
+                "key_grants",
+                "tags",
+                "submission_tags",
+                "notes",
+                "triage",
+                "audit_log",
             }
 
         migrate.downgrade(database_url, "base")
