@@ -1,0 +1,89 @@
+"""The audit trail: entries chain by hash, and `sori audit verify` names the first one tampered with."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import delete, update
+
+from intake import db
+from reviewer import audit
+from reviewer.models import AuditEntry, User
+
+
+@pytest.fixture
+def trail(app: Flask) -> Flask:
+    """Five entries by an admin, committed."""
+    with app.app_context():
+        session = db.session()
+        admin = User(login="관리자", display_name="Admin", is_admin=True)
+        session.add(admin)
+        session.flush()
+        for n in range(1, 6):
+            audit.record(
+                session, admin if n % 2 else None, "submission.state", f"submission:s{n}", to="in_review", n=n
+            )
+        session.commit()
+    return app
+
+
+def _verify(app: Flask) -> tuple[int, audit.Break | None]:
+    with app.app_context():
+        return audit.verify(db.session())
+
+
+def test_an_untouched_trail_verifies_and_says_who_did_what(trail: Flask, runner: FlaskCliRunner) -> None:
+    assert _verify(trail) == (5, None)
+    with trail.app_context():
+        newest = audit.entries(db.session(), limit=2)
+        assert [e.seq for e in newest] == [5, 4]
+        assert newest[0].actor == "관리자" and newest[1].actor == "-"
+        assert newest[0].prev_hash == newest[1].hash
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "5 entries" in result.output
+
+
+def _tamper(app: Flask, statement) -> None:
+    with app.app_context():
+        db.session().execute(statement)
+        db.session().commit()
+
+
+def test_an_edited_entry_is_named(trail: Flask, runner: FlaskCliRunner) -> None:
+    _tamper(trail, update(AuditEntry).where(AuditEntry.seq == 3).values(details='{"to":"verified"}'))
+    assert _verify(trail)[1] == audit.Break(3, "its content was changed after it was written")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "entry 3" in result.output
+
+
+def test_a_deleted_entry_is_named(trail: Flask, runner: FlaskCliRunner) -> None:
+    _tamper(trail, delete(AuditEntry).where(AuditEntry.seq == 2))
+    checked, broken = _verify(trail)
+    assert checked == 1 and broken is not None and broken.seq == 2
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 1
+
+
+def test_swapped_entries_are_named(trail: Flask) -> None:
+    for old, new in ((2, 1000), (4, 2), (1000, 4)):
+        _tamper(trail, update(AuditEntry).where(AuditEntry.seq == old).values(seq=new))
+    assert _verify(trail)[1] == audit.Break(2, "it does not follow the entry before it (removed or reordered)")
+
+
+def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(trail: Flask) -> None:
+    with trail.app_context():
+        session = db.session()
+        entry = session.get(AuditEntry, 3)
+        entry.details = '{"to":"verified"}'
+        entry.hash = audit.entry_hash(entry)  # an attacker who recomputes one hash
+        session.commit()
+    assert _verify(trail)[1] == audit.Break(
+        4, "it does not follow the entry before it (removed or reordered)"
+    )
+
+
+def test_the_trail_keeps_no_address_and_accepts_korean(trail: Flask) -> None:
+    with trail.app_context():
+        for entry in audit.entries(db.session()):
+            assert "127.0.0.1" not in entry.details and "ip" not in entry.details.lower()
+        assert audit.count(db.session()) == 5
