@@ -12,6 +12,9 @@ from reviewer import audit
 from reviewer.models import AuditEntry, User
 
 
+REORDERED = "it does not follow the entry before it (removed or reordered)"
+
+
 @pytest.fixture
 def trail(app: Flask) -> Flask:
     """Five entries by an admin, committed."""
@@ -67,7 +70,7 @@ def test_a_deleted_entry_is_named(trail: Flask, runner: FlaskCliRunner) -> None:
 def test_swapped_entries_are_named(trail: Flask) -> None:
     for old, new in ((2, 1000), (4, 2), (1000, 4)):
         _tamper(trail, update(AuditEntry).where(AuditEntry.seq == old).values(seq=new))
-    assert _verify(trail)[1] == audit.Break(2, "it does not follow the entry before it (removed or reordered)")
+    assert _verify(trail)[1] == audit.Break(2, REORDERED)
 
 
 def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(trail: Flask) -> None:
