@@ -11,7 +11,6 @@ from intake import db
 from reviewer import audit
 from reviewer.models import AuditEntry, User
 
-
 REORDERED = "it does not follow the entry before it (removed or reordered)"
 
 
