@@ -25,7 +25,7 @@ from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import CryptoError
 from crypto.keys import Identity, PublicKey, read_identity_public_key
 from intake import db, extensions, migrate, recipients, submissions
-from intake.demo import create_demo_reviewers
+from intake.demo import create_demo_reviewers, create_demo_submissions
 from intake.filenames import safe_file_name
 from intake.models import Envelope
 
@@ -308,13 +308,25 @@ def envelopes_export(output: Path, submission_id: str | None) -> None:
 @cli.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Create demo reviewer identities under the data folder's demo/ and register them as recipients."""
+    """Create demo reviewers (identities under the data folder's demo/, registered as recipients, and what
+    the extensions add, such as logins) and a few fictional accounts sealed to them."""
     migrate.upgrade(current_app.config["SORI_DATABASE_URL"])
-    for reviewer in create_demo_reviewers(Path(current_app.config["SORI_DATA_DIR"]) / "demo"):
+    demo_dir = Path(current_app.config["SORI_DATA_DIR"]) / "demo"
+    reviewers = create_demo_reviewers(demo_dir)
+    extra = {reviewer.name: [] for reviewer in reviewers}
+    for add_demo in extensions.demo_hooks():
+        for name, lines in add_demo(demo_dir, reviewers).items():
+            extra[name].extend(lines)
+    for reviewer in reviewers:
         click.echo(f"Demo reviewer {reviewer.name}")
         click.echo(f"  identity file: {reviewer.identity_path}")
         click.echo(f"  passphrase:    {reviewer.passphrase}")
         click.echo(f"  fingerprint:   {reviewer.fingerprint}")
+        for line in extra[reviewer.name]:
+            click.echo(f"  {line}")
+    added = create_demo_submissions(db.session())
+    if added:
+        click.echo(f"{added} fictional accounts are waiting in the inbox.")
     click.echo(
         "These are demo keys with their passphrases in plain sight: never use them for real testimony."
     )

@@ -18,6 +18,9 @@ from flask import Flask
 GROUP = "sori.extensions"
 #: Entry points naming click commands (or groups) that join the ``sori`` command.
 COMMANDS_GROUP = "sori.commands"
+#: Entry points naming ``add_demo(demo_dir, reviewers) -> {reviewer name: [lines to print]}``, called by
+#: ``sori demo`` after the demo identities exist (e.g. to give the demo reviewers logins).
+DEMO_GROUP = "sori.demo"
 
 
 def registrars() -> list[Callable[[Flask], None]]:
@@ -30,6 +33,11 @@ def commands() -> list[click.Command]:
     return [
         point.load() for point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda point: point.name)
     ]
+
+
+def demo_hooks() -> list[Callable[..., dict[str, list[str]]]]:
+    """Every extension's demo hook, in name order."""
+    return [point.load() for point in sorted(entry_points(group=DEMO_GROUP), key=lambda point: point.name)]
 
 
 def register_all(app: Flask) -> None:

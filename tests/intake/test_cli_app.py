@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from flask.testing import FlaskCliRunner
 from crypto.envelope import decrypt_all, encrypt_parts
 from crypto.keys import Identity
 from intake import db, submissions
-from intake.models import Setting
+from intake.demo import DEMO_ACCOUNTS
+from intake.models import Envelope, Setting
 
 
 def test_init_is_idempotent_and_makes_the_receipt_salt_once(app: Flask, runner: FlaskCliRunner) -> None:
@@ -56,6 +58,17 @@ def test_demo_makes_reviewers_once_and_prints_how_to_open_their_keys(
     assert again.exit_code == 0 and passphrase in again.output
     listed = runner.invoke(args=["recipients", "list"]).output
     assert listed.count("demo-reviewer-") == 2
+    identity = Identity.unwrap(identity_file.read_text(), passphrase)
+    with app.app_context():
+        envelopes = db.session().query(Envelope).all()
+        assert len(envelopes) == len(DEMO_ACCOUNTS)  # made once, not again on the second run
+        for envelope in envelopes:
+            with submissions.open_envelope(envelope) as file:
+                answers = json.loads(decrypt_all(file, identity)[0][1])
+            assert (
+                "가상의 예시" in answers["fields"]["what_happened"]
+                or "Fictional" in answers["fields"]["what_happened"]
+            )
 
 
 def test_envelopes_export_writes_every_envelope_once(
