@@ -1,10 +1,458 @@
-"""Reviewer accounts: invitations, passwords, TOTP, login, throttling and re-authentication."""
+"""Reviewer accounts: invitations, passwords, TOTP, login, throttling and re-authentication.
+
+The pages (blueprint ``reviewer_auth`` under ``/reviewer``) and the ``sori users`` commands over the
+service in reviewer/accounts.py. A login is two steps: the password starts a session that can reach only
+the TOTP pages (the code, or enrolment for someone who has not confirmed a code yet); a right code makes it
+a full login (reviewer/access.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
 import click
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from intake import db
+from reviewer import access, accounts
+from reviewer.models import User
+
+bp = Blueprint("reviewer_auth", __name__, url_prefix="/reviewer")
+
+#: What a refused login says, whatever the reason: nobody learns whether an account exists or is locked.
+LOGIN_REFUSED = _l(
+    "The login, password or code is not right, or the account is paused after too many failed attempts. "
+    "Wait a few minutes and try again; if it keeps failing, ask an administrator."
+)
+
+ACCOUNT_ERRORS: dict[str, Callable[[], str]] = {
+    "password_short": lambda: _(
+        "The password must have at least %(num)d characters.", num=accounts.PASSWORD_MIN_LENGTH
+    ),
+    "password_long": lambda: _("The password is too long."),
+    "password_mismatch": lambda: _("The two passwords are not the same."),
+    "invalid_invitation": lambda: _(
+        "This invitation link is not valid: it was already used, it expired, or it was withdrawn. "
+        "Ask an administrator for a new one."
+    ),
+    "bad_login": lambda: _("A login has no spaces and at most 200 characters."),
+    "bad_name": lambda: _("Give a name of at most 200 characters."),
+    "no_role": lambda: _("Choose at least one role."),
+    "exists": lambda: _("An account with this login already exists."),
+    "self": lambda: _("You cannot disable your own account."),
+    "totp_wrong": lambda: _("This code is not right. Type the 6 digits your app shows now."),
+}
+
+STATE_LABELS: dict[str, Callable[[], str]] = {
+    "active": lambda: _("active"),
+    "disabled": lambda: _("disabled"),
+    "locked": lambda: _("locked"),
+    "throttled": lambda: _("paused after failed logins"),
+    "invited": lambda: _("invited"),
+    "invitation_expired": lambda: _("invitation expired"),
+    "totp_pending": lambda: _("two-step code not set up"),
+}
+
+ROLE_LABELS: dict[str, Callable[[], str]] = {
+    "admin": lambda: _("administrator"),
+    "reviewer": lambda: _("reviewer"),
+    "case_team": lambda: _("case team"),
+}
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status)
+    # Account pages (secrets, QR codes, invitation links) must not stay in a browser's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: ``target`` if it is a path on this site, else the landing page.
+
+    Never an absolute URL, a scheme-relative ``//host`` or a backslash trick (no open redirect)."""
+    fallback = url_for("reviewer_auth.home")
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target.rstrip("?") or fallback
+
+
+# --- login ----------------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    """The first step: login and password."""
+    next_path = request.values.get("next", "")
+    if request.method == "GET":
+        return _page("reviewer/login.html", next=next_path, error=None)
+    session = db.session()
+    try:
+        user = accounts.check_password(
+            session, request.form.get("login", ""), request.form.get("password", "")
+        )
+    except accounts.LoginRefused:
+        return _page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
+    access.log_in(user, mfa=False)
+    session.commit()  # a rehashed password
+    if user.totp_confirmed_at is None:
+        return redirect(url_for("reviewer_auth.enrol_totp", next=next_path or None))  # type: ignore[return-value]
+    return redirect(url_for("reviewer_auth.login_code", next=next_path or None))  # type: ignore[return-value]
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code() -> Response:
+    """The second step: a TOTP code from the person's app."""
+    user = access.pending_user()
+    next_path = request.values.get("next", "")
+    if user is None:
+        return redirect(url_for("reviewer_auth.login", next=next_path or None))  # type: ignore[return-value]
+    if user.totp_confirmed_at is None:
+        return redirect(url_for("reviewer_auth.enrol_totp", next=next_path or None))  # type: ignore[return-value]
+    if request.method == "GET":
+        return _page("reviewer/login_code.html", next=next_path, error=None)
+    try:
+        accounts.check_code(db.session(), user, request.form.get("code", ""))
+    except accounts.LoginRefused as refused:
+        if refused.code in ("locked", "disabled"):
+            access.log_out()
+            return _page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
+        return _page("reviewer/login_code.html", status=401, next=next_path, error=LOGIN_REFUSED)
+    access.complete_mfa()
+    return redirect(safe_next(next_path))  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session (a POST, so that another site cannot log someone out with a link)."""
+    user = access.current_user()
+    if user is not None:
+        from reviewer.audit import record
+
+        session = db.session()
+        record(session, user, "logout", f"user:{user.login}")
+        session.commit()
+    access.log_out()
+    flash(_("You are logged out."))
+    return redirect(url_for("reviewer_auth.login"))  # type: ignore[return-value]
+
+
+# --- invitations and enrolment --------------------------------------------------------------------------
+
+
+def _invitation_page(user: User | None, token: str, status: int = 200, error: str | None = None) -> Response:
+    if user is None:
+        message = ACCOUNT_ERRORS["invalid_invitation"]()
+        return _page("reviewer/invitation_invalid.html", status=404, message=message)
+    return _page(
+        "reviewer/invitation.html",
+        status=status,
+        invited=user,
+        token=token,
+        error=error,
+        min_length=accounts.PASSWORD_MIN_LENGTH,
+    )
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response:
+    """An invited person chooses their login password; TOTP enrolment follows at once."""
+    session = db.session()
+    user = accounts.invited_user(session, token)
+    if user is None or request.method == "GET":
+        return _invitation_page(user, token)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        return _invitation_page(user, token, 400, ACCOUNT_ERRORS["password_mismatch"]())
+    try:
+        user = accounts.accept_invitation(session, token, password)
+    except accounts.AccountError as refused:
+        session.rollback()
+        error = ACCOUNT_ERRORS[refused.code]()
+        return _invitation_page(accounts.invited_user(session, token), token, 400, error)
+    access.log_in(user, mfa=False)
+    return redirect(url_for("reviewer_auth.enrol_totp"))  # type: ignore[return-value]
+
+
+@bp.route("/totp/enrol", methods=["GET", "POST"])
+def enrol_totp() -> Response:
+    """TOTP enrolment: a QR code and the secret as text; a right code confirms it and logs in."""
+    user = access.pending_user()
+    next_path = request.values.get("next", "")
+    if user is None:
+        return redirect(url_for("reviewer_auth.login"))  # type: ignore[return-value]
+    if user.totp_confirmed_at is not None:
+        if access.current_user() is not None:
+            return redirect(url_for("reviewer_auth.home"))  # type: ignore[return-value]
+        return redirect(url_for("reviewer_auth.login_code", next=next_path or None))  # type: ignore[return-value]
+    session = db.session()
+    if user.totp_secret is None:  # the password was set another way; give a secret now
+        import pyotp
+
+        user.totp_secret = pyotp.random_base32()
+        session.commit()
+    error = None
+    status = 200
+    if request.method == "POST":
+        if accounts.confirm_totp(session, user, request.form.get("code", "")):
+            accounts.enrolled_login(session, user)
+            access.complete_mfa()
+            return redirect(safe_next(next_path))  # type: ignore[return-value]
+        error, status = ACCOUNT_ERRORS["totp_wrong"](), 400
+    return _page(
+        "reviewer/enrol_totp.html",
+        status=status,
+        qr_svg=Markup(accounts.totp_qr_svg(user)),  # noqa: S704  (segno's own markup, no user input)
+        secret=accounts.grouped_secret(user.totp_secret or ""),
+        next=next_path,
+        error=error,
+    )
+
+
+# --- the landing page and re-authentication -------------------------------------------------------------
+
+
+def _endpoint_url(endpoint: str) -> str | None:
+    """The URL of another part's page, or ``None`` if that part is not installed."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint)
+    except Exception:  # noqa: BLE001  (a page that needs arguments: no link)
+        return None
+
+
+def nav_links(user: User | None) -> list[tuple[str, str]]:
+    """The reviewer side's pages ``user`` may open, as (URL, label), for the nav bar and landing page."""
+    if user is None:
+        return []
+    links = [(_endpoint_url("reviewer_auth.home"), _("Start"))]
+    if user.is_reviewer or user.is_case_team:
+        links.append((_endpoint_url("reviewer_inbox.inbox"), _("Inbox")))
+    if user.is_reviewer:
+        links.append((_endpoint_url("reviewer_keys.my_keys"), _("My keys")))
+    if user.is_admin:
+        links.append((_endpoint_url("reviewer_auth.admin_users"), _("Accounts")))
+    return [(href, label) for href, label in links if href]
+
+
+@bp.app_context_processor
+def _nav_context() -> dict[str, Any]:
+    # A function, so that pages without the nav bar (every source page) pay nothing.
+    return {"reviewer_nav_links": lambda: nav_links(g.get("user"))}
+
+
+@bp.get("/")
+@access.requires()
+def home() -> Response:
+    """Where a login lands: links to what the user's roles allow."""
+    user: User = g.user
+    return _page(
+        "reviewer/home.html",
+        links=nav_links(user)[1:],
+        roles=[ROLE_LABELS[role]() for role in accounts.roles_of(user)],
+    )
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@access.requires()
+def reauth() -> Response:
+    """Check the password or a TOTP code again before a sensitive act, then go back to ``next``."""
+    user: User = g.user
+    next_path = request.values.get("next", "")
+    if request.method == "GET":
+        return _page("reviewer/reauth.html", next=next_path, error=None)
+    try:
+        accounts.reauthenticate(
+            db.session(), user, password=request.form.get("password", ""), code=request.form.get("code", "")
+        )
+    except accounts.LoginRefused as refused:
+        if refused.code in ("locked", "disabled"):
+            access.log_out()
+            return _page("reviewer/login.html", status=401, next="", error=LOGIN_REFUSED)
+        return _page("reviewer/reauth.html", status=401, next=next_path, error=LOGIN_REFUSED)
+    access.mark_reauthenticated()
+    return redirect(safe_next(next_path))  # type: ignore[return-value]
+
+
+# --- administration -------------------------------------------------------------------------------------
+
+
+def _admin_page(status: int = 200, error: str | None = None, invitation_link: str | None = None) -> Response:
+    rows = [
+        {
+            "user": user,
+            "roles": [ROLE_LABELS[role]() for role in accounts.roles_of(user)],
+            "state": accounts.state_of(user),
+            "state_label": STATE_LABELS[accounts.state_of(user)](),
+            "totp": user.totp_confirmed_at is not None,
+        }
+        for user in accounts.users(db.session())
+    ]
+    return _page(
+        "reviewer/admin_users.html",
+        status=status,
+        rows=rows,
+        error=error,
+        invitation_link=invitation_link,
+        fresh=access.is_fresh(),
+    )
+
+
+@bp.get("/admin/users")
+@access.requires("admin")
+def admin_users() -> Response:
+    """Every account with its roles, TOTP and lock state; invite, unlock, disable."""
+    return _admin_page()
+
+
+@bp.post("/admin/users")
+@access.requires("admin", fresh=True)
+def admin_invite() -> Response:
+    """Invite a person; the link is shown once, on this page."""
+    session = db.session()
+    try:
+        invitation = accounts.invite(
+            session,
+            g.user,
+            request.form.get("login", ""),
+            request.form.get("display_name", ""),
+            admin="admin" in request.form,
+            reviewer="reviewer" in request.form,
+            case_team="case_team" in request.form,
+        )
+    except accounts.AccountError as refused:
+        session.rollback()
+        return _admin_page(status=400, error=ACCOUNT_ERRORS[refused.code]())
+    return _admin_page(status=201, invitation_link=accounts.invitation_link(invitation.token))
+
+
+def _target(user_id: int) -> User:
+    user = db.session().get(User, user_id)
+    if user is None:
+        from flask import abort
+
+        abort(404)
+    return user
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+@access.requires("admin", fresh=True)
+def admin_unlock(user_id: int) -> Response:
+    """Lift a lockout (or a delay) after failed logins."""
+    user = _target(user_id)
+    accounts.unlock(db.session(), g.user, user)
+    flash(_("%(login)s is unlocked.", login=user.login))
+    return redirect(url_for("reviewer_auth.admin_users"))  # type: ignore[return-value]
+
+
+@bp.post("/admin/users/<int:user_id>/disable")
+@access.requires("admin", fresh=True)
+def admin_disable(user_id: int) -> Response:
+    """Disable an account for good."""
+    user = _target(user_id)
+    session = db.session()
+    try:
+        accounts.disable(session, g.user, user)
+    except accounts.AccountError as refused:
+        session.rollback()
+        return _admin_page(status=400, error=ACCOUNT_ERRORS[refused.code]())
+    flash(_("%(login)s is disabled.", login=user.login))
+    return redirect(url_for("reviewer_auth.admin_users"))  # type: ignore[return-value]
+
+
+# --- sori users -----------------------------------------------------------------------------------------
+
+
+class _Refused(click.ClickException):
+    """A refusal explained in one line, exit status 1."""
+
+
+def _cli_user(login: str) -> User:
+    user = accounts.find_user(db.session(), login)
+    if user is None:
+        raise _Refused(f"no account with the login {login!r}")
+    return user
 
 
 @click.group("users", help="Reviewer, admin and case-team accounts.")
 def users_cli() -> None:
     """The ``sori users`` commands."""
+
+
+@users_cli.command("invite")
+@click.argument("login")
+@click.option("--name", "display_name", required=True, help="The person's name, as others will see it.")
+@click.option("--admin", is_flag=True, help="Operates Sori and vets reviewers (reads nothing by this role).")
+@click.option("--reviewer", is_flag=True, help="Reads and triages testimony.")
+@click.option("--case-team", "case_team", is_flag=True, help="Builds dossiers and exports.")
+@with_appcontext
+def invite_command(login: str, display_name: str, admin: bool, reviewer: bool, case_team: bool) -> None:
+    """Invite a person (the first admin of a new installation too) and print their invitation link."""
+    try:
+        invitation = accounts.invite(
+            db.session(), None, login, display_name, admin=admin, reviewer=reviewer, case_team=case_team
+        )
+    except accounts.AccountError as refused:
+        messages = {
+            "bad_login": "a login has no spaces and at most 200 characters",
+            "bad_name": "give a name of at most 200 characters",
+            "no_role": "give at least one role: --admin, --reviewer or --case-team",
+            "exists": f"the account {login!r} is already in use",
+        }
+        raise _Refused(messages.get(refused.code, refused.code)) from refused
+    expires = invitation.user.invite_expires_at
+    click.echo(f"Invitation for {invitation.user.login} ({', '.join(accounts.roles_of(invitation.user))}),")
+    click.echo(f"valid until {expires:%Y-%m-%d %H:%M} UTC, once. Send this link privately:")
+    click.echo(accounts.invitation_link(invitation.token))
+
+
+@users_cli.command("list")
+@with_appcontext
+def list_command() -> None:
+    """Every account with its roles, TOTP and lock state."""
+    for user in accounts.users(db.session()):
+        totp = "totp" if user.totp_confirmed_at is not None else "no-totp"
+        roles = ",".join(accounts.roles_of(user)) or "-"
+        click.echo(f"{user.login}\t{user.display_name}\t{roles}\t{totp}\t{accounts.state_of(user)}")
+
+
+@users_cli.command("unlock")
+@click.argument("login")
+@with_appcontext
+def unlock_command(login: str) -> None:
+    """Lift a lockout or delay after failed logins."""
+    user = _cli_user(login)
+    accounts.unlock(db.session(), None, user)
+    click.echo(f"{user.login} is unlocked.")
+
+
+@users_cli.command("disable")
+@click.argument("login")
+@with_appcontext
+def disable_command(login: str) -> None:
+    """Disable an account for good (it can no longer log in)."""
+    user = _cli_user(login)
+    accounts.disable(db.session(), None, user)
+    click.echo(f"{user.login} is disabled.")

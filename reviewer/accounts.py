@@ -1,0 +1,470 @@
+"""Reviewer accounts as a service: invitations, passwords, TOTP, login checks, throttling, unlock and disable.
+
+No Flask views here (reviewer/auth.py has them); every function works on a database session inside an
+application context and commits the unit of work it completes, with its audit entry in the same
+transaction. Time comes from :func:`now`, so that tests can move the clock.
+
+Login is two checks, the password then a TOTP code; failures of either count against the account.
+From the :data:`THROTTLE_FROM`-th consecutive failure the account refuses logins for a growing delay
+without looking at the password, and after :data:`LOCK_AFTER` it is locked until an admin unlocks it.
+Only a complete login (password and code) resets the count, so that knowing the password does not buy
+unlimited guesses at the code. An unknown login costs the same argon2id work and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyotp
+import segno
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reviewer.audit import record
+from reviewer.models import User
+
+#: argon2id cost: 3 passes over 64 MiB on one lane take about 190 ms on the 2-core reference machine
+#: (measured with argon2-cffi 23; see the report in the tests). The PHC string records them, and a login
+#: rehashes a password stored with other parameters. ``SORI_PASSWORD_HASH_PARAMS`` overrides them (tests).
+PASSWORD_HASH_PARAMS: dict[str, int] = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 1024
+INVITATION_VALIDITY = timedelta(days=7)
+#: The first failure that delays the next attempt: 2 s, then 4 s, 8 s ... up to :data:`THROTTLE_MAX`.
+THROTTLE_FROM = 4
+THROTTLE_MAX = timedelta(minutes=15)
+#: Consecutive failures after which only an admin can unlock the account.
+LOCK_AFTER = 10
+TOTP_ISSUER = "Sori"
+#: Codes of the step before and after the current one are accepted too (clock drift, slow typing).
+TOTP_VALID_WINDOW = 1
+
+ROLE_FLAGS = ("is_admin", "is_reviewer", "is_case_team")
+
+
+def now() -> datetime:
+    """The current moment (UTC); tests replace it to move time."""
+    return datetime.now(UTC)
+
+
+class AccountError(Exception):
+    """An account operation refused; ``code`` names why, for a translated message in the view."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class LoginRefused(AccountError):
+    """A login or re-authentication refused. The view says the same thing whatever the reason."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invited user and the token of their link (shown once, stored only as its SHA-256)."""
+
+    user: User
+    token: str
+
+
+# --- logins and passwords -------------------------------------------------------------------------------
+
+
+def normalize_login(login: str) -> str:
+    """What a login is compared as: NFC, without surrounding white space, lower-case."""
+    return unicodedata.normalize("NFC", login).strip().lower()
+
+
+def find_user(session: Session, login: str) -> User | None:
+    """The user with ``login`` (normalised), or ``None``."""
+    return session.scalars(select(User).where(User.login == normalize_login(login))).first()
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with the configured parameters (``SORI_PASSWORD_HASH_PARAMS`` or the defaults)."""
+    params = {**PASSWORD_HASH_PARAMS, **(current_app.config.get("SORI_PASSWORD_HASH_PARAMS") or {})}
+    return PasswordHasher(**params)
+
+
+def check_password_rules(password: str) -> None:
+    """Raise :class:`AccountError` (``password_short`` or ``password_long``) unless ``password`` is usable."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AccountError("password_short")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise AccountError("password_long")
+
+
+_dummy_hashes: dict[tuple[tuple[str, int], ...], str] = {}
+
+
+def _dummy_verify() -> None:
+    """Spend what checking a real password costs, so that unknown and refused logins take as long."""
+    hasher = password_hasher()
+    key = tuple(sorted({"t": hasher.time_cost, "m": hasher.memory_cost, "p": hasher.parallelism}.items()))
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(secrets.token_hex(16))
+    try:
+        hasher.verify(_dummy_hashes[key], "not the password")
+    except VerificationError:
+        pass
+
+
+# --- invitations ----------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite(
+    session: Session,
+    actor: User | None,
+    login: str,
+    display_name: str,
+    *,
+    admin: bool = False,
+    reviewer: bool = False,
+    case_team: bool = False,
+) -> Invitation:
+    """Invite a person with the given roles; returns the token for their link (valid 7 days, once).
+
+    Inviting again someone who never accepted replaces their link. Raises :class:`AccountError`:
+    ``bad_login``, ``no_role`` or ``exists`` (an account that is in use)."""
+    login = normalize_login(login)
+    display_name = display_name.strip()
+    if not login or len(login) > 200 or any(ch.isspace() for ch in login):
+        raise AccountError("bad_login")
+    if not display_name or len(display_name) > 200:
+        raise AccountError("bad_name")
+    if not (admin or reviewer or case_team):
+        raise AccountError("no_role")
+    user = find_user(session, login)
+    if user is None:
+        user = User(login=login, failed_logins=0)
+        session.add(user)
+    elif user.password_hash is not None or user.disabled_at is not None:
+        raise AccountError("exists")
+    user.display_name = display_name
+    user.is_admin, user.is_reviewer, user.is_case_team = admin, reviewer, case_team
+    token = secrets.token_urlsafe(32)
+    user.invite_hash = _token_hash(token)
+    user.invite_expires_at = now() + INVITATION_VALIDITY
+    session.flush()
+    record(session, actor, "user.invite", f"user:{login}", roles=roles_of(user))
+    session.commit()
+    return Invitation(user, token)
+
+
+def invitation_link(token: str) -> str:
+    """The link an invited person opens: ``<SORI_BASE_URL>/reviewer/invite/<token>``."""
+    base = str(current_app.config.get("SORI_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    return f"{base}/reviewer/invite/{token}"
+
+
+def invited_user(session: Session, token: str) -> User | None:
+    """The user whose open, unexpired invitation ``token`` is, or ``None``."""
+    if not token or len(token) > 200:
+        return None
+    user = session.scalars(select(User).where(User.invite_hash == _token_hash(token))).first()
+    if (
+        user is None
+        or user.disabled_at is not None
+        or user.password_hash is not None
+        or user.invite_expires_at is None
+        or user.invite_expires_at <= now()
+    ):
+        return None
+    return user
+
+
+def accept_invitation(session: Session, token: str, password: str) -> User:
+    """Set the invited user's password and a new TOTP secret to enrol; the link is used up.
+
+    Raises :class:`AccountError`: ``invalid_invitation``, ``password_short`` or ``password_long``."""
+    check_password_rules(password)
+    user = invited_user(session, token)
+    if user is None:
+        raise AccountError("invalid_invitation")
+    user.password_hash = password_hasher().hash(password)
+    user.invite_hash = None
+    user.invite_expires_at = None
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = None
+    user.totp_last_step = None
+    record(session, user, "user.accept", f"user:{user.login}")
+    session.commit()
+    return user
+
+
+# --- TOTP -----------------------------------------------------------------------------------------------
+
+
+def totp_uri(user: User) -> str:
+    """The ``otpauth://`` URI an authenticator app reads from the QR code."""
+    if user.totp_secret is None:
+        raise AccountError("no_totp")
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.login, issuer_name=TOTP_ISSUER)
+
+
+def totp_qr_svg(user: User) -> str:
+    """The QR code of :func:`totp_uri` as inline SVG markup, made here (no request leaves the server) and
+    without style attributes, which the Content-Security-Policy would block."""
+    qr = segno.make(totp_uri(user), error="m")
+    return str(qr.svg_inline(scale=5, border=4, dark="#000", light="#fff", svgclass="totp-qr", title="QR"))
+
+
+def grouped_secret(secret: str) -> str:
+    """The TOTP secret in groups of four letters, for typing it by hand."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def _matching_step(user: User, code: str) -> int | None:
+    """The time step whose code ``code`` is, within the window and later than the last one used."""
+    code = "".join(code.split())
+    if user.totp_secret is None or len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(user.totp_secret)
+    current = totp.timecode(now())
+    found = None
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
+            found = step
+    return found
+
+
+def confirm_totp(session: Session, user: User, code: str) -> bool:
+    """Finish enrolment if ``code`` comes from the user's new secret; the code is used up."""
+    if user.totp_confirmed_at is not None:
+        raise AccountError("totp_enrolled")
+    step = _matching_step(user, code)
+    if step is None:
+        return False
+    user.totp_confirmed_at = now()
+    user.totp_last_step = step
+    record(session, user, "user.totp_enrol", f"user:{user.login}")
+    session.commit()
+    return True
+
+
+# --- throttling -----------------------------------------------------------------------------------------
+
+
+def throttle_delay(failures: int) -> timedelta:
+    """How long logins wait after ``failures`` consecutive failures: 0, then 2^(n-3) s up to 15 min."""
+    if failures < THROTTLE_FROM:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - THROTTLE_FROM + 1)), THROTTLE_MAX)
+
+
+def is_throttled(user: User) -> bool:
+    """Whether the account is waiting out a delay after failed logins."""
+    return user.throttled_until is not None and user.throttled_until > now()
+
+
+def _blocked_reason(user: User | None) -> str | None:
+    if user is None:
+        return "unknown"
+    if user.disabled_at is not None:
+        return "disabled"
+    if user.password_hash is None:
+        return "not_accepted"
+    if user.locked_at is not None:
+        return "locked"
+    if is_throttled(user):
+        return "throttled"
+    return None
+
+
+def _fail(session: Session, user: User | None, reason: str, step: str) -> LoginRefused:
+    """Count a failed check (a wrong password or code), audit it and commit; the error to raise."""
+    details: dict[str, Any] = {"reason": reason, "step": step}
+    if user is not None and reason in ("password", "code"):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        details["failures"] = user.failed_logins
+        delay = throttle_delay(user.failed_logins)
+        if delay:
+            user.throttled_until = now() + delay
+        if user.failed_logins >= LOCK_AFTER and user.locked_at is None:
+            user.locked_at = now()
+            details["locked"] = True
+    # Never the typed login of an unknown account: it may be a password typed in the wrong field.
+    subject = f"user:{user.login}" if user is not None else "user:?"
+    record(session, user, "login.failed", subject, **details)
+    session.commit()
+    return LoginRefused(reason)
+
+
+def _succeed(session: Session, user: User) -> None:
+    user.failed_logins = 0
+    user.throttled_until = None
+
+
+# --- login ----------------------------------------------------------------------------------------------
+
+
+def check_password(session: Session, login: str, password: str) -> User:
+    """The login's first step: the user if ``password`` is theirs and the account may log in.
+
+    Raises :class:`LoginRefused` (reason ``unknown``, ``disabled``, ``not_accepted``, ``locked``,
+    ``throttled`` or ``password``) after the same argon2id work in every case; a wrong password counts
+    as a failure. A right password does not reset the count: only a complete login does."""
+    user = find_user(session, login) if login else None
+    reason = _blocked_reason(user)
+    if reason is not None:
+        _dummy_verify()
+        raise _fail(session, user, reason, "password")
+    assert user is not None and user.password_hash is not None
+    if not _verify_hash(user, password):
+        raise _fail(session, user, "password", "password")
+    return user
+
+
+def _verify_hash(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's; rehashes (uncommitted) when the parameters have changed."""
+    assert user.password_hash is not None
+    hasher = password_hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def check_code(session: Session, user: User, code: str) -> None:
+    """The login's second step: accept a TOTP code (once) and complete the login, audited ``login``.
+
+    Raises :class:`LoginRefused` when the account is blocked (no code is checked then) or the code is wrong
+    or already used; a wrong code counts as a failure."""
+    reason = _blocked_reason(user)
+    if reason is None and user.totp_confirmed_at is None:
+        reason = "no_totp"
+    if reason is not None:
+        raise _fail(session, user, reason, "code")
+    step = _matching_step(user, code)
+    if step is None:
+        raise _fail(session, user, "code", "code")
+    user.totp_last_step = step
+    _succeed(session, user)
+    record(session, user, "login", f"user:{user.login}")
+    session.commit()
+
+
+def reauthenticate(session: Session, user: User, *, password: str = "", code: str = "") -> None:
+    """Check the password or a TOTP code again before a sensitive act; audited ``reauth``.
+
+    Raises :class:`LoginRefused` like a login; failures count the same way."""
+    reason = _blocked_reason(user)
+    if reason is not None:
+        _dummy_verify()
+        raise _fail(session, user, reason, "reauth")
+    if code.strip():
+        step = _matching_step(user, code)
+        if step is None:
+            raise _fail(session, user, "code", "reauth")
+        user.totp_last_step = step
+        method = "code"
+    else:
+        if not _verify_hash(user, password):
+            raise _fail(session, user, "password", "reauth")
+        method = "password"
+    _succeed(session, user)
+    record(session, user, "reauth", f"user:{user.login}", method=method)
+    session.commit()
+
+
+def enrolled_login(session: Session, user: User) -> None:
+    """Audit the login that enrolment completes (the password was checked and a fresh code confirmed)."""
+    _succeed(session, user)
+    record(session, user, "login", f"user:{user.login}", enrolment=True)
+    session.commit()
+
+
+# --- administration -------------------------------------------------------------------------------------
+
+
+def roles_of(user: User) -> list[str]:
+    """The user's roles, as the names of reviewer/access.py."""
+    return [flag.removeprefix("is_") for flag in ROLE_FLAGS if getattr(user, flag)]
+
+
+def users(session: Session) -> list[User]:
+    """Every account, by login."""
+    return list(session.scalars(select(User).order_by(User.login)))
+
+
+def state_of(user: User) -> str:
+    """One word for where an account stands: ``disabled``, ``locked``, ``throttled``, ``invited``,
+    ``invitation_expired``, ``totp_pending`` or ``active``."""
+    if user.disabled_at is not None:
+        return "disabled"
+    if user.locked_at is not None:
+        return "locked"
+    if is_throttled(user):
+        return "throttled"
+    if user.password_hash is None:
+        if user.invite_expires_at is not None and user.invite_expires_at > now():
+            return "invited"
+        return "invitation_expired"
+    if user.totp_confirmed_at is None:
+        return "totp_pending"
+    return "active"
+
+
+def unlock(session: Session, actor: User | None, user: User) -> None:
+    """Lift a lockout or a delay and reset the failure count; audited ``user.unlock``."""
+    user.locked_at = None
+    user.throttled_until = None
+    previous, user.failed_logins = user.failed_logins, 0
+    record(session, actor, "user.unlock", f"user:{user.login}", failures=previous)
+    session.commit()
+
+
+def disable(session: Session, actor: User | None, user: User) -> None:
+    """Disable an account for good: no login, its invitation void; audited ``user.disable``.
+
+    Raises :class:`AccountError` ``self`` when an admin would disable their own account."""
+    if actor is not None and actor.id == user.id:
+        raise AccountError("self")
+    if user.disabled_at is None:
+        user.disabled_at = now()
+    user.invite_hash = None
+    user.invite_expires_at = None
+    record(session, actor, "user.disable", f"user:{user.login}")
+    session.commit()
+
+
+def create_enrolled_user(
+    session: Session,
+    login: str,
+    display_name: str,
+    password: str,
+    *,
+    admin: bool = False,
+    reviewer: bool = False,
+    case_team: bool = False,
+) -> User:
+    """An account ready to log in (invited, accepted, TOTP enrolled), for demos and tests; the TOTP code
+    of the step before now is spent, so codes of the current and next steps still work."""
+    invitation = invite(
+        session, None, login, display_name, admin=admin, reviewer=reviewer, case_team=case_team
+    )
+    user = accept_invitation(session, invitation.token, password)
+    assert user.totp_secret is not None
+    totp = pyotp.TOTP(user.totp_secret)
+    earlier = totp.timecode(now()) - TOTP_VALID_WINDOW
+    if not confirm_totp(session, user, totp.generate_otp(earlier)):
+        raise AccountError("totp_enrol_failed")
+    return user
