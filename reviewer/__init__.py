@@ -14,3 +14,4 @@ from reviewer import models  # noqa: F401  (registers the tables on the shared m
 def register(app: Flask) -> None:
     """Add the reviewer side's pages to ``app`` (each module adds one line here)."""
     app.register_blueprint(__import__("reviewer.auth", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("reviewer.keys", fromlist=["bp"]).bp)
