@@ -15,3 +15,4 @@ def register(app: Flask) -> None:
     """Add the reviewer side's pages to ``app`` (each module adds one line here)."""
     app.register_blueprint(__import__("reviewer.auth", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("reviewer.keys", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("reviewer.inbox", fromlist=["bp"]).bp)

@@ -1,0 +1,500 @@
+/*
+ * reviewer-read.js: opens testimony and reviewer notes in the reviewer's own browser, and seals new notes,
+ * so that the server only ever stores and serves ciphertext (DESIGN.md section 2, points 1, 2 and 7).
+ *
+ * On a submission page (templates/reviewer/inbox/submission.html) it:
+ * - loads libsodium.js (sumo) and sori-envelope.js from the #reader's data-sodium attribute, each with its
+ *   Subresource Integrity, as submit.js does;
+ * - on "Read", fetches the reviewer's wrapped identity (GET data-identity-url; a 401 "reauth" sends the
+ *   reviewer to data-reauth-url and back), asks for the key passphrase once for this page, unlocks the
+ *   identity and keeps only the unlocked identity in a variable of this script: never localStorage,
+ *   sessionStorage, a cookie or a request;
+ * - streams the envelope (GET data-url), opens it with the reviewer's own stanza or, for an envelope sealed
+ *   before the key was vetted, with the file key a colleague granted (GET data-grant-url), shows
+ *   answers.json as labelled text (textContent only, never HTML) and offers every attachment as a download
+ *   built from its decrypted chunks;
+ * - decrypts the notes the same way, and seals a new note to every active recipient (data-recipients)
+ *   before POSTing it (data-notes-url).
+ *
+ * One plain script, no build step, no inline code (the CSP forbids it). In Node it only exports its pure
+ * helpers (answer rendering plan) for tests.
+ */
+(function (root, factory) {
+  'use strict';
+  const api = factory();
+  if (typeof module === 'object' && module.exports) {
+    module.exports = api;
+  } else if (typeof document !== 'undefined') {
+    api.start(document);
+  }
+})(typeof globalThis !== 'undefined' ? globalThis : this, function () {
+  'use strict';
+
+  const ANSWERS_PART = 'answers.json';
+  const NOTE_PART = 'note.txt';
+  const PERSON_FIELD = /^who-([1-9][0-9]?)-(name|position|unit|description)$/;
+  // Fields shown first, in the order of the form; any other field follows under its own name.
+  const FIELD_ORDER = [
+    'submitter', 'on_behalf_of', 'what_happened', 'when_kind', 'when_date', 'when_year', 'when_month',
+    'when_season', 'when_from_year', 'when_from_month', 'when_to_year', 'when_to_month', 'where_facility',
+    'where_division', 'where_other', 'violations', 'consent_documentation', 'consent_sanctions',
+    'consent_public', 'consent_contact',
+  ];
+  // Envelopes larger than this show a progress bar while they are decrypted.
+  const PROGRESS_FROM_BYTES = 512 * 1024;
+  const utf8 = new TextDecoder('utf-8');
+
+  // ---- Pure helpers --------------------------------------------------------------------------------
+
+  /**
+   * What to show for an answers document, in order: [{label, values: [string]}]. Codes (who is telling,
+   * violations, consent...) become their translated labels; people come after the form's fields, one
+   * group per person; unknown fields keep their name. Every string is shown as text by the caller.
+   * @param {object} doc the parsed answers.json
+   * @param {object} labels the page's data-labels
+   */
+  function answerRows(doc, labels) {
+    const fields = (doc && typeof doc.fields === 'object' && doc.fields) || {};
+    const fieldLabels = labels.fields || {};
+    const valueLabels = labels.values || {};
+    const person = labels.person || {};
+    const rows = [];
+    const valuesOf = (name, raw) => {
+      const list = Array.isArray(raw) ? raw : [raw];
+      const map = valueLabels[name] || {};
+      return list.map((v) => (typeof v === 'string' && Object.prototype.hasOwnProperty.call(map, v) ? map[v] : String(v)));
+    };
+    for (const name of FIELD_ORDER) {
+      if (Object.prototype.hasOwnProperty.call(fields, name)) {
+        rows.push({ label: fieldLabels[name] || name, values: valuesOf(name, fields[name]) });
+      }
+    }
+    const people = new Map();
+    const others = [];
+    for (const name of Object.keys(fields)) {
+      if (FIELD_ORDER.includes(name)) continue;
+      const match = PERSON_FIELD.exec(name);
+      if (match) {
+        const n = Number(match[1]);
+        if (!people.has(n)) people.set(n, []);
+        people.get(n).push({ part: match[2], value: fields[name] });
+      } else {
+        others.push(name);
+      }
+    }
+    const partOrder = ['name', 'position', 'unit', 'description'];
+    for (const n of Array.from(people.keys()).sort((a, b) => a - b)) {
+      const heading = String(person.heading || 'Person {n}').replace('{n}', String(n));
+      const entries = people.get(n).sort((a, b) => partOrder.indexOf(a.part) - partOrder.indexOf(b.part));
+      for (const entry of entries) {
+        rows.push({ label: heading + ' · ' + (person[entry.part] || entry.part), values: valuesOf('', entry.value) });
+      }
+    }
+    for (const name of others.sort()) rows.push({ label: name, values: valuesOf(name, fields[name]) });
+    return rows;
+  }
+
+  // ---- Loading libsodium (the pattern of submit.js) ---------------------------------------------------
+
+  function loadScript(doc, entry) {
+    return new Promise((resolve, reject) => {
+      const script = doc.createElement('script');
+      script.src = entry.src;
+      script.integrity = entry.integrity;
+      script.crossOrigin = 'anonymous';
+      script.async = false;
+      script.addEventListener('load', () => resolve());
+      script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
+      doc.head.appendChild(script);
+    });
+  }
+
+  async function loadSodium(doc, element) {
+    let entries;
+    try {
+      entries = JSON.parse(element.getAttribute('data-sodium') || 'null');
+    } catch (_) {
+      return null;
+    }
+    if (!Array.isArray(entries) || entries.length === 0 || typeof WebAssembly !== 'object') return null;
+    for (const entry of entries) {
+      if (!entry || typeof entry.src !== 'string' || typeof entry.integrity !== 'string') return null;
+      await loadScript(doc, entry);
+    }
+    const win = doc.defaultView;
+    const sodium = win.sodium;
+    if (!sodium || !sodium.ready) return null;
+    await sodium.ready;
+    if (typeof sodium.crypto_pwhash !== 'function') return null;
+    if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
+    return sodium;
+  }
+
+  function jsonAttribute(element, name, fallback) {
+    try {
+      const value = JSON.parse(element.getAttribute(name) || 'null');
+      return value === null ? fallback : value;
+    } catch (_) {
+      return fallback;
+    }
+  }
+
+  // ---- The reader -----------------------------------------------------------------------------------
+
+  function createReader(doc, root, sodium) {
+    const sori = doc.defaultView.SoriEnvelope.create(sodium);
+    const labels = jsonAttribute(root, 'data-labels', {});
+    const message = (name) => root.getAttribute('data-msg-' + name) || name;
+    const errorBox = doc.getElementById('reader-error');
+    const passForm = doc.getElementById('passphrase-form');
+    const passInput = doc.getElementById('key-passphrase');
+    const passWorking = doc.getElementById('passphrase-working');
+    // The unlocked identity, for this page only. The passphrase itself is dropped as soon as it has
+    // been used.
+    let identity = null;
+    let unlocking = null;
+
+    function showError(text) {
+      errorBox.textContent = text;
+      errorBox.hidden = false;
+    }
+
+    function clearError() {
+      errorBox.textContent = '';
+      errorBox.hidden = true;
+    }
+
+    async function fetchIdentityFile() {
+      const response = await fetch(root.getAttribute('data-identity-url'), {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json' },
+        cache: 'no-store',
+      });
+      const text = await response.text();
+      if (response.status === 401) {
+        let body = {};
+        try {
+          body = JSON.parse(text);
+        } catch (_) {
+          // not JSON: treat as a login problem below
+        }
+        // Re-authenticate, then come back here.
+        doc.defaultView.location.assign(root.getAttribute('data-reauth-url'));
+        throw new Error(body.error === 'reauth' ? 'reauth' : 'login');
+      }
+      if (!response.ok) throw new Error('identity ' + response.status);
+      // The identity file itself, or an object carrying it.
+      const parsed = JSON.parse(text);
+      if (parsed && parsed.sori_identity !== undefined) return text;
+      const inner = parsed && (parsed.identity || parsed.wrapped_identity || parsed.identity_file);
+      if (typeof inner === 'string') return inner;
+      if (inner && typeof inner === 'object') return JSON.stringify(inner);
+      throw new Error('no identity in the answer');
+    }
+
+    function askPassphrase() {
+      return new Promise((resolve) => {
+        passForm.hidden = false;
+        passInput.focus();
+        const onSubmit = (event) => {
+          event.preventDefault();
+          const value = passInput.value;
+          passInput.value = '';
+          if (!value) return;
+          passForm.removeEventListener('submit', onSubmit);
+          resolve(value);
+        };
+        passForm.addEventListener('submit', onSubmit);
+      });
+    }
+
+    /** The unlocked identity, asking for the passphrase only the first time. */
+    function ensureIdentity() {
+      if (identity) return Promise.resolve(identity);
+      if (!unlocking) {
+        unlocking = (async () => {
+          const file = await fetchIdentityFile();
+          for (;;) {
+            let passphrase = await askPassphrase();
+            passWorking.hidden = false;
+            // Let the browser paint "Opening your key…" before argon2id takes the main thread.
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            try {
+              identity = sori.unwrapIdentity(file, passphrase);
+              passphrase = null;
+              passForm.hidden = true;
+              passWorking.hidden = true;
+              clearError();
+              return identity;
+            } catch (error) {
+              passphrase = null;
+              passWorking.hidden = true;
+              if (error && error.code === 'wrong_passphrase') {
+                showError(message('passphrase-wrong'));
+                continue;
+              }
+              throw error;
+            }
+          }
+        })().finally(() => {
+          unlocking = null;
+        });
+      }
+      return unlocking;
+    }
+
+    function ownKeyIdHex(id) {
+      return sori.publicKeyFromRaw(id.publicKey).keyIdHex;
+    }
+
+    /** Options for openEnvelope: the own stanza when there is one, else the key a colleague granted. */
+    async function openOptions(id, keyIds, envelopeId) {
+      if (keyIds.includes(ownKeyIdHex(id))) return { identity: id };
+      const url = root.getAttribute('data-grant-url').replace('{id}', encodeURIComponent(envelopeId));
+      const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+      if (response.status === 404) throw Object.assign(new Error('no grant'), { code: 'no_access' });
+      if (!response.ok) throw new Error('grant ' + response.status);
+      let sealed;
+      if ((response.headers.get('Content-Type') || '').includes('json')) {
+        const body = await response.json();
+        sealed = sodium.from_base64(body.sealed_key, sodium.base64_variants.URLSAFE_NO_PADDING);
+      } else {
+        sealed = new Uint8Array(await response.arrayBuffer());
+      }
+      let fileKey;
+      try {
+        fileKey = sodium.crypto_box_seal_open(sealed, id.publicKey, id.secretKey);
+      } catch (_) {
+        throw Object.assign(new Error('grant does not open'), { code: 'tampered' });
+      }
+      return { fileKey };
+    }
+
+    /** The response body as an async iterable of Uint8Array, reporting bytes received. */
+    async function* counted(response, onBytes) {
+      const reader = response.body.getReader();
+      let done = 0;
+      try {
+        for (;;) {
+          const next = await reader.read();
+          if (next.done) return;
+          done += next.value.length;
+          onBytes(done);
+          yield next.value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    }
+
+    function renderAnswers(container, bytes) {
+      container.replaceChildren();
+      let doc2 = null;
+      try {
+        doc2 = JSON.parse(utf8.decode(bytes));
+      } catch (_) {
+        doc2 = null;
+      }
+      if (doc2 && typeof doc2.lang === 'string' && /^[a-z]{2,3}$/.test(doc2.lang)) {
+        container.setAttribute('lang', doc2.lang);
+      }
+      const list = doc.createElement('dl');
+      if (!doc2 || typeof doc2.fields !== 'object') {
+        // Not the answers format: the raw text, still as text.
+        const dd = doc.createElement('dd');
+        dd.textContent = utf8.decode(bytes);
+        list.appendChild(dd);
+      } else {
+        for (const row of answerRows(doc2, labels)) {
+          const dt = doc.createElement('dt');
+          dt.textContent = row.label;
+          list.appendChild(dt);
+          for (const value of row.values) {
+            const dd = doc.createElement('dd');
+            dd.textContent = value;
+            list.appendChild(dd);
+          }
+        }
+      }
+      container.appendChild(list);
+      container.hidden = false;
+    }
+
+    function humanSize(n) {
+      if (n >= 1024 * 1024) return (n / (1024 * 1024)).toFixed(1) + ' MB';
+      if (n >= 1024) return (n / 1024).toFixed(1) + ' KB';
+      return n + ' B';
+    }
+
+    async function readEnvelope(article) {
+      const button = article.querySelector('.read-button');
+      button.disabled = true;
+      clearError();
+      const answersBox = article.querySelector('.answers');
+      const list = article.querySelector('.attachments');
+      const progress = article.querySelector('.read-progress');
+      const progressLabel = article.querySelector('.progress-label');
+      const size = Number(article.getAttribute('data-size')) || 0;
+      const urls = [];
+      try {
+        const id = await ensureIdentity();
+        const keyIds = jsonAttribute(article, 'data-key-ids', []);
+        const options = await openOptions(id, keyIds, article.getAttribute('data-envelope-id'));
+        const response = await fetch(article.getAttribute('data-url'), { credentials: 'same-origin', cache: 'no-store' });
+        if (!response.ok || !response.body) throw new Error('envelope ' + response.status);
+        if (size >= PROGRESS_FROM_BYTES) progressLabel.hidden = false;
+        const source = counted(response, (done) => {
+          progress.value = Math.min(done, size);
+        });
+        const reader = await sori.openEnvelope(source, options);
+        const pending = [];
+        let current = null;
+        for await (const event of reader) {
+          if (event.kind === 'part') {
+            current = { index: event.index, name: event.name, type: event.type, chunks: [], size: 0 };
+          } else if (event.kind === 'data') {
+            // Each chunk is a fresh view; keep a copy, the reader may reuse its buffers.
+            current.chunks.push(event.bytes.slice());
+            current.size += event.bytes.length;
+          } else {
+            if (current.index === 0 && current.name === ANSWERS_PART) {
+              const all = new Uint8Array(current.size);
+              let offset = 0;
+              for (const c of current.chunks) {
+                all.set(c, offset);
+                offset += c.length;
+              }
+              renderAnswers(answersBox, all);
+            } else {
+              pending.push(current);
+            }
+            current = null;
+          }
+        }
+        // The whole envelope authenticated: only now are the files offered.
+        list.replaceChildren();
+        for (const part of pending) {
+          const blob = new Blob(part.chunks, { type: 'application/octet-stream' });
+          part.chunks = null;
+          const url = URL.createObjectURL(blob);
+          urls.push(url);
+          const item = doc.createElement('li');
+          const link = doc.createElement('a');
+          link.href = url;
+          link.setAttribute('download', part.name);
+          link.className = 'attachment';
+          link.textContent = message('attachment') + ': ' + part.name;
+          const meta = doc.createElement('span');
+          meta.textContent = ' (' + part.type + ', ' + humanSize(part.size) + ')';
+          item.append(link, meta);
+          list.appendChild(item);
+        }
+        list.hidden = pending.length === 0;
+        progress.value = size;
+        article.setAttribute('data-read', 'done');
+      } catch (error) {
+        for (const url of urls) URL.revokeObjectURL(url);
+        answersBox.replaceChildren();
+        answersBox.hidden = true;
+        button.disabled = false;
+        article.setAttribute('data-read', 'failed');
+        if (error && error.message === 'reauth') return;
+        if (error && error.code === 'no_access') showError(message('no-access'));
+        else if (error instanceof TypeError) showError(message('network'));
+        else showError(message('failed'));
+      }
+    }
+
+    async function readNotes() {
+      const button = doc.getElementById('notes-read');
+      if (button) button.disabled = true;
+      clearError();
+      try {
+        const id = await ensureIdentity();
+        for (const item of doc.querySelectorAll('.note')) {
+          const box = item.querySelector('.note-text');
+          const response = await fetch(item.getAttribute('data-url'), { credentials: 'same-origin', cache: 'no-store' });
+          if (!response.ok) throw new Error('note ' + response.status);
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          try {
+            const parts = await sori.decryptParts(bytes, { identity: id });
+            box.textContent = parts.length ? utf8.decode(parts[0].data) : '';
+          } catch (error) {
+            if (!(error && error.code === 'no_matching_key')) throw error;
+            box.textContent = message('note-unreadable');
+          }
+        }
+      } catch (error) {
+        if (button) button.disabled = false;
+        if (error && error.message === 'reauth') return;
+        showError(error instanceof TypeError ? message('network') : message('failed'));
+      }
+    }
+
+    async function sendNote() {
+      const textArea = doc.getElementById('note-text');
+      const status = doc.getElementById('note-status');
+      const button = doc.getElementById('note-send');
+      const text = textArea.value;
+      if (!text.trim()) return;
+      button.disabled = true;
+      try {
+        const recipients = jsonAttribute(root, 'data-recipients', []);
+        const pieces = [];
+        await sori.encryptParts(recipients, [{ name: NOTE_PART, type: 'text/plain; charset=utf-8', data: text }],
+          async (bytes) => {
+            pieces.push(bytes.slice());
+          });
+        const response = await fetch(root.getAttribute('data-notes-url'), {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            'X-CSRFToken': doc.getElementById('reader-csrf').value,
+            Accept: 'application/json',
+          },
+          body: new Blob(pieces),
+        });
+        if (response.status === 409) {
+          status.textContent = message('recipients-changed');
+          return;
+        }
+        if (response.status !== 201) throw new Error('note ' + response.status);
+        textArea.value = '';
+        status.textContent = message('note-saved');
+        doc.defaultView.location.reload();
+      } catch (error) {
+        status.textContent = error instanceof TypeError ? message('network') : message('failed');
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    return { readEnvelope, readNotes, sendNote };
+  }
+
+  async function start(doc) {
+    const root = doc.getElementById('reader');
+    if (!root) return;
+    let sodium = null;
+    try {
+      sodium = await loadSodium(doc, root);
+    } catch (_) {
+      sodium = null;
+    }
+    if (!sodium) return; // the notice about JavaScript and WebAssembly stays
+    const reader = createReader(doc, root, sodium);
+    const notice = doc.getElementById('reader-unavailable');
+    if (notice) notice.hidden = true;
+    for (const article of doc.querySelectorAll('.envelope')) {
+      article.querySelector('.read-button').addEventListener('click', () => reader.readEnvelope(article));
+    }
+    const notesButton = doc.getElementById('notes-read');
+    if (notesButton) notesButton.addEventListener('click', () => reader.readNotes());
+    const send = doc.getElementById('note-send');
+    if (send) send.addEventListener('click', () => reader.sendNote());
+    root.setAttribute('data-ready', 'true');
+  }
+
+  return { start, answerRows };
+});
