@@ -313,16 +313,20 @@ def demo_command() -> None:
     migrate.upgrade(current_app.config["SORI_DATABASE_URL"])
     demo_dir = Path(current_app.config["SORI_DATA_DIR"]) / "demo"
     reviewers = create_demo_reviewers(demo_dir)
-    extra = {reviewer.name: [] for reviewer in reviewers}
+    extra: dict[str, list[str]] = {reviewer.name: [] for reviewer in reviewers}
     for add_demo in extensions.demo_hooks():
         for name, lines in add_demo(demo_dir, reviewers).items():
-            extra[name].extend(lines)
+            extra.setdefault(name, []).extend(lines)
     for reviewer in reviewers:
         click.echo(f"Demo reviewer {reviewer.name}")
         click.echo(f"  identity file: {reviewer.identity_path}")
-        click.echo(f"  passphrase:    {reviewer.passphrase}")
+        click.echo(f"  passphrase:    {reviewer.passphrase}   (the key passphrase, to read testimony)")
         click.echo(f"  fingerprint:   {reviewer.fingerprint}")
-        for line in extra[reviewer.name]:
+        for line in extra.pop(reviewer.name):
+            click.echo(f"  {line}")
+    for name, lines in extra.items():  # accounts an extension added besides the reviewers
+        click.echo(f"Demo account {name}")
+        for line in lines:
             click.echo(f"  {line}")
     added = create_demo_submissions(db.session())
     if added:
