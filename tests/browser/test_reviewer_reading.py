@@ -1,0 +1,180 @@
+"""Reading a testimony in Debian's Chromium against a real Sori server (reviewer/inbox.py,
+intake/static/js/reviewer-read.js).
+
+A reviewer logs in with a password and a TOTP code (pyotp), finds the submission in the inbox, opens it,
+types the key passphrase once, and reads the answers as text: a testimony carrying ``<script>`` and
+``<img onerror>`` stays inert, Korean and English text come out as written, and the attachment downloads
+byte for byte. The reviewer then writes a note, sealed in the browser, and reads it back. Every request the
+browser sends is captured: none carries the key passphrase, the testimony or the note; nothing is left in
+localStorage, sessionStorage or cookies; the database holds no plaintext.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+from sqlalchemy import select
+
+from intake import create_app, db
+from reviewer import accounts, audit
+from reviewer.models import AuditEntry, User
+from tests.browser.live_server import LiveServer
+from tests.reviewer.reading_helpers import add_submission, give_vetted_key
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long login password 로그인"
+KEY_PASSPHRASE = "열쇠 암호 READPASS-" + os.urandom(6).hex()
+MARK = os.urandom(5).hex()
+KOREAN = f"보위부 구류장에서 매일 밤 취조를 받았다 {MARK}"
+HOSTILE = f'<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> and then {MARK}-EN'
+NOTE = f"확인 필요: 같은 시설 {MARK}-NOTE"
+ATTACHMENT = os.urandom(300_000)  # five 64 KiB chunks and a bit
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def server_app(live_server: LiveServer) -> Iterator[Flask]:
+    """An application on the live server's database, to set up the reviewer and read what was stored."""
+    app = create_app({"SORI_DATA_DIR": live_server.data_dir, "SORI_DATABASE_URL": live_server.database_url})
+    yield app
+    db.database(app).engine.dispose()
+
+
+class Recorder:
+    """Every request a browser context sends: URL and body."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes]] = []
+
+    def __call__(self, request: Request) -> None:
+        self.requests.append((request.url, request.post_data_buffer or b""))
+
+    def assert_never_sent(self, secret: str) -> None:
+        needles = [secret.encode("utf-8"), secret.encode("utf-16-le")]
+        for url, body in self.requests:
+            assert not any(n in body for n in needles), f"{secret!r} was sent to {url}"
+            assert secret not in url
+
+
+def _log_in(page: Page, server: LiveServer, login: str, secret: str) -> None:
+    page.goto(f"{server.url}/reviewer/login?lang=ko")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    page.click("form.account button[type=submit]")
+    page.wait_for_url("**/reviewer/login/code**")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("form.account button[type=submit]")
+    page.wait_for_load_state()
+    assert "/reviewer/login" not in page.url
+
+
+def _unlock(page: Page) -> None:
+    expect(page.locator("#passphrase-form")).to_be_visible(timeout=WAIT_MS)
+    page.fill("#key-passphrase", KEY_PASSPHRASE)
+    page.press("#key-passphrase", "Enter")
+
+
+def test_a_reviewer_reads_a_testimony_and_its_attachment_in_the_browser(
+    browser: Browser, live_server: LiveServer, server_app: Flask, tmp_path: Path
+) -> None:
+    with server_app.app_context():
+        user = accounts.create_enrolled_user(db.session(), "reader", "읽는 사람", PASSWORD, reviewer=True)
+        user_id, secret = user.id, user.totp_secret
+    assert secret is not None
+    give_vetted_key(server_app, user_id, passphrase=KEY_PASSPHRASE)
+    submission_id, _envelope_id = add_submission(
+        server_app,
+        {
+            "submitter": "witness",
+            "what_happened": KOREAN + "\n\n" + HOSTILE,
+            "violations": ["torture_interrogation", "forced_labour"],
+            "who-1-name": f"김 {MARK}",
+            "consent_sanctions": "yes",
+        },
+        attachments=[("사진 1.jpg", "image/jpeg", ATTACHMENT)],
+        in_blob_store=True,
+    )
+
+    recorder = Recorder()
+    context: BrowserContext = browser.new_context(locale="ko-KR", accept_downloads=True)
+    context.on("request", recorder)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        _log_in(page, live_server, "reader", secret)
+
+        # The inbox lists the submission; its page has a reader ready.
+        page.goto(f"{live_server.url}/reviewer/inbox?lang=ko")
+        page.click(f'tr[data-submission-id="{submission_id}"] a')
+        expect(page.locator("#reader")).to_have_attribute("data-ready", "true", timeout=WAIT_MS)
+        expect(page.locator("#reader-unavailable")).to_be_hidden()
+
+        # A wrong passphrase is said so; the right one opens the key, once for the page.
+        page.click("#envelope-1 .read-button")
+        expect(page.locator("#passphrase-form")).to_be_visible(timeout=WAIT_MS)
+        page.fill("#key-passphrase", "not my passphrase")
+        page.press("#key-passphrase", "Enter")
+        expect(page.locator("#reader-error")).to_be_visible(timeout=WAIT_MS)
+        _unlock(page)
+        article = page.locator("#envelope-1")
+        expect(article).to_have_attribute("data-read", "done", timeout=WAIT_MS)
+        expect(page.locator("#passphrase-form")).to_be_hidden()
+
+        # The answers, as text: labels translated, codes named, hostile markup shown literally.
+        answers = article.locator(".answers")
+        expect(answers).to_have_attribute("lang", "ko")
+        text = answers.inner_text()
+        assert KOREAN in text and HOSTILE in text
+        assert "<script>" in text and "onerror" in text
+        assert answers.locator("script, img").count() == 0
+        assert page.evaluate("() => window.__pwned") is None
+        assert "강제 노동" in text  # the violation code, named in Korean
+        assert f"김 {MARK}" in text
+
+        # The attachment, byte for byte, with the metadata warning beside it.
+        expect(page.locator("#metadata-warning")).to_be_visible()
+        link = article.locator("a.attachment")
+        expect(link).to_have_count(1)
+        assert link.get_attribute("download") == "사진 1.jpg"
+        with page.expect_download() as download_info:
+            link.click()
+        saved = tmp_path / "download.bin"
+        download_info.value.save_as(saved)
+        assert saved.read_bytes() == ATTACHMENT
+
+        # A note, sealed in the browser; read back after the page reloads (asks for the passphrase again).
+        page.fill("#note-text", NOTE)
+        with page.expect_navigation(timeout=WAIT_MS):
+            page.click("#note-send")
+        expect(page.locator("#reader")).to_have_attribute("data-ready", "true", timeout=WAIT_MS)
+        page.click("#notes-read")
+        _unlock(page)
+        expect(page.locator(".note .note-text").first).to_have_text(NOTE, timeout=WAIT_MS)
+
+        # Nothing kept in the browser's storage.
+        stored = page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]")
+        assert stored[0] == 0 and stored[1] == 0 and KEY_PASSPHRASE not in stored[2]
+        assert not errors, errors
+    finally:
+        context.close()
+
+    for secret_text in (KEY_PASSPHRASE, KOREAN, HOSTILE, NOTE, MARK):
+        recorder.assert_never_sent(secret_text)
+    assert not any(ATTACHMENT[1000:1064] in body for _url, body in recorder.requests)
+    # The server stored and logged ciphertext only, and audited the fetches and the note.
+    assert MARK.encode() not in live_server.database_text()
+    assert MARK not in live_server.log_path.read_text(encoding="utf-8", errors="replace")
+    with server_app.app_context():
+        session = db.session()
+        actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "reader")))
+        assert {"envelope.fetch", "note.write", "note.fetch", "key.fetch"} <= actions
+        assert audit.verify(session)[1] is None
+        assert session.scalars(select(User).where(User.login == "reader")).one().is_reviewer
