@@ -21,11 +21,12 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy import select
 
+from crypto.keys import Identity
 from intake import create_app, db
 from reviewer import accounts, audit
 from reviewer.models import AuditEntry, User
 from tests.browser.live_server import LiveServer
-from tests.reviewer.reading_helpers import add_submission, give_vetted_key
+from tests.reviewer.reading_helpers import add_grant, add_submission, give_vetted_key
 
 pytestmark = pytest.mark.browser
 
@@ -178,3 +179,51 @@ def test_a_reviewer_reads_a_testimony_and_its_attachment_in_the_browser(
         assert {"envelope.fetch", "note.write", "note.fetch", "key.fetch"} <= actions
         assert audit.verify(session)[1] is None
         assert session.scalars(select(User).where(User.login == "reader")).one().is_reviewer
+
+
+def test_an_envelope_sealed_before_the_key_was_vetted_opens_with_a_grant(
+    browser: Browser, live_server: LiveServer, server_app: Flask
+) -> None:
+    """The envelope has no stanza for the reviewer: the page asks the grant API for the file key a
+    colleague sealed to them; without a grant it says so and shows nothing."""
+    with server_app.app_context():
+        session = db.session()
+        user = accounts.create_enrolled_user(session, "late", "늦게 온 사람", PASSWORD, reviewer=True)
+        granter = accounts.create_enrolled_user(session, "early", "Early", PASSWORD, reviewer=True)
+        user_id, granter_id, secret = user.id, granter.id, user.totp_secret
+    assert secret is not None
+    give_vetted_key(server_app, user_id, passphrase=KEY_PASSPHRASE)
+    colleague = Identity.generate().public_key  # the only reviewer when these were sealed
+    file_keys: list[bytes] = []
+    granted_text = f"GRANTED {MARK} 허가"
+    granted, granted_envelope = add_submission(
+        server_app, {"what_happened": granted_text}, keys=[colleague], file_keys=file_keys
+    )
+    add_grant(server_app, granted_envelope, file_keys[0], user_id, granter_id)
+    ungranted, _ = add_submission(server_app, {"what_happened": f"UNGRANTED {MARK}"}, keys=[colleague])
+
+    recorder = Recorder()
+    context: BrowserContext = browser.new_context(locale="en-GB")
+    context.on("request", recorder)
+    page = context.new_page()
+    try:
+        _log_in(page, live_server, "late", secret)
+        page.goto(f"{live_server.url}/reviewer/submissions/{granted}?lang=en")
+        expect(page.locator("#reader")).to_have_attribute("data-ready", "true", timeout=WAIT_MS)
+        page.click("#envelope-1 .read-button")
+        _unlock(page)
+        expect(page.locator("#envelope-1")).to_have_attribute("data-read", "done", timeout=WAIT_MS)
+        assert granted_text in page.locator("#envelope-1 .answers").inner_text()
+        assert any("/grant" in url for url, _body in recorder.requests)
+
+        page.goto(f"{live_server.url}/reviewer/submissions/{ungranted}?lang=en")
+        expect(page.locator("#reader")).to_have_attribute("data-ready", "true", timeout=WAIT_MS)
+        page.click("#envelope-1 .read-button")
+        _unlock(page)
+        expect(page.locator("#envelope-1")).to_have_attribute("data-read", "failed", timeout=WAIT_MS)
+        expect(page.locator("#reader-error")).to_contain_text("no colleague has granted you access")
+        assert page.locator("#envelope-1 .answers").inner_text() == ""
+    finally:
+        context.close()
+    recorder.assert_never_sent(KEY_PASSPHRASE)
+    recorder.assert_never_sent(granted_text)

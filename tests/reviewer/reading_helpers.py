@@ -12,6 +12,7 @@ import json
 import secrets
 from datetime import UTC, date, datetime
 
+import nacl.bindings
 from flask import Flask
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from crypto.envelope import encrypt_parts
 from crypto.keys import Identity, PublicKey
 from intake import db, recipients, submissions
 from intake.models import Envelope, Recipient, Submission
-from reviewer.models import ReviewerKey
+from reviewer.models import KeyGrant, ReviewerKey
 
 KEY_PASSPHRASE = "바다 산 강 나무 하늘"
 #: Cheap argon2id for identity files made in tests (FORMAT.md allows any bounded parameters).
@@ -69,10 +70,29 @@ def answers_document(fields: dict, lang: str = "ko", path: str = "browser") -> b
     ).encode("utf-8")
 
 
-def seal(parts: list[tuple[str, str, bytes]], keys: list[PublicKey]) -> bytes:
+def seal(parts: list[tuple[str, str, bytes]], keys: list[PublicKey]) -> tuple[bytes, bytes]:
+    """An envelope of ``parts`` sealed to ``keys``, and its file key (to grant it later)."""
     out = io.BytesIO()
-    encrypt_parts(out, keys, [(name, type_, io.BytesIO(data)) for name, type_, data in parts])
-    return out.getvalue()
+    writer = encrypt_parts(out, keys, [(name, type_, io.BytesIO(data)) for name, type_, data in parts])
+    return out.getvalue(), writer.file_key
+
+
+def add_grant(app: Flask, envelope_id: int, file_key: bytes, user_id: int, granter_id: int) -> None:
+    """The envelope's file key sealed to ``user_id``'s vetted key, as a colleague's browser would."""
+    with app.app_context():
+        session = db.session()
+        key = session.scalars(select(ReviewerKey).where(ReviewerKey.user_id == user_id)).first()
+        assert key is not None and key.recipient_id is not None
+        public = PublicKey.parse(key.public_key)
+        session.add(
+            KeyGrant(
+                envelope_id=envelope_id,
+                recipient_id=key.recipient_id,
+                sealed_key=nacl.bindings.crypto_box_seal(file_key, public.raw),
+                granted_by_id=granter_id,
+            )
+        )
+        session.commit()
 
 
 def add_submission(
@@ -84,14 +104,18 @@ def add_submission(
     received_on: date | None = None,
     in_blob_store: bool = False,
     keys: list[PublicKey] | None = None,
+    file_keys: list[bytes] | None = None,
 ) -> tuple[str, int]:
-    """A submission with one envelope sealed to the active recipients (or ``keys``)."""
+    """A submission with one envelope sealed to the active recipients (or ``keys``); its file key is
+    appended to ``file_keys`` when given."""
     with app.app_context():
         session = db.session()
         if keys is None:
             keys = submissions.recipient_keys(session) or [Identity.generate().public_key]
         parts = [("answers.json", "application/json", answers_document(fields or {"what_happened": "…"}))]
-        ciphertext = seal([*parts, *attachments], keys)
+        ciphertext, file_key = seal([*parts, *attachments], keys)
+        if file_keys is not None:
+            file_keys.append(file_key)
         submission = Submission(receipt_hash=secrets.token_hex(32), state="new")
         if received_on is not None:
             submission.received_on = received_on
