@@ -12,7 +12,9 @@ from reviewer import models  # noqa: F401  (registers the tables on the shared m
 
 
 def register(app: Flask) -> None:
-    """Add the reviewer side's pages to ``app`` (each module adds one line here)."""
-    app.register_blueprint(__import__("reviewer.auth", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("reviewer.keys", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("reviewer.inbox", fromlist=["bp"]).bp)
+    """Add the reviewer side's pages to ``app``."""
+    # Imported here, not at the top: the views need the application's extensions, the models do not.
+    from reviewer import audit_views, auth, inbox, keys
+
+    for module in (auth, keys, inbox, audit_views):
+        app.register_blueprint(module.bp)

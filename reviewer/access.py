@@ -145,5 +145,7 @@ def _refuse(status: int, code: str, endpoint: str | None = None) -> Any:
         response.status_code = status
         return response
     if endpoint is not None:
-        return redirect(url_for(endpoint, next=request.full_path))
+        # Coming back must be a GET: after a refused POST, a form's page is where to return.
+        back = request.full_path if request.method == "GET" else request.form.get("return_to") or None
+        return redirect(url_for(endpoint, next=back) if back else url_for(endpoint))
     abort(status)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from intake import db
 from reviewer import audit
 from reviewer.models import AuditEntry, User
+from tests.reviewer.helpers import PASSWORD, log_in, make_user
 
 REORDERED = "it does not follow the entry before it (removed or reordered)"
 
@@ -89,3 +90,21 @@ def test_the_trail_keeps_no_address_and_accepts_korean(trail: Flask) -> None:
         for entry in audit.entries(db.session()):
             assert "127.0.0.1" not in entry.details and "ip" not in entry.details.lower()
         assert audit.count(db.session()) == 5
+
+
+def test_admins_see_the_trail_and_can_check_it(trail: Flask) -> None:
+    admin_id, secret = make_user(trail, "admin2", "admin")
+    reviewer_id, reviewer_secret = make_user(trail, "reviewer2", "reviewer")
+    client = trail.test_client()
+    assert client.get("/reviewer/admin/audit").status_code == 302  # to the login page
+    log_in(client, "reviewer2", PASSWORD, reviewer_secret)
+    assert client.get("/reviewer/admin/audit").status_code == 403
+    admin = trail.test_client()
+    log_in(admin, "admin2", PASSWORD, secret)
+    page = admin.get("/reviewer/admin/audit?verify=1&lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "The chain is intact" in text and "submission:s5" in text
+    _tamper(trail, update(AuditEntry).where(AuditEntry.seq == 2).values(actor="someone else"))
+    assert "The chain is broken at entry 2" in admin.get("/reviewer/admin/audit?verify=1&lang=en").get_data(
+        as_text=True
+    )
