@@ -26,7 +26,7 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from reviewer.audit import record
@@ -286,17 +286,55 @@ def _blocked_reason(user: User | None) -> str | None:
     return None
 
 
-def _fail(session: Session, user: User | None, reason: str, step: str) -> LoginRefused:
-    """Count a failed check (a wrong password or code), audit it and commit; the error to raise."""
+@dataclass(frozen=True)
+class _Attempt:
+    """A check under way: the failure it would be is already counted, so that requests racing on one
+    account cannot check more guesses than the count allows."""
+
+    failures_before: int
+    throttled_before: datetime | None
+
+
+def _begin_attempt(session: Session, user: User) -> _Attempt | None:
+    """Count the coming check as a failure in advance, with the delay and lock it would bring, if no other
+    check of the account got there first; ``None`` (nothing changed) if one did. Committed at once."""
+    before = _Attempt(user.failed_logins or 0, user.throttled_until)
+    failures = before.failures_before + 1
+    delay = throttle_delay(failures)
+    moment = now()
+    claimed = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            User.failed_logins == before.failures_before,
+            User.locked_at.is_(None),
+            or_(User.throttled_until.is_(None), User.throttled_until <= moment),
+        )
+        .values(
+            failed_logins=failures,
+            throttled_until=moment + delay if delay else None,
+            locked_at=moment if failures >= LOCK_AFTER else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()  # also reloads ``user``
+    return before if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _undo_attempt(user: User, attempt: _Attempt) -> None:
+    """The check passed: take back the failure counted in advance (uncommitted)."""
+    user.failed_logins = attempt.failures_before
+    user.throttled_until = attempt.throttled_before
+    user.locked_at = None
+
+
+def _refuse(session: Session, user: User | None, reason: str, step: str) -> LoginRefused:
+    """Audit a refused check and commit; the error to raise. A wrong password or code was counted when
+    the attempt began."""
     details: dict[str, Any] = {"reason": reason, "step": step}
     if user is not None and reason in ("password", "code"):
-        user.failed_logins = (user.failed_logins or 0) + 1
         details["failures"] = user.failed_logins
-        delay = throttle_delay(user.failed_logins)
-        if delay:
-            user.throttled_until = now() + delay
-        if user.failed_logins >= LOCK_AFTER and user.locked_at is None:
-            user.locked_at = now()
+        if user.locked_at is not None:
             details["locked"] = True
     # Never the typed login of an unknown account: it may be a password typed in the wrong field.
     subject = f"user:{user.login}" if user is not None else "user:?"
@@ -305,9 +343,23 @@ def _fail(session: Session, user: User | None, reason: str, step: str) -> LoginR
     return LoginRefused(reason)
 
 
-def _succeed(session: Session, user: User) -> None:
+def _start(session: Session, user: User | None, step: str, *, costly: bool) -> _Attempt:
+    """Refuse a blocked account (after the same argon2id work when ``costly``) or begin an attempt."""
+    reason = _blocked_reason(user)
+    if reason is None and step == "code" and user is not None and user.totp_confirmed_at is None:
+        reason = "no_totp"
+    attempt = _begin_attempt(session, user) if reason is None and user is not None else None
+    if attempt is None:
+        if costly:
+            _dummy_verify()
+        raise _refuse(session, user, reason or "throttled", step)
+    return attempt
+
+
+def _complete(session: Session, user: User) -> None:
     user.failed_logins = 0
     user.throttled_until = None
+    user.locked_at = None
 
 
 # --- login ----------------------------------------------------------------------------------------------
@@ -320,19 +372,19 @@ def check_password(session: Session, login: str, password: str) -> User:
     ``throttled`` or ``password``) after the same argon2id work in every case; a wrong password counts
     as a failure. A right password does not reset the count: only a complete login does."""
     user = find_user(session, login) if login else None
-    reason = _blocked_reason(user)
-    if reason is not None:
-        _dummy_verify()
-        raise _fail(session, user, reason, "password")
-    assert user is not None and user.password_hash is not None
+    attempt = _start(session, user, "password", costly=True)
+    assert user is not None
     if not _verify_hash(user, password):
-        raise _fail(session, user, "password", "password")
+        raise _refuse(session, user, "password", "password")
+    _undo_attempt(user, attempt)
+    session.commit()
     return user
 
 
 def _verify_hash(user: User, password: str) -> bool:
     """Whether ``password`` is the user's; rehashes (uncommitted) when the parameters have changed."""
-    assert user.password_hash is not None
+    if user.password_hash is None:
+        return False
     hasher = password_hasher()
     try:
         hasher.verify(user.password_hash, password)
@@ -348,16 +400,12 @@ def check_code(session: Session, user: User, code: str) -> None:
 
     Raises :class:`LoginRefused` when the account is blocked (no code is checked then) or the code is wrong
     or already used; a wrong code counts as a failure."""
-    reason = _blocked_reason(user)
-    if reason is None and user.totp_confirmed_at is None:
-        reason = "no_totp"
-    if reason is not None:
-        raise _fail(session, user, reason, "code")
+    _start(session, user, "code", costly=False)
     step = _matching_step(user, code)
     if step is None:
-        raise _fail(session, user, "code", "code")
+        raise _refuse(session, user, "code", "code")
     user.totp_last_step = step
-    _succeed(session, user)
+    _complete(session, user)
     record(session, user, "login", f"user:{user.login}")
     session.commit()
 
@@ -366,28 +414,25 @@ def reauthenticate(session: Session, user: User, *, password: str = "", code: st
     """Check the password or a TOTP code again before a sensitive act; audited ``reauth``.
 
     Raises :class:`LoginRefused` like a login; failures count the same way."""
-    reason = _blocked_reason(user)
-    if reason is not None:
-        _dummy_verify()
-        raise _fail(session, user, reason, "reauth")
+    _start(session, user, "reauth", costly=True)
     if code.strip():
         step = _matching_step(user, code)
         if step is None:
-            raise _fail(session, user, "code", "reauth")
+            raise _refuse(session, user, "code", "reauth")
         user.totp_last_step = step
         method = "code"
     else:
         if not _verify_hash(user, password):
-            raise _fail(session, user, "password", "reauth")
+            raise _refuse(session, user, "password", "reauth")
         method = "password"
-    _succeed(session, user)
+    _complete(session, user)
     record(session, user, "reauth", f"user:{user.login}", method=method)
     session.commit()
 
 
 def enrolled_login(session: Session, user: User) -> None:
     """Audit the login that enrolment completes (the password was checked and a fresh code confirmed)."""
-    _succeed(session, user)
+    _complete(session, user)
     record(session, user, "login", f"user:{user.login}", enrolment=True)
     session.commit()
 

@@ -339,8 +339,11 @@ def test_admin_changes_need_a_fresh_check_and_come_back_to_the_page(
     assert link is not None
 
     clock.advance(minutes=6)
-    stale = _post(client, "/reviewer/admin/users", {**invite, "login": "choi"})
-    assert stale.status_code == 302 and stale.headers["Location"].startswith("/reviewer/reauth?next=")
+    stale = _post(
+        client, "/reviewer/admin/users", {**invite, "login": "choi", "return_to": "/reviewer/admin/users"}
+    )
+    assert stale.status_code == 302
+    assert stale.headers["Location"] == "/reviewer/reauth?next=/reviewer/admin/users"
     assert _user_missing(app, "choi")
 
     wrong = _post(
@@ -534,3 +537,18 @@ def test_users_have_roles_as_flags(app: Flask) -> None:
     assert isinstance(user, User) and accounts.roles_of(user) == ["admin", "reviewer", "case_team"]
     assert accounts.state_of(user) == "active"
     assert isinstance(user.totp_confirmed_at, datetime)
+
+
+def test_racing_checks_of_one_account_get_one_guess_at_a_time(app: Flask) -> None:
+    make_user(app, "kim", "reviewer")
+    with app.app_context():
+        engine = db.database().engine
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as first, Session(engine) as second:
+            mine = first.scalars(select(User).where(User.login == "kim")).one()
+            theirs = second.scalars(select(User).where(User.login == "kim")).one()
+            assert accounts._begin_attempt(first, mine) is not None
+            # The second request read the account before the first counted its attempt: it gets none.
+            assert accounts._begin_attempt(second, theirs) is None
+    assert user_by_login(app, "kim").failed_logins == 1
