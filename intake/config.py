@@ -17,6 +17,8 @@ Variables read, each mapped to a Flask configuration key of the same or the Flas
 - ``SORI_SECURE_COOKIES`` (``1``/``true``/``yes``) → ``SESSION_COOKIE_SECURE``: set it when served over
   HTTPS; off by default because onion services and local runs are plain HTTP
 - ``SORI_QUICK_EXIT_URL`` → ``SORI_QUICK_EXIT_URL``: the harmless page the quick-exit link leads to
+- ``SORI_BASE_URL`` → ``SORI_BASE_URL``: the address people reach this Sori at (an onion or https URL),
+  used in links sent out of band such as reviewer invitations; default ``http://127.0.0.1:5000``
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = "sori-data"
 DEFAULT_MAX_UPLOAD_BYTES = 1024**3
 DEFAULT_QUICK_EXIT_URL = "https://www.wikipedia.org/"
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 SECRET_KEY_FILE = "secret_key"
 DATABASE_FILE = "sori.db"
 BLOBS_DIR = "blobs"
@@ -60,6 +63,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SORI_NODE_MODULES": Path(environ.get("SORI_NODE_MODULES") or REPO_ROOT / "node_modules").resolve(),
         "SESSION_COOKIE_SECURE": environ.get("SORI_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
         "SORI_QUICK_EXIT_URL": environ.get("SORI_QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL,
+        "SORI_BASE_URL": (environ.get("SORI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
     }
 
 

@@ -100,3 +100,9 @@ def test_upload_limit_from_the_environment_refuses_larger_requests(
     response = client.post("/size", data=b"x" * 1001)
     assert response.status_code == 413
     assert "보내신 내용이 너무 큽니다" in response.get_data(as_text=True)
+
+
+def test_the_base_url_for_links_sent_out_comes_from_the_environment() -> None:
+    assert config.from_env({})["SORI_BASE_URL"] == "http://127.0.0.1:5000"
+    onion = {"SORI_BASE_URL": "http://sorixyz.onion/"}
+    assert config.from_env(onion)["SORI_BASE_URL"] == "http://sorixyz.onion"
