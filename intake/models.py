@@ -8,7 +8,17 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base, UTCDateTime
@@ -57,6 +67,8 @@ class Submission(Base):
     """
 
     __tablename__ = "submissions"
+    # The reviewers' inbox: newest first, often within one state.
+    __table_args__ = (Index("ix_submissions_state_received_on_id", "state", "received_on", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     received_on: Mapped[date] = mapped_column(Date, default=_utc_today, index=True)

@@ -27,6 +27,7 @@ _USER = "reviewer_user_id"
 _MFA = "reviewer_mfa"
 _SEEN = "reviewer_seen"
 _REAUTH = "reviewer_reauth_at"
+_EPOCH = "reviewer_epoch"
 
 ROLES = ("admin", "reviewer", "case_team")
 
@@ -38,6 +39,7 @@ def log_in(user: User, *, mfa: bool) -> None:
     enrol), or complete. A fresh session id guards against fixation."""
     session.clear()
     session[_USER] = user.id
+    session[_EPOCH] = user.session_epoch
     session[_MFA] = mfa
     session[_SEEN] = time.time()
     if mfa:
@@ -56,8 +58,13 @@ def mark_reauthenticated() -> None:
 
 
 def log_out() -> None:
-    """End the session."""
+    """End this session."""
     session.clear()
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session of ``user`` on every device, this one included (the caller commits)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def pending_user() -> User | None:
@@ -65,7 +72,8 @@ def pending_user() -> User | None:
     user_id = session.get(_USER)
     if user_id is None or _expired():
         return None
-    return db.session().get(User, user_id)
+    user = db.session().get(User, user_id)
+    return user if user is not None and _usable(user) else None
 
 
 def current_user() -> User | None:
@@ -76,7 +84,7 @@ def current_user() -> User | None:
         log_out()
         return None
     user = db.session().get(User, session.get(_USER))
-    if user is None or user.disabled_at is not None:
+    if user is None or not _usable(user):
         log_out()
         return None
     session[_SEEN] = time.time()
@@ -132,6 +140,11 @@ def requires(*roles: str, key: bool = False, fresh: bool = False) -> Callable[[V
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def _usable(user: User) -> bool:
+    """Whether a session of ``user`` may go on: not disabled, not locked, not ended everywhere."""
+    return user.disabled_at is None and user.locked_at is None and session.get(_EPOCH) == user.session_epoch
 
 
 def _expired() -> bool:

@@ -485,6 +485,7 @@ def disable(session: Session, actor: User | None, user: User) -> None:
         raise AccountError("self")
     if user.disabled_at is None:
         user.disabled_at = now()
+    user.session_epoch = (user.session_epoch or 0) + 1
     user.invite_hash = None
     user.invite_expires_at = None
     record(session, actor, "user.disable", f"user:{user.login}")

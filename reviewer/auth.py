@@ -152,6 +152,8 @@ def logout() -> Response:
 
         session = db.session()
         record(session, user, "logout", f"user:{user.login}")
+        # Every session ends, so that a copy of the cookie taken from this browser dies with it.
+        access.end_all_sessions(user)
         session.commit()
     access.log_out()
     flash(_("You are logged out."))
@@ -248,12 +250,14 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return []
     links = [(_endpoint_url("reviewer_auth.home"), _("Start"))]
-    if user.is_reviewer or user.is_case_team:
+    if user.is_reviewer:
         links.append((_endpoint_url("reviewer_inbox.inbox"), _("Inbox")))
     if user.is_reviewer:
         links.append((_endpoint_url("reviewer_keys.my_keys"), _("My keys")))
     if user.is_admin:
         links.append((_endpoint_url("reviewer_auth.admin_users"), _("Accounts")))
+        links.append((_endpoint_url("reviewer_keys.vetting"), _("Vet reviewer keys")))
+        links.append((_endpoint_url("reviewer_audit.trail"), _("Audit trail")))
     return [(href, label) for href, label in links if href]
 
 

@@ -58,6 +58,9 @@ class User(Base):
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Sessions carry the value they started with; raising it ends every session of the account at once
+    #: (a signed session cookie cannot be revoked otherwise: logging out must also kill a stolen copy).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReviewerKey(Base):

@@ -104,3 +104,29 @@ def test_a_case_team_member_neither_reads_testimony_nor_administers(app: Flask, 
         if not _refused(_request(client, method, url, token))
     ]
     assert let_in == []
+
+
+def test_logging_out_also_ends_a_stolen_copy_of_the_session(app: Flask) -> None:
+    _, secret = make_user(app, "kim", "reviewer")
+    browser, thief = app.test_client(), app.test_client()
+    log_in(browser, "kim", PASSWORD, secret)
+    cookie = browser.get_cookie("session")
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/reviewer/").status_code == 200
+    browser.post("/reviewer/logout", data={"csrf_token": csrf_token(browser, "/reviewer/")})
+    assert thief.get("/reviewer/").status_code == 302
+
+
+def test_a_locked_account_loses_its_open_sessions(app: Flask) -> None:
+    from datetime import UTC, datetime
+
+    from intake import db
+    from reviewer.models import User
+
+    user_id, secret = make_user(app, "lee", "reviewer")
+    client = app.test_client()
+    log_in(client, "lee", PASSWORD, secret)
+    with app.app_context():
+        db.session().get(User, user_id).locked_at = datetime.now(UTC)
+        db.session().commit()
+    assert client.get("/reviewer/").status_code == 302

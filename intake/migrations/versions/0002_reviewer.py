@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("invite_hash", name=op.f("uq_users_invite_hash")),
         sa.UniqueConstraint("login", name=op.f("uq_users_login")),
@@ -156,9 +157,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_key_grants_recipient_id"), "key_grants", ["recipient_id"], unique=False)
     # The inbox lists submissions newest first, by state.
     op.create_index(op.f("ix_submissions_received_on"), "submissions", ["received_on"], unique=False)
+    op.create_index(
+        "ix_submissions_state_received_on_id", "submissions", ["state", "received_on", "id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submissions_state_received_on_id", table_name="submissions")
     op.drop_index(op.f("ix_submissions_received_on"), table_name="submissions")
     op.drop_index(op.f("ix_key_grants_recipient_id"), table_name="key_grants")
     op.drop_index(op.f("ix_key_grants_envelope_id"), table_name="key_grants")
