@@ -1,5 +1,6 @@
-"""Fixtures for tests that drive Debian's Chromium through Playwright: one browser per session, and a
-page with libsodium.js and crypto/js/sori-envelope.js loaded, as a reviewer's or a source's browser has."""
+"""Fixtures for tests that drive Debian's Chromium through Playwright: one browser per session, a page
+with libsodium.js and crypto/js/sori-envelope.js loaded, as a reviewer's or a source's browser has, and a
+live Sori server with an application on its database."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from intake import create_app, db
 from tests.browser.live_server import LiveServer, run_live_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +65,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """One Sori server for the tests of a module, with the demo reviewers vetted."""
     with run_live_server(tmp_path_factory.mktemp("live-server")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def server_app(live_server: LiveServer) -> Iterator[Flask]:
+    """An application on the live server's database, to set up accounts and read what the pages stored."""
+    app = create_app({"SORI_DATA_DIR": live_server.data_dir, "SORI_DATABASE_URL": live_server.database_url})
+    yield app
+    db.database(app).engine.dispose()

@@ -10,39 +10,29 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import nacl.bindings
-import pyotp
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity, PublicKey
-from intake import create_app, db, submissions
+from intake import db, submissions
 from intake.models import Envelope
 from reviewer import accounts, audit, keys
 from reviewer.models import KeyGrant, ReviewerKey, User
 from tests.browser.live_server import LiveServer
+from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long login password 로그인"
 KEY_PASSPHRASE = "열쇠 암호 KEYPASS-" + os.urandom(6).hex()
 TESTIMONY = b'{"what_happened": "GRANTED-' + os.urandom(6).hex().encode() + b'"}'
 WAIT_MS = 60_000
 FINGERPRINT = re.compile(r"^\d{5}( \d{5}){5}$")
-
-
-@pytest.fixture(scope="module")
-def server_app(live_server: LiveServer) -> Iterator[Flask]:
-    """An application on the live server's database, to set up accounts and read what the pages stored."""
-    app = create_app({"SORI_DATA_DIR": live_server.data_dir, "SORI_DATABASE_URL": live_server.database_url})
-    yield app
-    db.database(app).engine.dispose()
 
 
 def make_account(app: Flask, login: str, *, admin: bool = False, reviewer: bool = False) -> str:
@@ -55,36 +45,12 @@ def make_account(app: Flask, login: str, *, admin: bool = False, reviewer: bool 
         return user.totp_secret
 
 
-class Recorder:
-    """Every request a browser context sends, with its body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[tuple[str, bytes]] = []
-
-    def __call__(self, request: Request) -> None:
-        self.bodies.append((request.url, request.post_data_buffer or b""))
-
-    def assert_never_sent(self, secret: str) -> None:
-        needles = [secret.encode("utf-8"), secret.encode("utf-16-le")]
-        for url, body in self.bodies:
-            assert not any(n in body for n in needles), f"the secret was sent to {url}"
-            assert secret not in url
-
-
 def logged_in(browser: Browser, server: LiveServer, login: str, secret: str, recorder: Recorder) -> Page:
+    """A new Korean browser context, recorded by ``recorder``, with ``login`` logged in."""
     context: BrowserContext = browser.new_context(locale="ko-KR")
     context.on("request", recorder)
     page = context.new_page()
-    page.goto(f"{server.url}/reviewer/login?lang=ko")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("form.account button[type=submit]")
-    page.wait_for_url("**/reviewer/login/code**")
-    # The account was just made: the code of the step before now is spent, the current one is not.
-    page.fill("#code", pyotp.TOTP(secret).now())
-    page.click("form.account button[type=submit]")
-    page.wait_for_load_state()
-    assert "/reviewer/login" not in page.url, f"{login} could not log in"
+    log_in(page, server, login, secret)
     return page
 
 
@@ -156,7 +122,7 @@ def test_enrol_vet_and_grant_in_the_browser(
 
     recorder.assert_never_sent(KEY_PASSPHRASE)
     # The enrolment request was captured too: it carried the public key and the wrapped identity only.
-    [enrolment] = [body for url, body in recorder.bodies if urlsplit(url).path == "/reviewer/api/keys"]
+    [enrolment] = [body for url, body in recorder.requests if urlsplit(url).path == "/reviewer/api/keys"]
     assert set(json.loads(enrolment)) == {"public_key", "identity_file"}
 
     # Lee's identity opens the granted key, and the key opens the envelope.

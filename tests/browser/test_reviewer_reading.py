@@ -12,25 +12,23 @@ localStorage, sessionStorage or cookies; the database holds no plaintext.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from crypto.keys import Identity
-from intake import create_app, db
+from intake import db
 from reviewer import accounts, audit
 from reviewer.models import AuditEntry, User
 from tests.browser.live_server import LiveServer
+from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
 from tests.reviewer.reading_helpers import add_grant, add_submission, give_vetted_key
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a long login password 로그인"
 KEY_PASSPHRASE = "열쇠 암호 READPASS-" + os.urandom(6).hex()
 MARK = os.urandom(5).hex()
 KOREAN = f"보위부 구류장에서 매일 밤 취조를 받았다 {MARK}"
@@ -38,42 +36,6 @@ HOSTILE = f'<script>window.__pwned = 1</script><img src=x onerror="window.__pwne
 NOTE = f"확인 필요: 같은 시설 {MARK}-NOTE"
 ATTACHMENT = os.urandom(300_000)  # five 64 KiB chunks and a bit
 WAIT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def server_app(live_server: LiveServer) -> Iterator[Flask]:
-    """An application on the live server's database, to set up the reviewer and read what was stored."""
-    app = create_app({"SORI_DATA_DIR": live_server.data_dir, "SORI_DATABASE_URL": live_server.database_url})
-    yield app
-    db.database(app).engine.dispose()
-
-
-class Recorder:
-    """Every request a browser context sends: URL and body."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, bytes]] = []
-
-    def __call__(self, request: Request) -> None:
-        self.requests.append((request.url, request.post_data_buffer or b""))
-
-    def assert_never_sent(self, secret: str) -> None:
-        needles = [secret.encode("utf-8"), secret.encode("utf-16-le")]
-        for url, body in self.requests:
-            assert not any(n in body for n in needles), f"{secret!r} was sent to {url}"
-            assert secret not in url
-
-
-def _log_in(page: Page, server: LiveServer, login: str, secret: str) -> None:
-    page.goto(f"{server.url}/reviewer/login?lang=ko")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("form.account button[type=submit]")
-    page.wait_for_url("**/reviewer/login/code**")
-    page.fill("#code", pyotp.TOTP(secret).now())
-    page.click("form.account button[type=submit]")
-    page.wait_for_load_state()
-    assert "/reviewer/login" not in page.url
 
 
 def _unlock(page: Page) -> None:
@@ -110,7 +72,7 @@ def test_a_reviewer_reads_a_testimony_and_its_attachment_in_the_browser(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        _log_in(page, live_server, "reader", secret)
+        log_in(page, live_server, "reader", secret)
 
         # The inbox lists the submission; its page has a reader ready.
         page.goto(f"{live_server.url}/reviewer/inbox?lang=ko")
@@ -207,7 +169,7 @@ def test_an_envelope_sealed_before_the_key_was_vetted_opens_with_a_grant(
     context.on("request", recorder)
     page = context.new_page()
     try:
-        _log_in(page, live_server, "late", secret)
+        log_in(page, live_server, "late", secret)
         page.goto(f"{live_server.url}/reviewer/submissions/{granted}?lang=en")
         expect(page.locator("#reader")).to_have_attribute("data-ready", "true", timeout=WAIT_MS)
         page.click("#envelope-1 .read-button")

@@ -10,18 +10,14 @@
  *   from a grant to this reviewer) and seals it to the colleague's public key (crypto_box_seal, 80 bytes).
  *
  * libsodium.js (sumo, for argon2id) and sori-envelope.js are loaded with Subresource Integrity from the
- * page's data-sodium attribute, as submit.js does. One plain script, no build step, no inline code (the CSP
- * forbids it). In Node it only exports its pure helpers for tests.
+ * page's data-sodium attribute by sodium-loader.js, which the page loads first. One plain script, no build
+ * step, no inline code (the CSP forbids it). In Node it only exports its pure helpers for tests.
  */
-(function (root, factory) {
-  'use strict';
-  const api = factory();
-  if (typeof module === 'object' && module.exports) {
-    module.exports = api;
-  } else if (typeof document !== 'undefined') {
-    api.start(document);
-  }
-})(typeof globalThis !== 'undefined' ? globalThis : this, function () {
+// In Node, only the pure helpers, for tests/js; in a page, start (the page loaded sodium-loader.js first).
+(function (factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else if (typeof document !== 'undefined') factory().start(document);
+})(function () {
   'use strict';
 
   const MIN_PASSPHRASE_CHARS = 12;
@@ -65,29 +61,18 @@
     return parsed.pathname + parsed.search;
   }
 
-  // ---- Loading libsodium (as submit.js) ----------------------------------------------------------
+  // ---- Loading libsodium ------------------------------------------------------------------------
 
-  function loadScript(doc, entry) {
-    return new Promise((resolve, reject) => {
-      const script = doc.createElement('script');
-      script.src = entry.src;
-      script.integrity = entry.integrity;
-      script.crossOrigin = 'anonymous';
-      script.async = false;
-      script.addEventListener('load', () => resolve());
-      script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
-      doc.head.appendChild(script);
-    });
-  }
-
-  async function loadSodium(doc, element) {
-    const entries = JSON.parse(element.getAttribute('data-sodium') || '[]');
-    for (const entry of entries) await loadScript(doc, entry);
+  /**
+   * libsodium.js (sumo) and sori-envelope.js, loaded by sodium-loader.js (which the page loads first) from
+   * the section's data-sodium attribute. Rejects when anything is missing: the forms then stay hidden.
+   * @returns {Promise<{sodium: object, sori: object, SoriEnvelope: object}>}
+   */
+  async function loadLibraries(doc, section) {
     const win = doc.defaultView;
-    if (!win.sodium || !win.SoriEnvelope) throw new Error('libsodium.js or sori-envelope.js is missing');
-    await win.sodium.ready;
-    if (typeof win.sodium.crypto_pwhash !== 'function') throw new Error('libsodium.js is not the sumo build');
-    return { sodium: win.sodium, sori: win.SoriEnvelope.create(win.sodium), SoriEnvelope: win.SoriEnvelope };
+    const sodium = win.SoriLoader ? await win.SoriLoader.loadSodium(doc, section) : null;
+    if (!sodium) throw new Error('WebAssembly, libsodium.js (sumo) or sori-envelope.js is missing');
+    return { sodium, sori: win.SoriEnvelope.create(sodium), SoriEnvelope: win.SoriEnvelope };
   }
 
   // ---- Small page helpers -----------------------------------------------------------------------
@@ -370,7 +355,7 @@
       const grants = doc.getElementById('grants');
       const section = enrolment || grants;
       if (!section || !doc.getElementById(enrolment ? 'enrol-form' : 'unlock-form')) return;
-      const lib = await loadSodium(doc, section);
+      const lib = await loadLibraries(doc, section);
       if (enrolment) enhanceEnrolment(doc, enrolment, lib);
       else enhanceGrants(doc, grants, lib);
     };

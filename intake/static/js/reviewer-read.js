@@ -4,7 +4,7 @@
  *
  * On a submission page (templates/reviewer/inbox/submission.html) it:
  * - loads libsodium.js (sumo) and sori-envelope.js from the #reader's data-sodium attribute, each with its
- *   Subresource Integrity, as submit.js does;
+ *   Subresource Integrity, through sodium-loader.js (which the page loads first);
  * - on "Read", fetches the reviewer's wrapped identity (GET data-identity-url; a 401 "reauth" sends the
  *   reviewer to data-reauth-url and back), asks for the key passphrase once for this page, unlocks the
  *   identity and keeps only the unlocked identity in a variable of this script: never localStorage,
@@ -19,15 +19,11 @@
  * One plain script, no build step, no inline code (the CSP forbids it). In Node it only exports its pure
  * helpers (answer rendering plan) for tests.
  */
-(function (root, factory) {
-  'use strict';
-  const api = factory();
-  if (typeof module === 'object' && module.exports) {
-    module.exports = api;
-  } else if (typeof document !== 'undefined') {
-    api.start(document);
-  }
-})(typeof globalThis !== 'undefined' ? globalThis : this, function () {
+// In Node, only the pure helpers, for tests/js; in a page, start (the page loaded sodium-loader.js first).
+(function (factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else if (typeof document !== 'undefined') factory().start(document);
+})(function () {
   'use strict';
 
   const ANSWERS_PART = 'answers.json';
@@ -94,41 +90,7 @@
     return rows;
   }
 
-  // ---- Loading libsodium (the pattern of submit.js) ---------------------------------------------------
-
-  function loadScript(doc, entry) {
-    return new Promise((resolve, reject) => {
-      const script = doc.createElement('script');
-      script.src = entry.src;
-      script.integrity = entry.integrity;
-      script.crossOrigin = 'anonymous';
-      script.async = false;
-      script.addEventListener('load', () => resolve());
-      script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
-      doc.head.appendChild(script);
-    });
-  }
-
-  async function loadSodium(doc, element) {
-    let entries;
-    try {
-      entries = JSON.parse(element.getAttribute('data-sodium') || 'null');
-    } catch (_) {
-      return null;
-    }
-    if (!Array.isArray(entries) || entries.length === 0 || typeof WebAssembly !== 'object') return null;
-    for (const entry of entries) {
-      if (!entry || typeof entry.src !== 'string' || typeof entry.integrity !== 'string') return null;
-      await loadScript(doc, entry);
-    }
-    const win = doc.defaultView;
-    const sodium = win.sodium;
-    if (!sodium || !sodium.ready) return null;
-    await sodium.ready;
-    if (typeof sodium.crypto_pwhash !== 'function') return null;
-    if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
-    return sodium;
-  }
+  // ---- Page helpers ----------------------------------------------------------------------------
 
   function jsonAttribute(element, name, fallback) {
     try {
@@ -476,9 +438,11 @@
   async function start(doc) {
     const root = doc.getElementById('reader');
     if (!root) return;
+    // sodium-loader.js, which the page loads first, checks WebAssembly before it loads anything.
+    const loader = doc.defaultView.SoriLoader;
     let sodium = null;
     try {
-      sodium = await loadSodium(doc, root);
+      sodium = loader ? await loader.loadSodium(doc, root) : null;
     } catch (_) {
       sodium = null;
     }

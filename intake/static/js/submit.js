@@ -5,9 +5,10 @@
  * Progressive enhancement, nothing more. The testimony form (#testimony, on /submit and, for a follow-up,
  * on /status) works without this script: it posts to the server, which encrypts in memory. This script
  * takes the form over only when everything the browser path needs is present and working (WebAssembly,
- * libsodium.js and sori-envelope.js loaded with their integrity checked, the recipients' keys). Whenever
- * something is missing it leaves the form alone, and the normal post still works: Tor Browser at "Safer"
- * (JavaScript without WebAssembly) and "Safest" (no JavaScript) rely on that.
+ * libsodium.js and sori-envelope.js loaded with their integrity checked, the recipients' keys): the page
+ * loads sodium-loader.js first, and this script asks it for libsodium. Whenever something is missing it
+ * leaves the form alone, and the normal post still works: Tor Browser at "Safer" (JavaScript without
+ * WebAssembly) and "Safest" (no JavaScript) rely on that.
  *
  * What it does:
  * - builds answers.json from the fields, seals it and every attachment (read slice by slice, never whole)
@@ -22,15 +23,11 @@
  * One plain script, no build step, no inline code (the CSP forbids it). In Node it only exports its pure
  * helpers (envelope size, receipt digits, part names) for tests/js/submit-size.test.mjs.
  */
-(function (root, factory) {
-  'use strict';
-  const api = factory();
-  if (typeof module === 'object' && module.exports) {
-    module.exports = api;
-  } else if (typeof document !== 'undefined') {
-    api.start(document);
-  }
-})(typeof globalThis !== 'undefined' ? globalThis : this, function () {
+// In Node, only the pure helpers, for tests/js; in a page, start (the page loaded sodium-loader.js first).
+(function (factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else if (typeof document !== 'undefined') factory().start(document);
+})(function () {
   'use strict';
 
   // ---- Constants of crypto/FORMAT.md and docs/source-intake.md --------------------------------------
@@ -153,20 +150,6 @@
 
   // ---- Browser plumbing --------------------------------------------------------------------------
 
-  /**
-   * Whether WebAssembly really runs here. Tor Browser at "Safer" removes the WebAssembly object; some
-   * policies keep the object but refuse to compile, so the smallest valid module is instantiated too.
-   */
-  function wasmWorks() {
-    try {
-      if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return false;
-      const module = new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-      return new WebAssembly.Instance(module) instanceof WebAssembly.Instance;
-    } catch (_) {
-      return false;
-    }
-  }
-
   /** Lets the browser paint and handle input before the next piece of work. */
   function yieldToBrowser() {
     return new Promise((resolve) => setTimeout(resolve, 0));
@@ -175,53 +158,6 @@
   /** Resolves after `ms` milliseconds (the pause between retries). */
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
-  }
-
-  /**
-   * Adds one <script> with its Subresource Integrity and waits until it has run.
-   * @param {Document} doc
-   * @param {{src: string, integrity: string}} entry
-   */
-  function loadScript(doc, entry) {
-    return new Promise((resolve, reject) => {
-      const script = doc.createElement('script');
-      script.src = entry.src;
-      script.integrity = entry.integrity;
-      script.crossOrigin = 'anonymous';
-      // Dynamically added scripts are async by default; we chain them ourselves to keep their order.
-      script.async = false;
-      script.addEventListener('load', () => resolve());
-      script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
-      doc.head.appendChild(script);
-    });
-  }
-
-  /**
-   * Loads the scripts of a form's data-sodium attribute in order and returns a ready libsodium, or null
-   * when anything is missing (then the form keeps its normal post).
-   * @param {Document} doc
-   * @param {HTMLElement} element carries data-sodium
-   */
-  async function loadSodium(doc, element) {
-    let entries;
-    try {
-      entries = JSON.parse(element.getAttribute('data-sodium') || 'null');
-    } catch (_) {
-      return null;
-    }
-    if (!Array.isArray(entries) || entries.length === 0) return null;
-    for (const entry of entries) {
-      if (!entry || typeof entry.src !== 'string' || typeof entry.integrity !== 'string') return null;
-      await loadScript(doc, entry);
-    }
-    const win = doc.defaultView;
-    const sodium = win.sodium;
-    if (!sodium || !sodium.ready) return null;
-    await sodium.ready;
-    // crypto_pwhash is in the sumo build only; without it no receipt can be derived here.
-    if (typeof sodium.crypto_pwhash !== 'function') return null;
-    if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
-    return sodium;
   }
 
   /**
@@ -851,8 +787,10 @@
       const receipt = doc.getElementById('receipt-form');
       if (testimony) enablePeople(doc, testimony);
       const carrier = testimony || receipt;
-      if (!wasmWorks() || !carrier || !carrier.hasAttribute('data-sodium')) return;
-      const sodium = await loadSodium(doc, carrier);
+      // sodium-loader.js, which the page loads first, checks WebAssembly before it loads anything.
+      const loader = doc.defaultView.SoriLoader;
+      if (!loader || !carrier || !carrier.hasAttribute('data-sodium')) return;
+      const sodium = await loader.loadSodium(doc, carrier);
       if (!sodium) return;
       if (testimony) enhanceTestimony(doc, testimony, sodium);
       if (receipt) enhanceReceipt(receipt, sodium);
