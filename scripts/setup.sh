@@ -58,5 +58,5 @@ fi
 .venv/bin/pybabel -q compile -d translations 2>/dev/null || .venv/bin/pybabel compile -d translations >/dev/null
 
 if ((want_test)); then
-    apt_install chromium postgresql
+    apt_install chromium postgresql nginx
 fi

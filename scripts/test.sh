@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 
-echo "== Static checks (ruff)"
+echo "== Static checks (ruff, bandit: no high-severity finding)"
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
+.venv/bin/bandit --quiet --recursive crypto intake reviewer --severity-level high
 
 echo "== JavaScript (node --test)"
 node --test tests/js/
