@@ -403,6 +403,42 @@ def _atomic_output(output: Path | None) -> Iterator[BinaryIO]:
         raise
 
 
+# --- sori check, sori backup (intake/check.py, intake/backup.py) ---------------------------------------
+
+
+@cli.command("check")
+@click.option(
+    "--max-age",
+    "max_age_hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    metavar="HOURS",
+    help="Temporary files and orphan blobs older than this are stale (younger ones may be in progress).",
+)
+@click.option("--clean-stale", is_flag=True, help="Remove stale temporary files and orphan blobs.")
+@with_appcontext
+def check_command(max_age_hours: float, clean_stale: bool) -> None:
+    """Check the database and the blob store: one line per problem, then a summary.
+
+    Exit status: 0 when no problem is found, 1 when any is, 2 when the check could not run."""
+    from intake import check
+
+    try:
+        report = check.run(
+            db.session(),
+            submissions.blob_store(),
+            emit=click.echo,
+            max_age_hours=max_age_hours,
+            clean_stale=clean_stale,
+        )
+    except Exception as exc:  # the database unreachable, a folder unreadable: not a clean bill
+        click.echo(f"sori check could not finish: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+    sys.exit(0 if report.clean else 1)
+
+
 def register(app: Flask) -> None:
     """Make every ``sori`` command, the extensions' included, reachable as ``flask --app intake ...`` too."""
     _add_extension_commands()
