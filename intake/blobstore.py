@@ -13,7 +13,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -141,7 +141,9 @@ class PendingBlob:
     def discard(self) -> None:
         """Remove the temporary file, unless committed."""
         if not self.file.closed:
-            self.file.close()
+            # Closing flushes what is buffered, which fails again on a full disk: the file goes anyway.
+            with suppress(OSError):
+                self.file.close()
         if self.blob_id is None:
             self._tmp_path.unlink(missing_ok=True)
 
