@@ -113,7 +113,8 @@ class _Sealer:
         if isinstance(event, Field):
             if self._attachments:
                 raise FormRefused("bad_form", "a text field came after the files")
-            if not answers.is_field_name(event.name):
+            # A part without a name (event.name is None) is not ours either.
+            if not event.name or not answers.is_field_name(event.name):
                 raise FormRefused("bad_form", "an unknown form field")
             self._field = event.name
             self._field_value.clear()
