@@ -439,6 +439,96 @@ def check_command(max_age_hours: float, clean_stale: bool) -> None:
     sys.exit(0 if report.clean else 1)
 
 
+backup_group = click.Group("backup", help="Encrypted backups of the database and the blob store.")
+cli.add_command(backup_group)
+
+
+@backup_group.command("create")
+@click.option(
+    "-r",
+    "--recipient",
+    "recipient_texts",
+    multiple=True,
+    required=True,
+    metavar="PUBLICKEY",
+    help="The organization's backup public key (sori-pk1-...) or a file holding it; repeat for several.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The backup file to write (mode 0600; it must not exist).",
+)
+@with_appcontext
+def backup_create(recipient_texts: tuple[str, ...], output: Path) -> None:
+    """Write an encrypted backup of every table and every envelope file to OUTPUT."""
+    from intake import backup
+
+    keys = [_recipient_key(text) for text in recipient_texts]
+    try:
+        manifest = backup.create_file(db.database().engine, submissions.blob_store(), keys, output)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    rows = sum(entry["rows"] for entry in manifest["tables"])
+    click.echo(
+        f"Backup written to {output}: schema {manifest['schema_revision']}, "
+        f"{len(manifest['tables'])} tables, {rows} rows, {len(manifest['blobs'])} blobs."
+    )
+
+
+@backup_group.command("restore")
+@click.option(
+    "-i",
+    "--identity",
+    "identity_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The backup identity file (its public key is the one the backup was made to).",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.File("r", encoding="utf-8"),
+    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
+)
+@click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_restore(
+    identity_path: Path, passphrase_file: click.utils.LazyFile | None, backup_path: Path
+) -> None:
+    """Restore BACKUP_PATH into this instance's database and data folder, which must both be empty."""
+    from intake import backup
+
+    identity = _unwrap(identity_path, _passphrase(passphrase_file, confirm=False))
+    try:
+        with backup_path.open("rb") as source:
+            manifest = backup.restore(
+                db.database().engine,
+                current_app.config["SORI_DATABASE_URL"],
+                submissions.blob_store(),
+                identity,
+                source,
+                emit=click.echo,
+            )
+    except backup.BackupError as exc:
+        raise CommandError(f"restore refused: {exc}") from exc
+    except CryptoError as exc:
+        raise CommandError(
+            "restore failed: the backup file is damaged, cut short or not for this identity "
+            f"({exc.code}: {exc}); nothing was restored"
+        ) from exc
+    rows = sum(entry["rows"] for entry in manifest["tables"])
+    click.echo(
+        f"Restored {rows} rows in {len(manifest['tables'])} tables and {len(manifest['blobs'])} blobs "
+        f"(backup of {manifest['created_on']}, schema {manifest['schema_revision']}); sori check passed."
+    )
+    if manifest["schema_revision"] != migrate.head_revision():
+        click.echo(
+            "The database is at the backup's schema; "
+            f"run `sori init` to bring it to {migrate.head_revision()}."
+        )
+
+
 def register(app: Flask) -> None:
     """Make every ``sori`` command, the extensions' included, reachable as ``flask --app intake ...`` too."""
     _add_extension_commands()
