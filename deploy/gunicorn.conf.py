@@ -1,0 +1,122 @@
+"""gunicorn configuration for Sori in production (read by deploy/systemd/sori.service).
+
+    gunicorn -c /srv/sori/deploy/gunicorn.conf.py
+
+What this file promises, and why:
+
+- Sori listens on loopback only; nginx (deploy/nginx/sori.conf) is the only client. Nothing else should be
+  able to reach gunicorn directly.
+- No access log at all: a line per request gives the exact time of a submission, and with an address
+  it identifies a source (DESIGN.md 2.3). The error log goes to stderr (journald under systemd) and a
+  filter below removes the client address and the request line gunicorn would otherwise put in it.
+- Tor is slow: a 1 GiB no-JavaScript upload (POST /submit) can take many minutes, and nginx passes the
+  body through as it arrives (no spooling of plaintext to disk), so a worker thread is busy for the whole
+  upload. Hence gthread workers with many threads and a long timeout.
+
+What to change: ``bind`` (or pass ``-b``), ``workers``/``threads`` for a bigger machine. Any setting can
+also be overridden without editing this file, with GUNICORN_CMD_ARGS="--workers 4" in /etc/sori/sori.env
+or on the command line (command-line options win over this file). Sori's own settings (SORI_*) come from
+the environment, see deploy/sori.env.example.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from gunicorn import glogging
+
+# The application: the factory in intake/app.py, configured from SORI_* variables.
+wsgi_app = "intake:create_app()"
+
+# --- Where to listen -----------------------------------------------------------------------------------
+# Loopback only; nginx proxies to it (upstream "sori" in deploy/nginx/sori.conf: keep the two equal).
+# A unix socket works too: bind = "unix:/run/sori/gunicorn.sock" (then add RuntimeDirectory=sori to the
+# systemd unit and point nginx's upstream at it).
+bind = ["127.0.0.1:8000"]
+
+# --- Workers --------------------------------------------------------------------------------------------
+# gthread: each worker process serves many requests at once in threads. A thread is held for the whole
+# of a slow upload over Tor, so we want many threads; memory stays bounded because uploads stream and are
+# encrypted in constant memory, and the server derives at most two receipts (argon2id, 32 MiB) at a time
+# per process. 2 processes x 32 threads = 64 uploads at once; on a bigger machine raise workers first
+# (about one per core).
+worker_class = "gthread"
+workers = 2
+threads = 32
+# Recycle a worker now and then (a safety net against slow leaks); the jitter avoids recycling all at once.
+max_requests = 5000
+max_requests_jitter = 500
+
+# --- Timeouts -------------------------------------------------------------------------------------------
+# timeout: a worker silent for this long is killed and restarted. 600 s leaves room for a 1 GiB upload over
+# Tor on the no-JavaScript path (a single request, which cannot resume). Keep nginx's proxy_read_timeout
+# and proxy_send_timeout at least as long.
+timeout = 600
+# graceful_timeout: on restart or stop, requests in flight get this long to finish. The browser path
+# uploads in 8 MiB pieces and resumes; a long no-JS upload in flight is lost (the source sees an error and
+# nothing half-stored remains). Keep TimeoutStopSec in sori.service above this.
+graceful_timeout = 300
+# Behind nginx on loopback, connections are reused briefly.
+keepalive = 5
+
+# --- Request limits -------------------------------------------------------------------------------------
+# Sori's URLs and headers are short; the body size limit is SORI_MAX_UPLOAD_BYTES (app) and
+# client_max_body_size (nginx). These are gunicorn's defaults, written out so that nobody raises them
+# unknowingly.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# --- Proxy headers --------------------------------------------------------------------------------------
+# Only nginx on this machine is trusted, and only for the scheme (X-Forwarded-Proto, so that Flask knows a
+# request came over HTTPS). gunicorn never takes the client address from X-Forwarded-For, nginx does not
+# send one (deploy/nginx/sori.conf clears it), and Sori never wants the client address anyway.
+forwarded_allow_ips = "127.0.0.1"
+forwarder_headers = ""  # no SCRIPT_NAME / PATH_INFO / REMOTE_USER from the proxy either
+proxy_protocol = False
+
+# --- Logs -----------------------------------------------------------------------------------------------
+accesslog = None  # never: no access log, not even without addresses (exact times identify sources)
+disable_redirect_access_to_syslog = True
+errorlog = "-"  # stderr: journald under systemd (`journalctl -u sori`)
+loglevel = "info"  # start-up, worker restarts and errors; "debug" is never needed in production
+capture_output = False
+
+# The heartbeat files of the workers: in memory, not on disk.
+worker_tmp_dir = "/dev/shm"
+# gunicorn 25+ opens a control socket under $HOME by default; Sori does not use it (and ProtectHome and
+# ProtectSystem in sori.service would refuse it anyway).
+control_socket_disable = True
+# Give the processes a recognizable name in ps/top.
+proc_name = "sori"
+
+
+class _NoClientDetails(logging.Filter):
+    """Removes what would tie a log line to a client: gunicorn logs a malformed request as
+    "Invalid request from ip=ADDRESS: ..." and an application error as "Error handling request METHOD URI"
+    (the URI may carry a query). Both keep their meaning and the traceback, without the details."""
+
+    _ADDRESS = re.compile(r"\bip=\S+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Error handling request"):
+            message = "Error handling request"
+        message = self._ADDRESS.sub("ip=-", message)
+        record.msg, record.args = message, ()
+        return True
+
+
+class NoAddressLogger(glogging.Logger):
+    """gunicorn's logger with the access log switched off for good and the error log filtered."""
+
+    def setup(self, cfg):  # noqa: ANN001 - gunicorn's signature
+        super().setup(cfg)
+        self.error_log.addFilter(_NoClientDetails())
+
+    def access(self, resp, req, environ, request_time):  # noqa: ANN001
+        """No access log, whatever accesslog says."""
+
+
+logger_class = NoAddressLogger
