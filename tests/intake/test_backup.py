@@ -8,6 +8,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from tests.intake.store_helpers import SENTINEL, Stored, envelope_bytes, store_s
 from tests.reviewer.helpers import make_user
 
 PASSPHRASE = "backup passphrase"
+REPO = Path(__file__).resolve().parents[2]
 needs_postgresql = pytest.mark.skipif(
     not os.environ.get("SORI_TEST_DATABASE_URL"), reason="SORI_TEST_DATABASE_URL names no PostgreSQL server"
 )
@@ -389,3 +392,54 @@ def test_a_backup_moves_between_sqlite_and_postgresql(
                 assert result.exit_code == 0, result.output
                 assert_same_instance(source, target, stored)
                 store_submission(target, Identity.generate(), in_blob=True)
+
+
+def test_the_deploy_wrappers_back_up_keep_n_and_restore(app: Flask, backup_identity, tmp_path: Path) -> None:
+    identity, identity_file, passphrase_file = backup_identity
+    stored = fill(app)
+    sori = Path(sys.executable).parent / "sori"
+    env_file = tmp_path / "sori.env"
+    env_file.write_text(
+        "# as /etc/sori/sori.env\n"
+        f"SORI_DATA_DIR={app.config['SORI_DATA_DIR']}\n"
+        f"SORI_DATABASE_URL='{app.config['SORI_DATABASE_URL']}'\n"
+    )
+    target = tmp_path / "backups"
+    target.mkdir()
+    (target / "notes.txt").write_text("not a backup: left alone")
+    env = {
+        **os.environ,
+        "SORI_ENV_FILE": str(env_file),
+        "SORI_BACKUP_KEYS": identity.public_key.text,
+        "SORI_BACKUP_KEEP": "2",
+        "SORI_BIN": str(sori),
+    }
+    for _ in range(3):
+        done = subprocess.run(
+            [REPO / "deploy" / "backup.sh", str(target)], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+    backups = sorted(p.name for p in target.glob("sori-*.backup"))
+    assert len(backups) == 2 and (target / "notes.txt").exists()
+    assert "removed old backup" in done.stdout
+
+    with empty_instance(tmp_path / "target") as restored:
+        restored_env = tmp_path / "restored.env"
+        restored_env.write_text(
+            f"SORI_DATA_DIR={restored.config['SORI_DATA_DIR']}\n"
+            f"SORI_DATABASE_URL='{restored.config['SORI_DATABASE_URL']}'\n"
+        )
+        done = subprocess.run(
+            [
+                REPO / "deploy" / "restore.sh",
+                str(target / backups[-1]),
+                str(identity_file),
+                str(passphrase_file),
+            ],
+            env={**env, "SORI_ENV_FILE": str(restored_env)},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "sori check: no problem found" in done.stdout
+        assert_same_instance(app, restored, stored)
