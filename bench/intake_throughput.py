@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from crypto.envelope import encrypt_parts  # noqa: E402
 from crypto.keys import Identity  # noqa: E402
+from intake import receipts  # noqa: E402
 
 BENCH = REPO / "bench"
 VENV_BIN = Path(sys.executable).parent
@@ -355,13 +356,15 @@ def wrk(
     return parsed
 
 
-def count_rows(setup: Setup) -> tuple[int, int, int]:
-    """Rows in ``envelopes``, blob files in the store, and files left in its tmp/."""
+def count_rows(setup: Setup) -> tuple[int, int, int, int]:
+    """Rows in ``envelopes``, the rows whose envelope is a blob file (small ones are kept in the row),
+    blob files in the store, and files left in its tmp/."""
     data = Path(setup.env["SORI_DATA_DIR"])
     with contextlib.closing(sqlite3.connect(data / "sori.db")) as db:
         rows = db.execute("SELECT count(*) FROM envelopes").fetchone()[0]
+        blob_rows = db.execute("SELECT count(*) FROM envelopes WHERE blob_id IS NOT NULL").fetchone()[0]
     blobs = sum(1 for shard in (data / "blobs").iterdir() if shard.name != "tmp" for _ in shard.iterdir())
-    return rows, blobs, sum(1 for _ in (data / "blobs" / "tmp").iterdir())
+    return rows, blob_rows, blobs, sum(1 for _ in (data / "blobs" / "tmp").iterdir())
 
 
 def one_submission(server: Server, token: str, cookie: str, envelope: bytes) -> int:
@@ -392,6 +395,7 @@ class Part1:
     bare: WrkResult
     rows_before: int
     rows_after: int
+    blob_rows_after: int
     blobs_after: int
     tmp_after: int
 
@@ -416,7 +420,7 @@ def part1(setup: Setup, settings: str, seconds: float, connections: int, threads
             status = one_submission(server, token, cookie, envelope)
             if status != 201:
                 raise RuntimeError(f"a single submission was answered {status}, not 201; see {server.log}")
-        rows_before, _, _ = count_rows(setup)
+        rows_before, _, _, _ = count_rows(setup)
         env = {
             **os.environ,
             "BENCH_ENVELOPE": str(setup.envelope),
@@ -425,11 +429,13 @@ def part1(setup: Setup, settings: str, seconds: float, connections: int, threads
         }
         submissions = wrk(server, seconds, connections, threads, WRK_SCRIPT, env)
     # The server is stopped (gracefully): every request it took in has been answered or dropped by now.
-    rows_after, blobs_after, tmp_after = count_rows(setup)
+    rows_after, blob_rows_after, blobs_after, tmp_after = count_rows(setup)
     with setup.bare(settings, f"bare-{tag}") as server:
         wrk(server, 1, connections, threads)  # warm-up
         bare = wrk(server, seconds, connections, threads)
-    return Part1(settings, submissions, bare, rows_before, rows_after, blobs_after, tmp_after)
+    return Part1(
+        settings, submissions, bare, rows_before, rows_after, blob_rows_after, blobs_after, tmp_after
+    )
 
 
 def report_part1(result: Part1, verbose: bool = True) -> None:
@@ -481,9 +487,9 @@ def report_part1(result: Part1, verbose: bool = True) -> None:
         check = "LOST OR EXTRA ROWS"
     print(
         f"  durability: {new_rows} new envelope rows for {accepted} answers 201 ({check}); "
-        f"{result.blobs_after} blob files for {result.rows_after} rows in all "
-        f"({'ok' if result.blobs_after == result.rows_after else 'MISMATCH'}); {result.tmp_after} files left "
-        f"in blobs/tmp/"
+        f"{result.blobs_after} blob files for the {result.blob_rows_after} rows that name one "
+        f"({'ok' if result.blobs_after == result.blob_rows_after else 'MISMATCH'}; small envelopes live in "
+        f"their row); {result.tmp_after} files left in blobs/tmp/"
     )
 
 
@@ -681,7 +687,7 @@ def part2(setup: Setup, settings: str, mib: int, rounds: int) -> None:
     )
     print(
         f"    of which while the body streamed in: {streaming:.1f} MiB; the rest comes after the last byte: "
-        f"the receipt's argon2id (memlimit {64} MiB) on the server path"
+        f"the receipt's argon2id (memlimit {receipts.MEMLIMIT // MIB} MiB) on the server path"
     )
 
 
