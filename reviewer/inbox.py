@@ -37,6 +37,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 from werkzeug.wsgi import wrap_file
 
-from intake import answers, db, submissions
+from intake import answers, db, divisions, submissions
 from intake.assets import sri, versioned
 from intake.models import Envelope, Recipient, Submission
 from reviewer import audit, triage
@@ -296,6 +297,7 @@ def answer_labels() -> dict[str, Any]:
     """The translated labels reviewer-read.js shows beside the answers: field names, then the values of the
     fields that hold a code (who is telling, when, violations, consent)."""
     yes_no = {"yes": _("Yes"), "no": _("No")}
+    locale = get_locale().language
     fields = {
         "submitter": _("Who is telling this account?"),
         "on_behalf_of": _(
@@ -324,6 +326,12 @@ def answer_labels() -> dict[str, Any]:
         "when_kind": {k: str(v) for k, v in answers.WHEN_KINDS.items()},
         "when_season": {k: str(v) for k, v in answers.SEASONS.items()},
         "violations": {k: str(v) for k, v in answers.VIOLATIONS.items()},
+        # The place picker sends a code; reviewers read "함경북도 회령시" / "Hoeryong, North Hamgyong".
+        "where_division": {
+            code: divisions.label(code, locale)
+            for _province, entries in divisions.choices(locale)
+            for code, _name in entries
+        },
     }
     for name, (title, _text) in answers.CONSENTS.items():
         fields[name] = str(title)
