@@ -1,8 +1,9 @@
 """The pages sources see: welcome, the testimony form, who can read it, receipts, and the upload endpoints.
 
-Three paths end in the same envelope (docs/source-intake.md): the browser encrypts and uploads in pieces
-(``/api/uploads``), or the form posts to ``/submit`` and is sealed in memory as it streams in. A receipt is
-shown only once the envelope is on disk and its row committed.
+Three paths end in the same envelope (docs/source-intake.md): the browser encrypts and sends it in one
+request (``/api/submissions``) or, when large, in pieces (``/api/uploads``); or the form posts to
+``/submit`` and is sealed in memory as it streams in. A receipt is shown only once the envelope is durably
+stored (in its row, or flushed into the blob store) and its row committed.
 """
 
 from __future__ import annotations
