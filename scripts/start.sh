@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+host=${SORI_HOST:-127.0.0.1}
+port=${SORI_PORT:-5000}
+# Links printed and sent out (demo logins, invitations) point where this server listens.
+export SORI_BASE_URL=${SORI_BASE_URL:-http://$host:$port}
 .venv/bin/sori init
 .venv/bin/sori demo
-exec .venv/bin/sori serve --host "${SORI_HOST:-127.0.0.1}" --port "${SORI_PORT:-5000}"
+exec .venv/bin/sori serve --host "$host" --port "$port"
