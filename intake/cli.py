@@ -11,10 +11,10 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 from flask import Flask, current_app
@@ -30,6 +30,26 @@ from intake.filenames import safe_file_name
 from intake.models import Envelope
 
 PASSPHRASE_ENV = "SORI_PASSPHRASE"
+
+
+#: The options every command that unwraps or wraps an identity shares.
+passphrase_file_option = click.option(
+    "--passphrase-file",
+    type=click.File("r", encoding="utf-8"),
+    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
+)
+
+
+def identity_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-i/--identity IDENTITY``, an existing identity file."""
+    return click.option(
+        "-i",
+        "--identity",
+        "identity_path",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=help_text,
+    )
 
 
 class CommandError(click.ClickException):
@@ -76,11 +96,7 @@ def serve_command(host: str, port: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the new identity file (it must not exist).",
 )
-@click.option(
-    "--passphrase-file",
-    type=click.File("r", encoding="utf-8"),
-    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
-)
+@passphrase_file_option
 def keygen_command(output: Path, passphrase_file: click.utils.LazyFile | None) -> None:
     """Make a new identity, wrapped under a passphrase; prints its public key and fingerprint."""
     if output.exists():
@@ -143,25 +159,14 @@ def encrypt_command(
 
 
 @cli.command("decrypt")
-@click.option(
-    "-i",
-    "--identity",
-    "identity_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Your identity file.",
-)
+@identity_option("Your identity file.")
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
     help="Where to write: a file for a one-part envelope, a new folder when it has several parts.",
 )
-@click.option(
-    "--passphrase-file",
-    type=click.File("r", encoding="utf-8"),
-    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
-)
+@passphrase_file_option
 @click.argument("input_path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def decrypt_command(
     identity_path: Path,
@@ -478,19 +483,8 @@ def backup_create(recipient_texts: tuple[str, ...], output: Path) -> None:
 
 
 @backup_group.command("restore")
-@click.option(
-    "-i",
-    "--identity",
-    "identity_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The backup identity file (its public key is the one the backup was made to).",
-)
-@click.option(
-    "--passphrase-file",
-    type=click.File("r", encoding="utf-8"),
-    help=f"Read the passphrase from this file's first line (else ${PASSPHRASE_ENV}, else a prompt).",
-)
+@identity_option("The backup identity file (its public key is the one the backup was made to).")
+@passphrase_file_option
 @click.argument("backup_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_restore(
