@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from reviewer import models  # noqa: F401  (registers the tables on the shared metadata)
+from reviewer.records import models as record_models  # noqa: F401
 
 
 def register(app: Flask) -> None:

@@ -16,7 +16,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
 
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)  # idempotent, as `sori init` relies on
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(database_url) == migrate.head_revision() == "0003"
 
     engine = make_engine(database_url)
     try:
@@ -37,6 +37,23 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "notes",
                 "triage",
                 "audit_log",
+                "sources",
+                "submission_sources",
+                "persons",
+                "person_names",
+                "person_identifiers",
+                "organizations",
+                "positions",
+                "occupancies",
+                "facilities",
+                "facility_names",
+                "name_keys",
+                "incidents",
+                "acts",
+                "involvements",
+                "information",
+                "merges",
+                "sanctioned_entities",
             }
 
         migrate.downgrade(database_url, "base")

@@ -1,0 +1,163 @@
+"""What a dossier holds, independent of its formats: :func:`reviewer.exports.dossier.build` fills it from the
+records, and each format (pdf.py, ftm.py, csv_export.py) only renders it. Nothing here can name a source:
+sources appear by their pseudonymous reference, submissions by the SHA-256 of their envelopes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class NameForm:
+    name: str
+    #: reviewer/records/vocab.py NAME_STYLES code (``hangul``, ``dprk``, ``rr``, ``lc``, ``other``).
+    style: str
+    #: ``primary`` or ``alias``; aliases carry ``quality`` (``strong``/``weak``).
+    kind: str = "primary"
+    quality: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str
+    value: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganizationRef:
+    id: int
+    name_ko: str
+    name_en: str | None
+    kind: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class PostHeld:
+    """An occupancy: a person in a post of an organization, from ``start`` to ``end`` (partial dates)."""
+
+    occupancy_id: int
+    person_id: int
+    person_name: str
+    position_id: int
+    title_ko: str
+    title_en: str | None
+    organization: OrganizationRef
+    start: str | None
+    end: str | None
+    is_head: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who or what the dossier asks to be sanctioned."""
+
+    #: ``person``, ``organization`` or ``facility``.
+    kind: str
+    id: int
+    #: The name to print as the heading (Hangul first where there is one).
+    caption: str
+    names: tuple[NameForm, ...] = ()
+    gender: str | None = None
+    birth_date: str | None = None
+    birth_place: str | None = None
+    nationality: tuple[str, ...] = ()
+    identifiers: tuple[Identifier, ...] = ()
+    posts: tuple[PostHeld, ...] = ()
+    #: For an organization or facility: its own chain upward; for a facility also its kind and agency.
+    organization: OrganizationRef | None = None
+    facility_kind: str | None = None
+    agency: str | None = None
+    province: str | None = None
+    county: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """One source's support of one act, as the evidence matrix shows it."""
+
+    source_ref: str
+    act_id: int
+    connection: str
+    reliability: str
+
+
+@dataclass(frozen=True)
+class Conduct:
+    """One act attributed to the target, with the degree of involvement (for a person) and its support."""
+
+    act_id: int
+    incident_id: int
+    incident_title: str
+    violation: str
+    date_start: str | None
+    date_end: str | None
+    facility_id: int | None
+    facility_name: str | None
+    place: str | None
+    province: str | None
+    county: str | None
+    victims: str | None
+    victim_count: int | None
+    description: str | None
+    #: Degrees (vocab DEGREES codes) of the target's involvement; for an organization or facility, the
+    #: persons involved with their degrees: ``("Ri Chang Dae", "ordered")``.
+    degrees: tuple[str, ...] = ()
+    perpetrators: tuple[tuple[str, str], ...] = ()
+    confidence: str | None = None
+    #: Independent sources that are evidence, counted among the sources this export may include.
+    corroboration: int = 0
+
+
+@dataclass(frozen=True)
+class EvidenceDocument:
+    """An envelope relied on: only its digest, size and date of receipt travel."""
+
+    source_ref: str
+    sha256: str
+    size: int
+    received_on: str
+
+
+@dataclass(frozen=True)
+class SanctionMatch:
+    """A possible match in an imported sanctions list, for a reviewer to confirm."""
+
+    caption: str
+    dataset: str
+    authorities: tuple[str, ...]
+    programs: tuple[str, ...]
+    matched_name: str
+    birth_dates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dossier:
+    target: Target
+    #: vocab PURPOSES code.
+    purpose: str
+    created_at: datetime
+    created_by: str
+    submitter: dict[str, str] = field(default_factory=dict)
+    #: Regime code (``eu``, ``uk``, ``us``) -> the legal categories the acts' violation types fall under.
+    legal_basis: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    conduct: tuple[Conduct, ...] = ()
+    evidence: tuple[SourceUse, ...] = ()
+    documents: tuple[EvidenceDocument, ...] = ()
+    #: From the target up: the organizations above, each with the heads in office during the conduct.
+    chain_up: tuple[OrganizationRef, ...] = ()
+    superiors: tuple[PostHeld, ...] = ()
+    #: Persons below the target (for a person in command, or an organization/facility) with their posts.
+    subordinates: tuple[PostHeld, ...] = ()
+    exculpatory: tuple[str, ...] = ()
+    #: How many sources were left out for lack of consent for this purpose (never which).
+    sources_excluded: int = 0
+    sources_included: int = 0
+    existing_sanctions: tuple[SanctionMatch, ...] = ()
