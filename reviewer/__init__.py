@@ -15,7 +15,14 @@ from reviewer.records import models as record_models  # noqa: F401
 def register(app: Flask) -> None:
     """Add the reviewer side's pages to ``app``."""
     # Imported here, not at the top: the views need the application's extensions, the models do not.
-    from reviewer import audit_views, auth, inbox, keys
+    import importlib
 
-    for module in (auth, keys, inbox, audit_views):
+    from reviewer import audit_views, auth, inbox, keys
+    from reviewer.exports import views as exports
+    from reviewer.records import blueprint as records
+
+    for module in (auth, keys, inbox, audit_views, exports):
         app.register_blueprint(module.bp)
+    for name in records.VIEW_MODULES:
+        importlib.import_module(name)
+    app.register_blueprint(records.bp)

@@ -254,6 +254,10 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
         links.append((_endpoint_url("reviewer_inbox.inbox"), _("Inbox")))
     if user.is_reviewer:
         links.append((_endpoint_url("reviewer_keys.my_keys"), _("My keys")))
+    if user.is_reviewer or user.is_case_team:
+        links.append((_endpoint_url("records.home"), _("Records")))
+        links.append((_endpoint_url("records.search"), _("Search records")))
+        links.append((_endpoint_url("exports.home"), _("Dossiers")))
     if user.is_admin:
         links.append((_endpoint_url("reviewer_auth.admin_users"), _("Accounts")))
         links.append((_endpoint_url("reviewer_keys.vetting"), _("Vet reviewer keys")))

@@ -57,6 +57,9 @@ fi
 
 .venv/bin/pybabel -q compile -d translations 2>/dev/null || .venv/bin/pybabel compile -d translations >/dev/null
 
+# Dossier PDFs embed a Korean font from Debian's fonts-nanum (reviewer/exports/pdf.py).
+apt_install fonts-nanum
 if ((want_test)); then
-    apt_install chromium postgresql nginx
+    # poppler-utils: the tests read exported PDFs with pdftotext and pdffonts.
+    apt_install chromium postgresql nginx poppler-utils
 fi
