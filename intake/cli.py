@@ -24,7 +24,7 @@ from sqlalchemy import select
 from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import CryptoError
 from crypto.keys import Identity, PublicKey, read_identity_public_key
-from intake import db, extensions, migrate, recipients, submissions
+from intake import db, export_key, extensions, migrate, recipients, submissions
 from intake.demo import create_demo_reviewers, create_demo_submissions
 from intake.filenames import safe_file_name
 from intake.models import Envelope
@@ -67,6 +67,8 @@ def init_command() -> None:
     """Create the data folder and database and bring the schema up to date (safe to run again)."""
     migrate.upgrade(current_app.config["SORI_DATABASE_URL"])
     submissions.ensure_receipt_salt(db.session())
+    if export_key.ensure(Path(current_app.config["SORI_DATA_DIR"])):
+        click.echo("Export signing key created: print its public key with `sori export key` and publish it.")
     click.echo(f"Data folder: {current_app.config['SORI_DATA_DIR']}")
     click.echo(f"Database is at revision {migrate.head_revision()}.")
 
@@ -318,6 +320,8 @@ def demo_command() -> None:
     migrate.upgrade(current_app.config["SORI_DATABASE_URL"])
     demo_dir = Path(current_app.config["SORI_DATA_DIR"]) / "demo"
     reviewers = create_demo_reviewers(demo_dir)
+    # Before the extensions' hooks, so that what they add may build on the accounts (records citing them).
+    added = create_demo_submissions(db.session())
     extra: dict[str, list[str]] = {reviewer.name: [] for reviewer in reviewers}
     for add_demo in extensions.demo_hooks():
         for name, lines in add_demo(demo_dir, reviewers).items():
@@ -333,7 +337,6 @@ def demo_command() -> None:
         click.echo(f"Demo account {name}")
         for line in lines:
             click.echo(f"  {line}")
-    added = create_demo_submissions(db.session())
     if added:
         click.echo(f"{added} fictional accounts are waiting in the inbox.")
     click.echo(

@@ -19,13 +19,14 @@ from intake.demo import DemoReviewer
 from intake.models import Recipient
 from reviewer import accounts
 from reviewer.models import ReviewerKey, User
+from reviewer.records.demo import add_demo_records
 
 DEMO_ADMIN = "demo-admin"
 
 
 def add_demo(demo_dir: Path, reviewers: list[DemoReviewer]) -> dict[str, list[str]]:
-    """Give each demo reviewer a login with its demo identity as a vetted key, and make a demo admin;
-    returns the lines ``sori demo`` prints for each."""
+    """Give each demo reviewer a login with its demo identity as a vetted key, make a demo admin, and add
+    fictional records citing the demo accounts; returns the lines ``sori demo`` prints for each."""
     session = db.session()
     lines: dict[str, list[str]] = {}
     for reviewer in reviewers:
@@ -54,6 +55,7 @@ def add_demo(demo_dir: Path, reviewers: list[DemoReviewer]) -> dict[str, list[st
         "an admin: invites people and vets keys, reads no testimony",
         *_login_lines(DEMO_ADMIN, credentials),
     ]
+    add_demo_records(session, reviewers)
     return lines
 
 
