@@ -479,7 +479,7 @@ def person_view(session: Session, person: Person) -> PersonView:
             .join(Organization, Organization.id == Position.organization_id)
             .where(Occupancy.person_id == person.id)
             .order_by(Occupancy.start_lo.desc(), Occupancy.id.desc())
-        ).tuples()
+        )
     ]
     rows = session.execute(
         select(Involvement, Act, Incident)
@@ -487,7 +487,7 @@ def person_view(session: Session, person: Person) -> PersonView:
         .join(Incident, Incident.id == Act.incident_id)
         .where(Involvement.person_id == person.id)
         .order_by(Act.date_lo.desc(), Involvement.id)
-    ).tuples()
+    )
     found = list(rows)
     support = involvement_support(session, [involvement.id for involvement, _act, _incident in found])
     involvements = [
@@ -815,7 +815,7 @@ def position_choices(session: Session) -> list[tuple[Organization, list[Position
         select(Organization, Position)
         .join(Position, Position.organization_id == Organization.id)
         .order_by(Organization.name_ko, Organization.id, Position.title_ko, Position.id)
-    ).tuples()
+    )
     groups: list[tuple[Organization, list[PositionChoice]]] = []
     for organization, position in rows:
         if not groups or groups[-1][0].id != organization.id:
@@ -833,6 +833,9 @@ class FacilityNameInput:
 
     name: str = ""
     style: str = "hangul"
+
+    def is_blank(self) -> bool:
+        return not self.name.strip()
 
 
 @dataclass
@@ -1005,7 +1008,7 @@ def facility_view(session: Session, facility: Facility) -> FacilityView:
             .where(Act.facility_id == facility.id)
             .order_by(Act.date_lo.desc(), Act.id.desc())
             .limit(FACILITY_ACT_LIMIT)
-        ).tuples()
+        )
     )
     caption = facility_captions(session, [facility.id])[facility.id]
     merged = (
@@ -1035,7 +1038,7 @@ def counts(session: Session) -> dict[str, int]:
     }
 
 
-def organization_names(session: Session, ids: Sequence[int | None]) -> dict[int, Organization]:
+def organizations_by_id(session: Session, ids: Sequence[int | None]) -> dict[int, Organization]:
     """The organizations with these ids (``None`` ignored), by id."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
