@@ -1,6 +1,13 @@
 """What a dossier holds, independent of its formats: :func:`reviewer.exports.dossier.build` fills it from the
 records, and each format (pdf.py, ftm.py, csv_export.py) only renders it. Nothing here can name a source:
 sources appear by their pseudonymous reference, submissions by the SHA-256 of their envelopes.
+
+Fields hold codes, not labels, so that one dossier renders in Korean and in English: violation types,
+degrees, confidences, connections, reliabilities, genders, name styles, identifier, organization and
+facility kinds and agencies are keys of reviewer/records/vocab.py; provinces and counties are codes of
+intake/data/nk_divisions.json (``intake.divisions.label(code, locale)``); ``legal_basis`` holds category codes
+of reviewer/exports/legal.py (``legal.REGIMES``, ``legal.CATEGORIES``, ``legal.INVOLVEMENT``); dates are
+partial dates as text (``2019``, ``2019-03``, ``2019-03-14``).
 """
 
 from __future__ import annotations
@@ -111,6 +118,8 @@ class Conduct:
     #: persons involved with their degrees: ``("Ri Chang Dae", "ordered")``.
     degrees: tuple[str, ...] = ()
     perpetrators: tuple[tuple[str, str], ...] = ()
+    #: The person id of each entry of ``perpetrators``, in the same order (for machine-readable formats).
+    perpetrator_ids: tuple[int, ...] = ()
     confidence: str | None = None
     #: Independent sources that are evidence, counted among the sources this export may include.
     corroboration: int = 0
@@ -123,7 +132,10 @@ class EvidenceDocument:
     source_ref: str
     sha256: str
     size: int
+    #: ISO date (YYYY-MM-DD).
     received_on: str
+    #: SHA-1 of the same bytes: FollowTheMoney's ``contentHash`` is a SHA-1 (at most 40 characters).
+    sha1: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ class Support:
     leads: int = 0
 
 
-def _effective() -> tuple[Select, ColumnElement, ColumnElement]:
+def _effective() -> tuple[Select, ColumnElement, ColumnElement, ColumnElement]:
     """Information joined to the submission it stands for (a duplicate's original) and that submission's
-    source key; returns the select, a column "is evidence" and the source-key column."""
+    source key; returns the select, a column "is evidence", the source-key column and the original's id."""
     linked = aliased(Submission)
     original = aliased(Submission)
     effective_id = case(
@@ -54,7 +54,7 @@ def _effective() -> tuple[Select, ColumnElement, ColumnElement]:
         .outerjoin(source, source.submission_id == original.id)
         .where(linked.state != "withdrawn", original.state != "withdrawn")
     )
-    return query, original.state == "verified", key
+    return query, original.state == "verified", key, original.id
 
 
 def act_support(session: Session, act_ids: Collection[int]) -> dict[int, Support]:
@@ -68,7 +68,7 @@ def involvement_support(session: Session, involvement_ids: Collection[int]) -> d
     """The support of each involvement in ``involvement_ids``."""
     if not involvement_ids:
         return {}
-    base, evidence, key = _effective()
+    base, evidence, key, _original = _effective()
     rows = base.with_only_columns(
         Information.involvement_id.label("target"), evidence.label("evidence"), key.label("key")
     ).where(Information.involvement_id.in_(list(involvement_ids)))
@@ -87,6 +87,30 @@ def facility_practices(session: Session, facility_id: int) -> dict[str, Support]
     return {str(violation): support for violation, support in result.items()}
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One verified submission behind an act (a duplicate stands as its original), for exports that must
+    filter by consent before counting: the source key (``s<source id>``, or ``u<submission id>`` when no
+    source is recorded), the submission and how the information was rated."""
+
+    act_id: int
+    key: str
+    submission_id: str
+    connection: str
+    reliability: str
+
+
+def act_evidence(session: Session, act_ids: Collection[int]) -> list[Evidence]:
+    """Every piece of evidence (not leads) behind the acts in ``act_ids``, by the rules above."""
+    if not act_ids:
+        return []
+    sub = _act_rows_for(list(act_ids)).subquery()
+    query = select(sub.c.target, sub.c.key, sub.c.submission, sub.c.connection, sub.c.reliability).where(
+        sub.c.evidence
+    )
+    return [Evidence(*row) for row in session.execute(query)]
+
+
 def acts_with_at_least(minimum: int) -> Select:
     """A select of the ids of acts supported by at least ``minimum`` independent sources (for filters)."""
     rows = _act_rows_for(select(Act.id).scalar_subquery()).subquery()
@@ -95,22 +119,25 @@ def acts_with_at_least(minimum: int) -> Select:
 
 
 def _act_rows_for(act_ids) -> Select:  # noqa: ANN001  (a list or a scalar subquery of act ids)
-    """(target act id, is evidence, source key) for information on the acts, their involvements and their
-    incidents."""
-    base, evidence, key = _effective()
-    on_act = base.with_only_columns(
-        Information.act_id.label("target"), evidence.label("evidence"), key.label("key")
+    """(target act id, is evidence, source key, submission, connection, reliability) for information on the
+    acts, their involvements and their incidents."""
+    base, evidence, key, original_id = _effective()
+    details = (
+        evidence.label("evidence"),
+        key.label("key"),
+        original_id.label("submission"),
+        Information.connection,
+        Information.reliability,
     )
+    on_act = base.with_only_columns(Information.act_id.label("target"), *details)
     on_act = on_act.where(Information.act_id.in_(act_ids))
     on_involvement = (
-        base.with_only_columns(
-            Involvement.act_id.label("target"), evidence.label("evidence"), key.label("key")
-        )
+        base.with_only_columns(Involvement.act_id.label("target"), *details)
         .join(Involvement, Involvement.id == Information.involvement_id)
         .where(Involvement.act_id.in_(act_ids))
     )
     on_incident = (
-        base.with_only_columns(Act.id.label("target"), evidence.label("evidence"), key.label("key"))
+        base.with_only_columns(Act.id.label("target"), *details)
         .join(Act, Act.incident_id == Information.incident_id)
         .where(Act.id.in_(act_ids))
     )
