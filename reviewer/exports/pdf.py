@@ -44,6 +44,7 @@ from reportlab.platypus import (
 )
 
 from intake import divisions
+from reviewer.exports import legal
 from reviewer.exports.model import Conduct, Dossier, OrganizationRef, PostHeld, Target
 from reviewer.exports.settings import SUBMITTER_FIELDS
 from reviewer.records import dates, vocab
@@ -57,6 +58,8 @@ FONT_BOLD = "SoriNanumGothic-Bold"
 #: Rows per table of the list of documents: small tables split across pages cheaply.
 _ROWS_PER_TABLE = 40
 _MARGIN = 18 * mm
+#: Measured widths kept per font before starting afresh (a few MB at most).
+_WIDTH_CACHE = 50_000
 
 #: Every fixed text of the dossier. Messages with ``%(name)s`` are formatted after translation.
 TEXT = {
@@ -84,14 +87,9 @@ TEXT = {
     "submitter": _l("Submitter and point of contact"),
     "legal": _l("Legal basis"),
     "legal_intro": _l(
-        "The conduct set out below falls under the following categories of each sanctions regime, "
-        "by the types of violation recorded."
+        "By the types of violation recorded, the conduct set out below falls under these categories of "
+        "each sanctions regime. The categories are proposed for assessment, not a legal finding."
     ),
-    "regime_eu": _l(
-        "European Union: Global Human Rights Sanctions Regime (Regulation (EU) 2020/1998, Article 1)"
-    ),
-    "regime_uk": _l("United Kingdom: Global Human Rights Sanctions Regulations 2020 (involved person)"),
-    "regime_us": _l("United States: Executive Order 13818 (Global Magnitsky)"),
     "identification": _l("Identification of the target"),
     "kind": _l("Kind"),
     "organization_kind": _l("Kind of organization"),
@@ -203,6 +201,9 @@ _VOCABULARIES: dict[str, Mapping[str, Any]] = {
     "reliabilities": vocab.RELIABILITIES,
     "violations": vocab.VIOLATIONS,
     "purposes": {code: label for code, (label, _scope) in vocab.PURPOSES.items()},
+    "regimes": legal.REGIMES,
+    "involvement": legal.INVOLVEMENT,
+    "categories": legal.CATEGORIES,
 }
 
 
@@ -210,12 +211,30 @@ class UnknownLanguage(ValueError):
     """The language is not one of :data:`LANGUAGES`."""
 
 
+class _MeasuredFont(TTFont):
+    """A TrueType font that remembers the widths it measured: line breaking measures every word, and a
+    dossier repeats the same labels and references thousands of times (reportlab measures in Python)."""
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename)
+        self._widths: dict[tuple[str, float, str], float] = {}
+
+    def stringWidth(self, text: str, size: float, encoding: str = "utf8") -> float:  # noqa: N802 (reportlab's)
+        key = (text, size, encoding)
+        width = self._widths.get(key)
+        if width is None:
+            if len(self._widths) > _WIDTH_CACHE:
+                self._widths.clear()
+            width = self._widths[key] = super().stringWidth(text, size, encoding)
+        return width
+
+
 @cache
 def _register_fonts() -> None:
     """Register Nanum Gothic (regular and bold) once per process, as the whole family so that ``<b>`` and
     ``<i>`` markup never falls back to a standard font."""
-    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "NanumGothic.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "NanumGothicBold.ttf")))
+    pdfmetrics.registerFont(_MeasuredFont(FONT, str(FONT_DIR / "NanumGothic.ttf")))
+    pdfmetrics.registerFont(_MeasuredFont(FONT_BOLD, str(FONT_DIR / "NanumGothicBold.ttf")))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 
 
@@ -251,6 +270,10 @@ class _Words:
         if not code:
             return ""
         return _join(labels[vocabulary].get(code, code) for labels in self._vocab)
+
+    def code_each(self, vocabulary: str, code: str) -> list[str]:
+        """The label of a vocabulary code once per language, for labels that are whole sentences."""
+        return _unique(labels[vocabulary].get(code, code) for labels in self._vocab)
 
     def place(self, code: str | None) -> str:
         """A province or county code as its name ("함경북도 회령시 / Hoeryong, North Hamgyong")."""
@@ -481,13 +504,15 @@ def _join_labels(words: _Words, label: Any) -> str:
 def _legal_basis(dossier: Dossier, words: _Words, styles: _Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph(_e(words("legal")), styles.h1)]
     story += [Paragraph(_e(text), styles.body) for text in words.each("legal_intro")]
-    for regime in ("eu", "uk", "us"):
-        story.append(Paragraph(_e(words(f"regime_{regime}")), styles.h2))
+    for regime in legal.REGIMES:
+        story.append(Paragraph(_e(words.code("regimes", regime)), styles.h2))
         categories = dossier.legal_basis.get(regime, ())
         if not categories:
             story.append(Paragraph(_e(words("none")), styles.body))
+            continue
         for category in categories:
-            story.append(Paragraph("• " + _e(category), styles.body))
+            story.append(Paragraph("• " + _e(words.code("categories", category)), styles.body))
+        story += [Paragraph(_e(text), styles.small) for text in words.code_each("involvement", regime)]
     return story
 
 
@@ -604,17 +629,20 @@ def _evidence(dossier: Dossier, words: _Words, styles: _Styles) -> list[Flowable
         Paragraph(_e(text), styles.body) for text in words.each("evidence_intro", n=dossier.sources_included)
     ]
     story.append(Spacer(1, 3 * mm))
-    by_act: dict[int, list[str]] = defaultdict(list)
+    # Per act, the sources grouped by connection and reliability: one label for many references.
+    by_act: dict[int, dict[tuple[str, str], list[str]]] = defaultdict(lambda: defaultdict(list))
     for use in dossier.evidence:
-        by_act[use.act_id].append(
-            f"{use.source_ref} ({words.code('connections', use.connection)}, "
-            f"{words.code('reliabilities', use.reliability)})"
-        )
+        by_act[use.act_id][(use.connection, use.reliability)].append(use.source_ref)
     # One paragraph per act, not a table: laying out cells costs several times more than lines of text.
     for act in dossier.conduct:
+        groups = by_act.get(act.act_id, {})
+        listed = "<br/>".join(
+            f"{_e(words.code('connections', connection))}, {_e(words.code('reliabilities', reliability))}: "
+            + _e(", ".join(sorted(set(refs))))
+            for (connection, reliability), refs in sorted(groups.items())
+        )
         heading = f"{words('act', id=act.act_id)}: {words.code('violations', act.violation)}"
-        listed = "; ".join(sorted(by_act.get(act.act_id, ()))) or words("no_sources")
-        story.append(Paragraph(f"<b>{_e(heading)}</b><br/>{_e(listed)}", styles.act))
+        story.append(Paragraph(f"<b>{_e(heading)}</b><br/>{listed or _e(words('no_sources'))}", styles.act))
     return story
 
 

@@ -37,7 +37,7 @@ def load_submitter(session: Session) -> dict[str, str]:
     """Every submitter field, ``""`` where none is set yet."""
     names = [setting_name(field_name) for field_name in SUBMITTER_FIELDS]
     query = select(Setting.name, Setting.value).where(Setting.name.in_(names))
-    stored = dict(session.execute(query).tuples())
+    stored = {name: value for name, value in session.execute(query)}
     return {field_name: stored.get(setting_name(field_name), "") for field_name in SUBMITTER_FIELDS}
 
 
