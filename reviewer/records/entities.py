@@ -69,16 +69,15 @@ def person_captions(session: Session, person_ids: Iterable[int]) -> dict[int, st
     captions: dict[int, str] = {}
     if not ids:
         return captions
+    # Best first: a primary name before an alias, Hangul before a romanization, the first written.
     rows = session.execute(
-        select(PersonName.person_id, PersonName.name, PersonName.style, PersonName.kind)
+        select(PersonName.person_id, PersonName.name)
         .where(PersonName.person_id.in_(ids))
-        .order_by(PersonName.id)
-    ).all()
-    for person_id in ids:
-        names = [row for row in rows if row.person_id == person_id]
-        ranked = sorted(names, key=lambda row: (row.kind != "primary", row.style != "hangul"))
-        captions[person_id] = ranked[0].name if ranked else f"#{person_id}"
-    return captions
+        .order_by(PersonName.kind != "primary", PersonName.style != "hangul", PersonName.id)
+    )
+    for person_id, name in rows:
+        captions.setdefault(person_id, name)
+    return {person_id: captions.get(person_id, f"#{person_id}") for person_id in ids}
 
 
 def person_caption(person: Person) -> str:
@@ -96,16 +95,13 @@ def facility_captions(session: Session, facility_ids: Iterable[int]) -> dict[int
     if not ids:
         return captions
     rows = session.execute(
-        select(FacilityName.facility_id, FacilityName.name, FacilityName.style)
+        select(FacilityName.facility_id, FacilityName.name)
         .where(FacilityName.facility_id.in_(ids))
-        .order_by(FacilityName.id)
-    ).all()
-    for facility_id in ids:
-        names = sorted(
-            (row for row in rows if row.facility_id == facility_id), key=lambda r: r.style != "hangul"
-        )
-        captions[facility_id] = names[0].name if names else f"#{facility_id}"
-    return captions
+        .order_by(FacilityName.style != "hangul", FacilityName.id)
+    )
+    for facility_id, name in rows:
+        captions.setdefault(facility_id, name)
+    return {facility_id: captions.get(facility_id, f"#{facility_id}") for facility_id in ids}
 
 
 def facility_caption(facility: Facility) -> str:
@@ -416,11 +412,13 @@ def _page(session: Session, statement: Any, model: Any, kind: str, query: str, p
     if not query:
         return list(session.scalars(statement.order_by(model.id.desc()).offset(offset).limit(PAGE_SIZE + 1)))
     ranked = [hit.owner_id for hit in search.find(session, query, (kind,), limit=FILTER_LIMIT)]
-    wanted = ranked[offset : offset + PAGE_SIZE + 1]
-    if not wanted:
+    if not ranked:
         return []
-    found = {row.id: row for row in session.scalars(statement.where(model.id.in_(wanted)))}
-    return [found[owner_id] for owner_id in wanted if owner_id in found]
+    # Hits the list leaves out (a merged record) go before paging, so that pages stay full.
+    listed = set(session.scalars(statement.with_only_columns(model.id).where(model.id.in_(ranked))))
+    wanted = [owner_id for owner_id in ranked if owner_id in listed][offset : offset + PAGE_SIZE + 1]
+    found = {row.id: row for row in session.scalars(statement.where(model.id.in_(wanted)))} if wanted else {}
+    return [found[owner_id] for owner_id in wanted]
 
 
 @dataclass
@@ -455,6 +453,8 @@ class PersonView:
     posts: list[PostRow]
     involvements: list[InvolvementRow]
     merged_into_caption: str | None = None
+    #: The submission the photo's envelope belongs to, for a link to where it can be read.
+    photo_submission_id: str | None = None
 
 
 def person_view(session: Session, person: Person) -> PersonView:
@@ -499,7 +499,17 @@ def person_view(session: Session, person: Person) -> PersonView:
         if person.merged_into_id
         else None
     )
-    return PersonView(person, caption, names, identifiers, posts, involvements, merged)
+    envelope = session.get(Envelope, person.photo_envelope_id) if person.photo_envelope_id else None
+    return PersonView(
+        person,
+        caption,
+        names,
+        identifiers,
+        posts,
+        involvements,
+        merged,
+        envelope.submission_id if envelope is not None else None,
+    )
 
 
 # ---- Organizations and positions ------------------------------------------------------------------------

@@ -200,3 +200,12 @@ def test_the_case_team_reads_facilities_but_cannot_change_them(app: Flask, kim: 
     assert case.post(NEW, data={**facility_form(), "csrf_token": token}).status_code == 403
     with app.app_context():
         assert db.session().get(Facility, facility_id).kind == "kyohwaso"
+
+
+def test_pages_and_forms_speak_korean_by_default(app: Flask, kim: FlaskClient) -> None:
+    facility_id = created_id(create(kim))
+    kim.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ko"
+    page = kim.get(f"/reviewer/records/facilities/{facility_id}").get_data(as_text=True)
+    assert "함경북도 회령시" in page
+    for path in ("/reviewer/records/", NEW, f"/reviewer/records/facilities/{facility_id}/edit"):
+        assert kim.get(path).status_code == 200

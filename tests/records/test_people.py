@@ -208,7 +208,7 @@ def test_bad_input_is_refused_with_a_message_and_what_was_typed_kept(
 
 
 def test_the_photo_is_a_reference_to_an_envelope_that_exists(app: Flask, kim: FlaskClient) -> None:
-    _submission_id, envelope_id = add_submission(
+    submission_id, envelope_id = add_submission(
         app, attachments=[("face.jpg", "image/jpeg", b"\xff\xd8jpeg")]
     )
     missing_part = create_person(kim, photo_envelope_id=str(envelope_id))
@@ -218,6 +218,8 @@ def test_the_photo_is_a_reference_to_an_envelope_that_exists(app: Flask, kim: Fl
     with app.app_context():
         person = db.session().get(Person, person_id)
         assert (person.photo_envelope_id, person.photo_part) == (envelope_id, "face.jpg")
+    page = kim.get(f"/reviewer/records/persons/{person_id}").get_data(as_text=True)
+    assert "face.jpg" in page and f"/reviewer/submissions/{submission_id}" in page
 
 
 def test_the_case_team_reads_persons_but_cannot_edit(app: Flask, kim: FlaskClient) -> None:
@@ -365,6 +367,8 @@ def test_a_merged_person_is_hidden_from_the_list_and_points_to_the_kept_one(
         db.session().commit()
     listed = kim.get("/reviewer/records/persons").get_data(as_text=True)
     assert f'data-person-id="{kept}"' in listed and f'data-person-id="{merged}"' not in listed
+    filtered = kim.get("/reviewer/records/persons?q=Ri+Chang").get_data(as_text=True)
+    assert f'data-person-id="{kept}"' in filtered and f'data-person-id="{merged}"' not in filtered
     page = kim.get(f"/reviewer/records/persons/{merged}").get_data(as_text=True)
     assert "merged into" in page and f'href="/reviewer/records/persons/{kept}"' in page
     assert kim.get(f"/reviewer/records/persons/{merged}/edit").status_code == 303
