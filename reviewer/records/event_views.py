@@ -128,10 +128,8 @@ def incidents_view() -> Response:
     session = _session()
     violation = request.args.get("violation", "")
     violation = violation if violation in vocab.VIOLATIONS else ""
-    min_text = request.args.get("min_sources", "")
-    min_sources = min(int(min_text), MAX_MIN_SOURCES) if min_text.isdigit() else 0
-    before_text = request.args.get("before", "")
-    before = int(before_text) if before_text.isdigit() else None
+    min_sources = min(events.record_id(request.args.get("min_sources")) or 0, MAX_MIN_SOURCES)
+    before = events.record_id(request.args.get("before"))
     rows, next_before = events.incident_page(
         session, violation=violation, min_sources=min_sources, before=before, limit=PAGE_SIZE
     )
@@ -266,9 +264,9 @@ def _facility_choices(session: Session, query: str, selected: Any) -> list[tuple
         choices = list(entities.facility_captions(session, ids).items())
     else:
         choices = events.facility_choices(session)
-    chosen = str(selected or "")
-    if chosen.isdigit() and int(chosen) not in {facility_id for facility_id, _caption in choices}:
-        choices = [*entities.facility_captions(session, [int(chosen)]).items(), *choices]
+    chosen = events.record_id(selected)
+    if chosen is not None and chosen not in {facility_id for facility_id, _caption in choices}:
+        choices = [*entities.facility_captions(session, [chosen]).items(), *choices]
     return choices
 
 
@@ -638,8 +636,8 @@ def facility_quick() -> Response:
 
 
 def _chosen(session: Session, model: Any, name: str) -> Any:
-    text = request.args.get(name, "")
-    return session.get(model, int(text)) if text.isdigit() else None
+    chosen = events.record_id(request.args.get(name))
+    return session.get(model, chosen) if chosen is not None else None
 
 
 @bp.get("/submissions/<submission_id>", endpoint="submission_records")

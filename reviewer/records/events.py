@@ -45,6 +45,7 @@ VICTIMS_MAX = 500
 MAX_VICTIM_COUNT = 1_000_000
 #: A victim's pseudonym: one to three letters, a hyphen, a number (``V-1``, ``VB-12``).
 _PSEUDONYM = re.compile(r"[A-Za-z]{1,3}-\d{1,5}")
+_ID = re.compile(r"[0-9]{1,9}")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -91,6 +92,13 @@ ERRORS = {
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def record_id(value: Any) -> int | None:
+    """A record id from a form or a URL (``None`` unless one to nine ASCII digits: no overflow, and no
+    other Unicode digits that ``int`` would refuse)."""
+    text = str(value or "").strip()
+    return int(text) if _ID.fullmatch(text) else None
 
 
 def _text(value: str | None) -> str | None:
@@ -271,16 +279,18 @@ def _victim_count(value: Any) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_VICTIM_COUNT:
+    count = record_id(text)
+    if count is None or not 1 <= count <= MAX_VICTIM_COUNT:
         raise RecordError("victim_count")
-    return int(text)
+    return count
 
 
 def _facility_id(session: Session, value: Any) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    facility = session.get(Facility, int(text)) if text.isdigit() else None
+    facility_id = record_id(text)
+    facility = session.get(Facility, facility_id) if facility_id is not None else None
     if facility is None or facility.merged_into_id is not None:
         raise RecordError("facility")
     return facility.id
@@ -376,8 +386,8 @@ def add_involvement(
     exculpatory: str | None = None,
 ) -> Involvement:
     """Link a person to ``act`` with a degree and a confidence; audited as ``record.create``."""
-    text = str(person_id or "").strip()
-    person = session.get(Person, int(text)) if text.isdigit() else None
+    chosen = record_id(person_id)
+    person = session.get(Person, chosen) if chosen is not None else None
     if person is None or person.merged_into_id is not None:
         raise RecordError("person")
     fields = _involvement_fields(degree, confidence, exculpatory)
@@ -528,8 +538,8 @@ def link_information(
     if target_kind not in _TARGETS:
         raise RecordError("target")
     model, column = _TARGETS[target_kind]
-    text = str(target_id or "").strip()
-    target = session.get(model, int(text)) if text.isdigit() else None
+    chosen = record_id(target_id)
+    target = session.get(model, chosen) if chosen is not None else None
     if target is None:
         raise RecordError("target")
     fields = _information_fields(connection, reliability)

@@ -357,3 +357,16 @@ def test_the_case_team_reads_records_but_edits_nothing_and_sees_no_submission(ap
         (f"/submissions/{source}/source", {"source": "new"}),
     ):
         assert post(reader, path, data).status_code == 403, path
+
+
+def test_ids_that_are_not_small_ascii_numbers_are_refused_not_crashed_on(app: Flask) -> None:
+    client = reviewer(app)
+    incident_id = _incident(client)
+    for value in ("²", "99999999999999999999", "-1"):
+        response = post(client, f"/incidents/{incident_id}/acts/new", {**ACT, "facility_id": value})
+        assert response.status_code == 400
+        response = post(client, f"/incidents/{incident_id}/acts/new", {**ACT, "victim_count": value})
+        assert response.status_code == 400
+        assert client.get(f"{RECORDS}/incidents?min_sources={value}&before={value}").status_code == 200
+    with app.app_context():
+        assert db.session().query(Act).count() == 0
