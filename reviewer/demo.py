@@ -55,7 +55,7 @@ def add_demo(demo_dir: Path, reviewers: list[DemoReviewer]) -> dict[str, list[st
         "an admin: invites people and vets keys, reads no testimony",
         *_login_lines(DEMO_ADMIN, credentials),
     ]
-    add_demo_records(session, reviewers)
+    add_demo_records(session, demo_dir, reviewers)
     return lines
 
 

@@ -1,7 +1,8 @@
 """Fictional records for ``sori demo``: a chain of command from two ministries down to county units, the
 officials who held its posts, places of detention, incidents with their acts, and the demo accounts as
 pseudonymous sources, so that every records page, the chain-of-command views and corroboration counts show
-something on a first run.
+something on a first run; and a fictional sanctions list (``<data>/demo/sanctions-demo.ftm.json``,
+imported) on which the demo minister and his ministry are possible matches.
 
 Everything here is invented and marked so: every description starts with :data:`DEMO_MARK`, and no person
 is a real official. The state bodies and places are real names, because reviewers work with them.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from intake import answers, submissions
 from intake.demo import DEMO_ACCOUNTS, DemoReviewer
 from intake.models import Envelope, Submission
 from reviewer import accounts, triage
+from reviewer.exports import sanctions
 from reviewer.models import User
 from reviewer.records import dates, name_index
 from reviewer.records.models import (
@@ -42,7 +45,6 @@ from reviewer.records.models import (
     PersonIdentifier,
     PersonName,
     Position,
-    SanctionedEntity,
     Source,
     SubmissionSource,
 )
@@ -207,24 +209,36 @@ _FACILITIES: tuple[
 )  # fmt: skip
 
 
-def _sanctioned_entity() -> SanctionedEntity:
-    """An entry of a sanctions list, as ``sori sanctions import`` keeps one, so that a demo minister's page
-    shows a possible match for a reviewer to confirm. No such list or sanction exists."""
-    sanction = {
-        "authority": f"{DEMO_MARK} Demo Sanctions Authority",
-        "program": "Fictional human rights sanctions regime",
-        "start_date": "2021-03-22",
-        "source_url": "",
-    }
-    return SanctionedEntity(
-        ftm_id="sori-demo-yom-kil-hu",
-        schema="Person",
-        caption="YOM Kil Hu",
-        names=json.dumps(["YOM Kil Hu", "Yeom Gil-hu", "염길후"], ensure_ascii=False),
-        birth_dates=json.dumps(["1958"]),
-        sanctions=json.dumps([sanction], ensure_ascii=False),
-        dataset=f"{DEMO_MARK} sori-demo",
-    )
+#: A sanctions list in FollowTheMoney JSON lines, as OpenSanctions publishes them, imported as
+#: ``sori sanctions import`` would, so that the demo minister's and ministry's pages show a possible match
+#: for a reviewer to confirm. No such list or sanction exists.
+_DEMO_SANCTIONS_LIST = (
+    {
+        "id": "sori-demo-yom-kil-hu",
+        "schema": "Person",
+        "caption": "YOM Kil Hu",
+        "properties": {"name": ["YOM Kil Hu"], "alias": ["Yeom Gil-hu", "염길후"], "birthDate": ["1958"]},
+    },
+    {
+        "id": "sori-demo-mss",
+        "schema": "PublicBody",
+        "caption": "Ministry of State Security",
+        "properties": {"name": ["Ministry of State Security"], "alias": ["국가보위성"]},
+    },
+    *(
+        {
+            "id": f"sori-demo-sanction-{target}",
+            "schema": "Sanction",
+            "properties": {
+                "entity": [f"sori-demo-{target}"],
+                "authority": [f"{DEMO_MARK} Demo Sanctions Authority"],
+                "program": ["Fictional human rights sanctions regime"],
+                "startDate": ["2021-03-22"],
+            },
+        }
+        for target in ("yom-kil-hu", "mss")
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -336,9 +350,10 @@ _CITATIONS = (
 )  # fmt: skip
 
 
-def add_demo_records(session: Session, reviewers: list[DemoReviewer]) -> bool:
+def add_demo_records(session: Session, demo_dir: Path, reviewers: list[DemoReviewer]) -> bool:
     """Add the fictional records once, citing the demo accounts and verifying those meant to be verified
-    by two demo reviewers; returns whether anything was added. Commits."""
+    by two demo reviewers, and import a fictional sanctions list (kept in ``demo_dir``); returns whether
+    anything was added. Commits."""
     for model in (Person, Organization, Facility, Incident):
         if session.scalar(select(func.count()).select_from(model)):
             return False
@@ -360,7 +375,11 @@ def add_demo_records(session: Session, reviewers: list[DemoReviewer]) -> bool:
         PersonIdentifier(person_id=persons[person_key].id, kind=kind, value=value, country=country)
         for person_key, kind, value, country in _IDENTIFIERS
     )
-    session.add(_sanctioned_entity())
+    list_path = demo_dir / "sanctions-demo.ftm.json"
+    list_path.write_text(
+        "".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in _DEMO_SANCTIONS_LIST), "utf-8"
+    )
+    sanctions.import_file(session, list_path, dataset=f"{DEMO_MARK} sori-demo")
     facilities = _add_facilities(session, organizations)
     incidents, acts, involvements = _add_incidents(session, facilities, persons)
     _cite_accounts(session, reviewers, incidents, acts, involvements)

@@ -1,6 +1,6 @@
 """`sori demo` adds fictional records once: a chain of command with a succession of ministers, persons found
-under any spelling, and the demo accounts as pseudonymous sources whose consent and triage make
-corroboration counts show."""
+under any spelling, the demo accounts as pseudonymous sources whose consent and triage make corroboration
+counts show, and a fictional sanctions list that names the demo minister."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from intake import db
 from intake.models import Submission
+from reviewer.exports import sanctions
 from reviewer.records import corroboration, search
 from reviewer.records.demo import DEMO_MARK
 from reviewer.records.models import (
@@ -84,6 +85,12 @@ def test_demo_fills_every_records_table_with_marked_fictional_records(
         county = session.scalars(select(Organization).where(Organization.name_ko == "온성군 보위부")).one()
         province = session.get(Organization, county.parent_id)
         assert province is not None and province.parent_id == ministry.id and ministry.kind == "ministry"
+        # The fictional sanctions list names the minister from 2018 and his ministry, not the one before.
+        assert [m.caption for m in sanctions.matches_for(session, "person", _person_named("염길후").id)] == [
+            "YOM Kil Hu"
+        ]
+        assert not sanctions.matches_for(session, "person", _person_named("도경삼").id)
+        assert sanctions.matches_for(session, "organization", ministry.id)
 
 
 def test_the_ministers_of_state_security_succeed_each_other_without_overlap(
