@@ -261,7 +261,8 @@ def test_a_thousand_acts_and_three_thousand_sources_render_within_ten_seconds(ap
     documents = tuple(EvidenceDocument(ref, "b" * 64, 4096, "2024-06-01") for ref in sources)
     big = dossier(conduct=acts, evidence=evidence, documents=documents, sources_included=3000)
     pdf.render(dossier(), "ko")  # fonts registered and translations loaded, as in a running server
-    started = time.monotonic()
+    # Processor time, not wall-clock time: the suite shares its two cores with other work.
+    started = time.process_time()
     content = pdf.render(big, "ko")
-    assert time.monotonic() - started <= 10
+    assert time.process_time() - started <= 10
     assert content.startswith(b"%PDF")
