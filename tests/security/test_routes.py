@@ -53,6 +53,11 @@ ARGUMENTS: dict[str, Callable[[dict], str]] = {
     "user_id": lambda w: str(w["user_id"]),
     "tag_id": lambda w: "1",
     "note_id": lambda w: "1",
+    # Records (incidents, acts, involvement, information): an id that may not exist answers 404.
+    "incident_id": lambda w: "1",
+    "act_id": lambda w: "1",
+    "involvement_id": lambda w: "1",
+    "information_id": lambda w: "1",
     "token": lambda w: w["invitation"],
     "static:filename": lambda w: "sori.css",
     "assets.vendor:name": lambda w: "libsodium.js",
