@@ -16,7 +16,7 @@ opens to one of :data:`intake.demo.DEMO_ACCOUNTS` is cited, never anything else 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -260,7 +260,7 @@ class _Incident:
     key: str
     title: str
     summary: str
-    acts: tuple[_Act, ...] = field(default_factory=tuple)
+    acts: tuple[_Act, ...]
 
 
 _INCIDENTS = (
