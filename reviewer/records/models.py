@@ -136,8 +136,8 @@ class Organization(Base):
     #: ``ministry``, ``bureau``, ``unit``, ``party`` or ``other``: state bodies export as PublicBody.
     kind: Mapped[str] = mapped_column(String(20), default="bureau")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
-    province: Mapped[str | None] = mapped_column(String(10))
-    county: Mapped[str | None] = mapped_column(String(10))
+    province: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
     exculpatory: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
@@ -186,8 +186,8 @@ class Facility(Base):
     agency: Mapped[str] = mapped_column(String(10))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     #: Codes from intake/data/nk_divisions.json.
-    province: Mapped[str | None] = mapped_column(String(10))
-    county: Mapped[str | None] = mapped_column(String(10))
+    province: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
@@ -254,8 +254,8 @@ class Act(Base):
     date_lo: Mapped[date] = mapped_column(Date)
     date_hi: Mapped[date] = mapped_column(Date)
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
-    province: Mapped[str | None] = mapped_column(String(10))
-    county: Mapped[str | None] = mapped_column(String(10))
+    province: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
     place: Mapped[str | None] = mapped_column(String(200))
     #: Pseudonyms of victims (``V-1 V-2``), never names.
     victims: Mapped[str | None] = mapped_column(String(500))
