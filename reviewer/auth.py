@@ -262,6 +262,7 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
         links.append((_endpoint_url("reviewer_auth.admin_users"), _("Accounts")))
         links.append((_endpoint_url("reviewer_keys.vetting"), _("Vet reviewer keys")))
         links.append((_endpoint_url("reviewer_audit.trail"), _("Audit trail")))
+        links.append((_endpoint_url("exports.settings"), _("Dossier settings")))
     return [(href, label) for href, label in links if href]
 
 
