@@ -370,3 +370,13 @@ def test_ids_that_are_not_small_ascii_numbers_are_refused_not_crashed_on(app: Fl
         assert client.get(f"{RECORDS}/incidents?min_sources={value}&before={value}").status_code == 200
     with app.app_context():
         assert db.session().query(Act).count() == 0
+
+
+def test_markup_typed_into_records_comes_back_as_text(app: Flask) -> None:
+    client = reviewer(app)
+    payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    incident_id = _incident(client, title=payload)
+    act_id = _act(client, incident_id, place=payload, description=payload)
+    for path in ("/incidents", f"/incidents/{incident_id}", f"/acts/{act_id}"):
+        page = client.get(RECORDS + path).get_data(as_text=True)
+        assert payload not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
