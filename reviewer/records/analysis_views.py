@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from intake import db
 from reviewer.access import requires
-from reviewer.records import chain, merging, search, vocab
+from reviewer.records import chain, merging, name_index, search, vocab
 from reviewer.records.blueprint import bp
 from reviewer.records.entities import facility_captions, organization_caption, person_captions
 from reviewer.records.models import (
@@ -218,7 +218,7 @@ def search_results(session: Session, query: str, kinds: tuple[str, ...], limit: 
 @requires("reviewer", "case_team")
 def search_page() -> str:
     query = _query()
-    results = search_results(db.session(), query, search.KINDS, SEARCH_LIMIT) if query else []
+    results = search_results(db.session(), query, name_index.KINDS, SEARCH_LIMIT) if query else []
     return render_template(
         "reviewer/records/search.html",
         query=query,

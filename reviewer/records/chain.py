@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, union
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from reviewer.records.corroboration import Support, act_support
@@ -232,10 +232,10 @@ class _Scope:
             Act.date_hi >= self.lo,
         )
 
-    def act_ids(self) -> Select:
-        """The ids of the acts of everyone in scope, in their common period."""
+    def act_pairs(self) -> Select:
+        """(occupancy id, act id) of everyone in scope and their acts in the common period."""
         return (
-            select(Act.id)
+            select(Occupancy.id, Act.id)
             .select_from(Occupancy)
             .join(Position, Position.id == Occupancy.position_id)
             .join(Involvement, Involvement.person_id == Occupancy.person_id)
@@ -252,36 +252,38 @@ class _Scope:
 
 def _subordinates(
     session: Session, scope: _Scope, tree: _Tree, *, act_limit: int, limit: int | None, offset: int
-) -> tuple[list[Subordinate], int]:
-    """A page of the occupancies in scope, those with most acts first, and how many there are in all."""
+) -> tuple[list[Subordinate], int, set[int]]:
+    """A page of the occupancies in scope, those with most acts first; how many there are in all; and
+    the ids of all their acts in the period.
+
+    The acts are counted here, not in SQL: ordering by a correlated count made SQLite count twice, and
+    the total needs the distinct acts anyway."""
     if not scope.organization_ids:
-        return [], 0
-    count = (
-        select(func.count(func.distinct(Involvement.act_id)))
-        .select_from(Involvement)
-        .join(Act, Act.id == Involvement.act_id)
-        .where(Involvement.person_id == Occupancy.person_id, scope.act_overlap())
-        .correlate(Occupancy)
-        .scalar_subquery()
+        return [], 0, set()
+    in_scope = (
+        session.connection()
+        .execute(
+            select(Occupancy.id, Occupancy.start_lo)
+            .join(Position, Position.id == Occupancy.position_id)
+            .where(*scope.conditions())
+        )
+        .all()
     )
-    query = (
-        select(Occupancy, Position, count.label("acts"))
-        .join(Position, Position.id == Occupancy.position_id)
-        .where(*scope.conditions())
-        .order_by(count.desc(), Occupancy.start_lo, Occupancy.id)
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
-    total = session.scalar(
-        select(func.count(Occupancy.id))
-        .join(Position, Position.id == Occupancy.position_id)
-        .where(*scope.conditions())
-    )
-    names = person_captions(session, (occupancy.person_id for occupancy, _position, _n in rows))
+    acts_of = _acts_of(session, scope)
+    ranked = sorted(in_scope, key=lambda row: (-len(acts_of.get(row.id, ())), row.start_lo, row.id))
+    page = ranked[offset : None if limit is None else offset + limit]
+    loaded = {
+        occupancy.id: (occupancy, position)
+        for occupancy, position in session.execute(
+            select(Occupancy, Position)
+            .join(Position, Position.id == Occupancy.position_id)
+            .where(Occupancy.id.in_([row.id for row in page]))
+        )
+    }
+    names = person_captions(session, (occupancy.person_id for occupancy, _position in loaded.values()))
     found = []
-    for occupancy, position, acts in rows:
+    for row in page:
+        occupancy, position = loaded[row.id]
         since, until, period = scope.common(occupancy)
         found.append(
             Subordinate(
@@ -293,11 +295,20 @@ def _subordinates(
                 since=since,
                 until=until,
                 period=period,
-                act_count=int(acts),
+                act_count=len(acts_of.get(row.id, ())),
             )
         )
     _attach_acts(session, scope, [s for s in found if s.act_count], act_limit)
-    return found, int(total or 0)
+    return found, len(in_scope), set().union(*acts_of.values())
+
+
+def _acts_of(session: Session, scope: _Scope) -> dict[int, set[int]]:
+    """The acts of each occupancy in scope within the common period, by occupancy id."""
+    acts_of: dict[int, set[int]] = {}
+    # Plain rows of two integers, without the ORM's per-row work: a minister has thousands.
+    for occupancy_id, act_id in session.connection().execute(scope.act_pairs()):
+        acts_of.setdefault(occupancy_id, set()).add(act_id)
+    return acts_of
 
 
 def _act_columns() -> tuple:
@@ -353,15 +364,6 @@ def _attach_acts(session: Session, scope: _Scope, subordinates: list[Subordinate
                 row.facility_id,
             )
         )
-
-
-def _count_acts(session: Session, scopes: Collection[_Scope]) -> int:
-    """Distinct acts over several scopes (an act under two posts counts once)."""
-    selects = [scope.act_ids() for scope in scopes if scope.organization_ids]
-    if not selects:
-        return 0
-    ids = selects[0].subquery() if len(selects) == 1 else union(*selects).subquery()
-    return int(session.scalar(select(func.count(func.distinct(ids.c.id)))) or 0)
 
 
 def _heads(session: Session, organization_ids: Collection[int]) -> list[tuple[int, Occupancy]]:
@@ -430,7 +432,7 @@ def command_view(
         .order_by(Occupancy.start_lo, Occupancy.id)
     ).all()
     posts: list[Post] = []
-    scopes: list[_Scope] = []
+    every_act: set[int] = set()
     for occupancy, position in held:
         organization = tree.by_id[position.organization_id]
         commanded = tree.below(organization.id) + ([organization.id] if position.is_head else [])
@@ -443,7 +445,6 @@ def command_view(
             exclude_person_id=person_id,
             exclude_position_id=position.id if position.is_head else None,
         )
-        scopes.append(scope)
         upward = ([] if position.is_head else [organization]) + tree.above(organization.id)
         above = _levels(
             session,
@@ -451,9 +452,10 @@ def command_view(
             during=(occupancy.start_lo, occupancy.end_hi),
             exclude_person_id=person_id,
         )
-        subordinates, total = _subordinates(
+        subordinates, total, acts = _subordinates(
             session, scope, tree, act_limit=act_limit, limit=subordinate_limit, offset=offset
         )
+        every_act |= acts
         posts.append(
             Post(
                 occupancy=occupancy,
@@ -462,7 +464,7 @@ def command_view(
                 above=above,
                 subordinates=subordinates,
                 subordinate_count=total,
-                act_count=_count_acts(session, [scope]) if total else 0,
+                act_count=len(acts),
             )
         )
     lines = [line for post in posts for s in post.subordinates for line in s.acts]
@@ -470,7 +472,7 @@ def command_view(
         person_id=person_id,
         name=person_captions(session, [person_id])[person_id],
         posts=posts,
-        act_count=_count_acts(session, scopes) if len(scopes) > 1 else sum(p.act_count for p in posts),
+        act_count=len(every_act),
         support=_support(session, lines),
     )
 
@@ -538,12 +540,14 @@ def _organization_side(
 ) -> OrganizationView:
     organization = tree.by_id[organization_id]
     scope = _Scope((organization_id, *tree.below(organization_id)))
-    subordinates, total = _subordinates(session, scope, tree, act_limit=act_limit, limit=limit, offset=offset)
+    subordinates, total, acts = _subordinates(
+        session, scope, tree, act_limit=act_limit, limit=limit, offset=offset
+    )
     return OrganizationView(
         organization=organization,
         above=_levels(session, tree.above(organization_id)),
         subordinates=subordinates,
         subordinate_count=total,
-        act_count=_count_acts(session, [scope]) if total else 0,
+        act_count=len(acts),
         support=_support(session, (line for s in subordinates for line in s.acts)),
     )
