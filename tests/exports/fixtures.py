@@ -209,7 +209,11 @@ def build_records(session: Session) -> Records:
     _post(session, county, "보위부장", "Department Chief", True, ri, "2015-03", "2020")
     _post(session, unit, "경비원", "Guard", False, guard, "2016", "2019")
 
-    facility = Facility(kind="kuryujang", agency="mss", organization_id=unit, province="north-hamgyong")
+    # No province: the schema's String(10) cannot hold division codes such as ``north-hamgyong`` on
+    # PostgreSQL (reported; SQLite does not enforce lengths).
+    facility = Facility(
+        kind="kuryujang", agency="mss", organization_id=unit, latitude=42.45, longitude=129.75
+    )
     session.add(facility)
     session.flush()
     session.add_all(
