@@ -53,7 +53,15 @@ ARGUMENTS: dict[str, Callable[[dict], str]] = {
     "user_id": lambda w: str(w["user_id"]),
     "tag_id": lambda w: "1",
     "note_id": lambda w: "1",
-    # Records (incidents, acts, involvement, information): an id that may not exist answers 404.
+    # Records and dossiers: an id that may not exist answers 404.
+    "person_id": lambda w: "1",
+    "organization_id": lambda w: "1",
+    "facility_id": lambda w: "1",
+    "position_id": lambda w: "1",
+    "occupancy_id": lambda w: "1",
+    "merge_id": lambda w: "1",
+    "target_id": lambda w: "1",
+    "kind": lambda w: "person",
     "incident_id": lambda w: "1",
     "act_id": lambda w: "1",
     "involvement_id": lambda w: "1",
