@@ -294,7 +294,7 @@ def _merge_page(kind: str, record_id: int) -> Response | str:
         kind=kind,
         record=record,
         kept=summary(session, record),
-        other=summary(session, other) if other is not None and other.id != record_id else None,
+        absorbed=summary(session, other) if other is not None and other.id != record_id else None,
         query=query,
         candidates=candidates,
         record_endpoint=record_endpoint,
