@@ -232,8 +232,18 @@ class _Scope:
             Act.date_hi >= self.lo,
         )
 
-    def act_pairs(self) -> Select:
-        """(occupancy id, act id) of everyone in scope and their acts in the common period."""
+    def act_pairs(self, *, wide: bool = False) -> Select:
+        """(occupancy id, act id) of everyone in scope and their acts in the common period; ``wide``: of
+        every occupancy in the period, whatever its post (the caller keeps those in scope), joined from the
+        involvements so that the database reads them in index order."""
+        if wide:
+            return (
+                select(Occupancy.id, Act.id)
+                .select_from(Involvement)
+                .join(Act, Act.id == Involvement.act_id)
+                .join(Occupancy, Occupancy.person_id == Involvement.person_id)
+                .where(Occupancy.start_lo <= self.hi, Occupancy.end_hi >= self.lo, self.act_overlap())
+            )
         return (
             select(Occupancy.id, Act.id)
             .select_from(Occupancy)
@@ -269,7 +279,7 @@ def _subordinates(
         )
         .all()
     )
-    acts_of = _acts_of(session, scope)
+    acts_of = _acts_of(session, scope, in_scope)
     ranked = sorted(in_scope, key=lambda row: (-len(acts_of.get(row.id, ())), row.start_lo, row.id))
     page = ranked[offset : None if limit is None else offset + limit]
     loaded = {
@@ -302,12 +312,27 @@ def _subordinates(
     return found, len(in_scope), set().union(*acts_of.values())
 
 
-def _acts_of(session: Session, scope: _Scope) -> dict[int, set[int]]:
+#: A scope of more occupancies than this that is also half or more of all those in the period (a minister's)
+#: has its acts read from the involvements' index for the whole period, kept here to those in scope: about
+#: three times faster than looking involvements up person by person, which stays best for narrow scopes.
+WIDE_SCOPE = 500
+
+
+def _acts_of(session: Session, scope: _Scope, in_scope: list) -> dict[int, set[int]]:
     """The acts of each occupancy in scope within the common period, by occupancy id."""
+    pairs = scope.act_pairs()
+    if len(in_scope) > WIDE_SCOPE:
+        in_period = select(func.count(Occupancy.id)).where(
+            Occupancy.start_lo <= scope.hi, Occupancy.end_hi >= scope.lo
+        )
+        if len(in_scope) * 2 >= (session.scalar(in_period) or 0):
+            pairs = scope.act_pairs(wide=True)
+    wanted = {row.id for row in in_scope}
     acts_of: dict[int, set[int]] = {}
     # Plain rows of two integers, without the ORM's per-row work: a minister has thousands.
-    for occupancy_id, act_id in session.connection().execute(scope.act_pairs()):
-        acts_of.setdefault(occupancy_id, set()).add(act_id)
+    for occupancy_id, act_id in session.connection().execute(pairs):
+        if occupancy_id in wanted:
+            acts_of.setdefault(occupancy_id, set()).add(act_id)
     return acts_of
 
 

@@ -281,3 +281,25 @@ def test_the_chain_page_links_acts_to_the_minister_with_their_corroboration(app:
         response = client.get(f"{RECORDS}/{path}/chain")
         assert response.status_code == 200
         assert "조일성" in response.get_data(as_text=True)
+
+
+def test_wide_scopes_find_the_same_acts_by_their_other_path(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def summary() -> list[tuple[int, int, int, list[int]]]:
+        with app.app_context():
+            session = db.session()
+            people = [chain.command_view(session, world.persons[p]) for p in ("minister 1", "county chief")]
+            place = chain.organization_view(session, world.ministry)
+        rows = [
+            (v.act_count, s.person_id, s.act_count, [a.id for a in s.acts])
+            for v in people
+            for s in v.posts[0].subordinates
+        ]
+        return rows + [
+            (place.act_count, s.person_id, s.act_count, [a.id for a in s.acts]) for s in place.subordinates
+        ]
+
+    narrow = summary()
+    monkeypatch.setattr(chain, "WIDE_SCOPE", 0)
+    assert summary() == narrow
