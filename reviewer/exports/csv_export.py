@@ -193,7 +193,9 @@ def _acts(dossier: Dossier) -> bytes:
             multi((c.victims or "").split()),
             c.victim_count,
             multi(f"{name} ({_label(vocab.DEGREES, degree)})" for name, degree in c.perpetrators),
-            multi(_label(vocab.DEGREES, degree) for degree in c.degrees),
+            "command responsibility"
+            if c.under_command
+            else multi(_label(vocab.DEGREES, d) for d in c.degrees),
             _label(vocab.CONFIDENCES, c.confidence) if c.confidence else "",
             c.corroboration,
             multi(sorted(refs.get(c.act_id, ()))),

@@ -8,7 +8,8 @@ included is left out of the dossier; the sources left out are counted, never nam
 
 Conduct:
 
-- a person: the acts they are involved in;
+- a person: the acts they are involved in, and the acts of persons under their command while they held the
+  post above them (command responsibility: reviewer/records/chain.py's rule, the act within both tenures);
 - an organization: acts attributed (through involvements) to persons holding a post in it or below while
   the act may have happened, and acts at the facilities it or an organization below it operates;
 - a facility: the acts recorded there.
@@ -319,7 +320,7 @@ def _candidate_acts(session: Session, kind: str, target_id: int, tree: _Tree) ->
     """Every act the target may answer for, before consent filters them."""
     if kind == "person":
         query = select(Involvement.act_id).where(Involvement.person_id == target_id)
-        return sorted(set(session.scalars(query)))
+        return sorted(set(session.scalars(query)) | _commanded_acts(session, target_id, tree))
     if kind == "facility":
         return sorted(set(session.scalars(select(Act.id).where(Act.facility_id == target_id))))
     organizations = [target_id, *tree.below(target_id)]
@@ -339,6 +340,39 @@ def _candidate_acts(session: Session, kind: str, target_id: int, tree: _Tree) ->
         .where(Facility.organization_id.in_(organizations))
     )
     return sorted(set(session.scalars(attributed)) | set(session.scalars(at_facilities)))
+
+
+def _commanded_acts(session: Session, person_id: int, tree: _Tree) -> set[int]:
+    """Acts of persons under ``person_id``'s command: involved in the act, holding a post the person's post
+    commanded, the act within both tenures."""
+    held = session.execute(
+        select(Occupancy.start_lo, Occupancy.end_hi, Position.organization_id, Position.is_head)
+        .join(Position, Position.id == Occupancy.position_id)
+        .where(Occupancy.person_id == person_id)
+    )
+    acts: set[int] = set()
+    for start, end, org_id, is_head in held:
+        commanded = [org_id, *tree.below(org_id)] if is_head else tree.below(org_id)
+        if not commanded:
+            continue
+        query = (
+            select(Act.id)
+            .join(Involvement, Involvement.act_id == Act.id)
+            .join(Occupancy, Occupancy.person_id == Involvement.person_id)
+            .join(Position, Position.id == Occupancy.position_id)
+            .where(
+                Involvement.person_id != person_id,
+                Position.organization_id.in_(commanded),
+                Occupancy.start_lo <= end,
+                Occupancy.end_hi >= start,
+                Act.date_hi >= start,
+                Act.date_lo <= end,
+                Occupancy.start_lo <= Act.date_hi,
+                Occupancy.end_hi >= Act.date_lo,
+            )
+        )
+        acts |= set(session.scalars(query))
+    return acts
 
 
 def _load_acts(session: Session, act_ids: list[int]) -> list[Act]:
@@ -394,6 +428,7 @@ def _conduct(
                 victim_count=act.victim_count,
                 description=act.description,
                 degrees=tuple(i.degree for i in own),
+                under_command=kind == "person" and not own,
                 perpetrators=tuple((names[i.person_id], i.degree) for i in involvements[act.id]),
                 perpetrator_ids=tuple(i.person_id for i in involvements[act.id]),
                 confidence=min((i.confidence for i in own), key=_confidence_rank, default=None),

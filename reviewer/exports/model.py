@@ -117,6 +117,9 @@ class Conduct:
     #: Degrees (vocab DEGREES codes) of the target's involvement; for an organization or facility, the
     #: persons involved with their degrees: ``("Ri Chang Dae", "ordered")``.
     degrees: tuple[str, ...] = ()
+    #: For a person: the act was done by persons under their command while they held the post above them
+    #: (command responsibility), not with their own recorded involvement.
+    under_command: bool = False
     perpetrators: tuple[tuple[str, str], ...] = ()
     #: The person id of each entry of ``perpetrators``, in the same order (for machine-readable formats).
     perpetrator_ids: tuple[int, ...] = ()

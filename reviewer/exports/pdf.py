@@ -128,6 +128,10 @@ TEXT = {
     "victims": _l("Victims"),
     "victim_count": _l("%(n)s victims"),
     "involvement": _l("Involvement"),
+    "under_command": _l(
+        "Done by persons under the target's command while the target held the post above them (command "
+        "responsibility)"
+    ),
     "perpetrators": _l("Persons involved"),
     "confidence": _l("Reviewer's confidence"),
     "corroboration": _l("Corroboration"),
@@ -609,7 +613,12 @@ def _act_markup(act: Conduct, words: _Words) -> str:
         (words("date"), words.period(act.date_start, act.date_end)),
         (words("place"), place),
         (words("victims"), victims),
-        (words("involvement"), ", ".join(words.code("degrees", d) for d in act.degrees)),
+        (
+            words("involvement"),
+            words("under_command")
+            if act.under_command
+            else ", ".join(words.code("degrees", d) for d in act.degrees),
+        ),
         (
             words("perpetrators"),
             "; ".join(f"{name} ({words.code('degrees', degree)})" for name, degree in act.perpetrators),

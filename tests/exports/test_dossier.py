@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
 from intake import db
 from reviewer.exports import dossier
+from reviewer.records import dates
+from reviewer.records.models import Occupancy
 from tests.exports.fixtures import Records, build_records
 
 
@@ -67,6 +70,30 @@ def test_the_chain_of_command_runs_to_the_minister_and_down_to_the_guard(app, re
     assert {p.person_name for p in built.superiors} == {"김정호", "박성철"}
     assert [p.person_name for p in built.subordinates] == ["최민수"]
     assert built.exculpatory == ("Reported to have released two detainees early in 2018.",)
+
+
+def test_a_minister_answers_for_the_acts_of_persons_under_his_command(app, records):
+    built = _build(app, "person", records.minister_id, "sanctions")
+    assert [c.act_id for c in built.conduct] == [records.act_ids["torture"]]
+    torture = built.conduct[0]
+    # Not involved himself: the act is his through the guard and the chief below him in those years.
+    assert torture.under_command and torture.degrees == ()
+    assert {name for name, _ in torture.perpetrators} >= {"최민수", "리창대"}
+    assert "eu_torture" in built.legal_basis["eu"]
+
+
+def test_a_person_in_command_answers_only_for_acts_while_they_held_the_post(app, records):
+    with app.app_context():
+        session = db.session()
+        session.execute(
+            update(Occupancy)
+            .where(Occupancy.person_id == records.minister_id)
+            .values(end="2016", end_hi=dates.latest("2016"))
+        )
+        session.commit()
+    # Only the 2016 detention falls in his time; torture (2017), labour (2018) and the death (2019) do not.
+    built = _build(app, "person", records.minister_id, "public")
+    assert [c.act_id for c in built.conduct] == [records.act_ids["detention"]]
 
 
 def test_the_legal_basis_follows_the_violation_types(app, records):
