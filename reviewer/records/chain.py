@@ -270,30 +270,32 @@ def _subordinates(
     the total needs the distinct acts anyway."""
     if not scope.organization_ids:
         return [], 0, set()
-    in_scope = (
-        session.connection()
-        .execute(
+    # Plain (id, start) tuples: a minister has thousands, and a Row's attributes cost more than the query.
+    in_scope: list[tuple[int, date]] = [
+        (occupancy_id, start_lo)
+        for occupancy_id, start_lo in session.connection().execute(
             select(Occupancy.id, Occupancy.start_lo)
             .join(Position, Position.id == Occupancy.position_id)
             .where(*scope.conditions())
         )
-        .all()
-    )
+    ]
     acts_of = _acts_of(session, scope, in_scope)
-    ranked = sorted(in_scope, key=lambda row: (-len(acts_of.get(row.id, ())), row.start_lo, row.id))
-    page = ranked[offset : None if limit is None else offset + limit]
+    ranked = sorted(in_scope, key=lambda row: (-len(acts_of.get(row[0], ())), row[1], row[0]))
+    page = [
+        occupancy_id for occupancy_id, _start in ranked[offset : None if limit is None else offset + limit]
+    ]
     loaded = {
         occupancy.id: (occupancy, position)
         for occupancy, position in session.execute(
             select(Occupancy, Position)
             .join(Position, Position.id == Occupancy.position_id)
-            .where(Occupancy.id.in_([row.id for row in page]))
+            .where(Occupancy.id.in_(page))
         )
     }
     names = person_captions(session, (occupancy.person_id for occupancy, _position in loaded.values()))
     found = []
-    for row in page:
-        occupancy, position = loaded[row.id]
+    for occupancy_id in page:
+        occupancy, position = loaded[occupancy_id]
         since, until, period = scope.common(occupancy)
         found.append(
             Subordinate(
@@ -305,7 +307,7 @@ def _subordinates(
                 since=since,
                 until=until,
                 period=period,
-                act_count=len(acts_of.get(row.id, ())),
+                act_count=len(acts_of.get(occupancy_id, ())),
             )
         )
     _attach_acts(session, scope, [s for s in found if s.act_count], act_limit)
@@ -318,7 +320,7 @@ def _subordinates(
 WIDE_SCOPE = 500
 
 
-def _acts_of(session: Session, scope: _Scope, in_scope: list) -> dict[int, set[int]]:
+def _acts_of(session: Session, scope: _Scope, in_scope: list[tuple[int, date]]) -> dict[int, set[int]]:
     """The acts of each occupancy in scope within the common period, by occupancy id."""
     pairs = scope.act_pairs()
     if len(in_scope) > WIDE_SCOPE:
@@ -327,7 +329,7 @@ def _acts_of(session: Session, scope: _Scope, in_scope: list) -> dict[int, set[i
         )
         if len(in_scope) * 2 >= (session.scalar(in_period) or 0):
             pairs = scope.act_pairs(wide=True)
-    wanted = {row.id for row in in_scope}
+    wanted = {occupancy_id for occupancy_id, _start in in_scope}
     acts_of: dict[int, set[int]] = {}
     # Plain rows of two integers, without the ORM's per-row work: a minister has thousands.
     for occupancy_id, act_id in session.connection().execute(pairs):
