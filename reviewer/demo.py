@@ -1,5 +1,5 @@
-"""Demo logins for ``sori demo``: the demo reviewers get accounts whose keys are their demo identities, and
-a demo admin vets and operates. Passwords and TOTP secrets are printed and kept under ``<data>/demo/``:
+"""Demo logins for ``sori demo``: the demo reviewers get accounts whose keys are their demo identities, a
+demo admin vets and operates, and a demo case-team member builds dossiers. Passwords and TOTP secrets are printed and kept under ``<data>/demo/``:
 demo only, never for real testimony."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from reviewer.models import ReviewerKey, User
 from reviewer.records.demo import add_demo_records
 
 DEMO_ADMIN = "demo-admin"
+DEMO_CASE_TEAM = "demo-case-team"
 
 
 def add_demo(demo_dir: Path, reviewers: list[DemoReviewer]) -> dict[str, list[str]]:
@@ -55,18 +56,27 @@ def add_demo(demo_dir: Path, reviewers: list[DemoReviewer]) -> dict[str, list[st
         "an admin: invites people and vets keys, reads no testimony",
         *_login_lines(DEMO_ADMIN, credentials),
     ]
+    _, credentials = _account(demo_dir, DEMO_CASE_TEAM, case_team=True)
+    lines[DEMO_CASE_TEAM] = [
+        "case team: reads records and exports dossiers, never testimony",
+        *_login_lines(DEMO_CASE_TEAM, credentials),
+    ]
     add_demo_records(session, demo_dir, reviewers)
     return lines
 
 
-def _account(demo_dir: Path, login: str, *, admin: bool = False, reviewer: bool = False) -> tuple[User, dict]:
+def _account(
+    demo_dir: Path, login: str, *, admin: bool = False, reviewer: bool = False, case_team: bool = False
+) -> tuple[User, dict]:
     """The demo account ``login``, made on the first run; its password and TOTP secret."""
     session = db.session()
     path = demo_dir / f"{login}.login.json"
     user = accounts.find_user(session, login)
     if user is None:
         password = "demo-" + secrets.token_urlsafe(12)
-        user = accounts.create_enrolled_user(session, login, login, password, admin=admin, reviewer=reviewer)
+        user = accounts.create_enrolled_user(
+            session, login, login, password, admin=admin, reviewer=reviewer, case_team=case_team
+        )
         session.commit()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as file:
