@@ -1,6 +1,6 @@
 """Demo logins for ``sori demo``: the demo reviewers get accounts whose keys are their demo identities, a
-demo admin vets and operates, and a demo case-team member builds dossiers. Passwords and TOTP secrets are printed and kept under ``<data>/demo/``:
-demo only, never for real testimony."""
+demo admin vets and operates, and a demo case-team member builds dossiers. Passwords and TOTP secrets are
+printed and kept under ``<data>/demo/``: demo only, never for real testimony."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | None = None
@@ -299,7 +298,8 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "(CASE WHEN incident_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN act_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN involvement_id IS NULL THEN 0 ELSE 1 END) = 1",
+            "(CASE WHEN incident_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN act_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN involvement_id IS NULL THEN 0 ELSE 1 END) = 1",
             name=op.f("ck_information_one_target"),
         ),
         sa.ForeignKeyConstraint(["act_id"], ["acts.id"], name=op.f("fk_information_act_id_acts")),
