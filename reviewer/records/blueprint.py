@@ -1,8 +1,14 @@
-"""The records pages' blueprint, shared by the view modules of reviewer/records/ (each adds its routes)."""
+"""The records pages' blueprint, shared by the view modules of reviewer/records/ (each adds its routes), and
+the small helpers they share."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort
+from sqlalchemy.orm import Session
+
+from intake import divisions
 
 bp = Blueprint("records", __name__, url_prefix="/reviewer/records")
 
@@ -12,3 +18,21 @@ VIEW_MODULES = (
     "reviewer.records.event_views",
     "reviewer.records.analysis_views",
 )
+
+
+def get_or_404(session: Session, model: Any, record_id: int) -> Any:
+    """The ``model`` row ``record_id``, or a 404 page."""
+    record = session.get(model, record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def division_label(code: str | None, locale: str) -> str:
+    """A province's or county's name in ``locale``; an unknown code (the shipped list changed) as itself."""
+    if not code:
+        return ""
+    try:
+        return divisions.label(code, locale)
+    except KeyError:
+        return code

@@ -42,7 +42,7 @@ from intake import db, divisions
 from intake.models import Submission
 from reviewer.access import has_role, requires
 from reviewer.records import entities, events, search, sources, vocab
-from reviewer.records.blueprint import bp
+from reviewer.records.blueprint import bp, division_label, get_or_404
 from reviewer.records.corroboration import Support, act_support, involvement_support
 from reviewer.records.models import Act, Incident, Information, Involvement, Source
 
@@ -52,13 +52,6 @@ MAX_MIN_SOURCES = 99
 
 def _session() -> Session:
     return db.session()
-
-
-def _get_or_404(session: Session, model: Any, record_id: int) -> Any:
-    record = session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
 
 
 def _is_reviewer() -> bool:
@@ -101,17 +94,8 @@ def _vocabularies() -> dict[str, Any]:
         "consent_scopes": sources.SCOPES,
         "province_choices": [(p.code, p.name(locale)) for p in divisions.provinces()],
         "county_choices": divisions.choices(locale),
-        "division_label": lambda code: _division_label(code, locale),
+        "division_label": lambda code: division_label(code, locale),
     }
-
-
-def _division_label(code: str | None, locale: str) -> str:
-    if not code:
-        return ""
-    try:
-        return divisions.label(code, locale)
-    except KeyError:
-        return code
 
 
 def _support_text(support: Support | None) -> str:
@@ -195,7 +179,7 @@ def _incident_form(
 @requires("reviewer", "case_team")
 def incident_view(incident_id: int) -> Response:
     session = _session()
-    incident = _get_or_404(session, Incident, incident_id)
+    incident = get_or_404(session, Incident, incident_id)
     acts = list(
         session.scalars(select(Act).where(Act.incident_id == incident.id).order_by(Act.date_lo, Act.id))
     )
@@ -220,7 +204,7 @@ def incident_view(incident_id: int) -> Response:
 @requires("reviewer")
 def incident_edit(incident_id: int) -> Response:
     session = _session()
-    incident = _get_or_404(session, Incident, incident_id)
+    incident = get_or_404(session, Incident, incident_id)
     if request.method == "POST":
         try:
             events.update_incident(
@@ -243,7 +227,7 @@ def incident_edit(incident_id: int) -> Response:
 @requires("reviewer")
 def incident_delete(incident_id: int) -> Response:
     session = _session()
-    incident = _get_or_404(session, Incident, incident_id)
+    incident = get_or_404(session, Incident, incident_id)
     try:
         events.delete_incident(session, g.user, incident)
     except events.RecordError as error:
@@ -313,7 +297,7 @@ def _act_form(incident: Incident, act: Act | None, error: events.RecordError | N
 @requires("reviewer")
 def act_new(incident_id: int) -> Response:
     session = _session()
-    incident = _get_or_404(session, Incident, incident_id)
+    incident = get_or_404(session, Incident, incident_id)
     for_submission = request.values.get("for_submission", "")
     if for_submission and session.get(Submission, for_submission) is None:
         abort(404)
@@ -345,7 +329,7 @@ def act_new(incident_id: int) -> Response:
 @requires("reviewer", "case_team")
 def act_view(act_id: int) -> Response:
     session = _session()
-    act = _get_or_404(session, Act, act_id)
+    act = get_or_404(session, Act, act_id)
     incident = session.get(Incident, act.incident_id)
     involvements = list(
         session.scalars(select(Involvement).where(Involvement.act_id == act.id).order_by(Involvement.id))
@@ -433,8 +417,8 @@ def _person_hits(session: Session, query: str) -> list[tuple[int, str]]:
 @requires("reviewer")
 def act_edit(act_id: int) -> Response:
     session = _session()
-    act = _get_or_404(session, Act, act_id)
-    incident = _get_or_404(session, Incident, act.incident_id)
+    act = get_or_404(session, Act, act_id)
+    incident = get_or_404(session, Incident, act.incident_id)
     if request.method == "POST":
         try:
             events.update_act(session, g.user, act, request.form)
@@ -451,7 +435,7 @@ def act_edit(act_id: int) -> Response:
 @requires("reviewer")
 def act_delete(act_id: int) -> Response:
     session = _session()
-    act = _get_or_404(session, Act, act_id)
+    act = get_or_404(session, Act, act_id)
     incident_id = act.incident_id
     events.delete_act(session, g.user, act)
     session.commit()
@@ -466,7 +450,7 @@ def act_delete(act_id: int) -> Response:
 @requires("reviewer")
 def involvement_add(act_id: int) -> Response:
     session = _session()
-    act = _get_or_404(session, Act, act_id)
+    act = get_or_404(session, Act, act_id)
     form = request.form
     default = url_for(".act", act_id=act.id)
     try:
@@ -507,7 +491,7 @@ def involvement_add(act_id: int) -> Response:
 @requires("reviewer")
 def involvement_edit(involvement_id: int) -> Response:
     session = _session()
-    involvement = _get_or_404(session, Involvement, involvement_id)
+    involvement = get_or_404(session, Involvement, involvement_id)
     default = url_for(".act", act_id=involvement.act_id)
     try:
         events.update_involvement(
@@ -529,7 +513,7 @@ def involvement_edit(involvement_id: int) -> Response:
 @requires("reviewer")
 def involvement_remove(involvement_id: int) -> Response:
     session = _session()
-    involvement = _get_or_404(session, Involvement, involvement_id)
+    involvement = get_or_404(session, Involvement, involvement_id)
     default = url_for(".act", act_id=involvement.act_id)
     events.remove_involvement(session, g.user, involvement)
     session.commit()
@@ -571,7 +555,7 @@ def information_add() -> Response:
 @requires("reviewer")
 def information_edit(information_id: int) -> Response:
     session = _session()
-    information = _get_or_404(session, Information, information_id)
+    information = get_or_404(session, Information, information_id)
     default = url_for(".submission_records", submission_id=information.submission_id)
     try:
         events.update_information(
@@ -592,7 +576,7 @@ def information_edit(information_id: int) -> Response:
 @requires("reviewer")
 def information_remove(information_id: int) -> Response:
     session = _session()
-    information = _get_or_404(session, Information, information_id)
+    information = get_or_404(session, Information, information_id)
     default = url_for(".submission_records", submission_id=information.submission_id)
     events.remove_information(session, g.user, information)
     session.commit()
@@ -608,7 +592,7 @@ def information_remove(information_id: int) -> Response:
 def facility_quick() -> Response:
     session = _session()
     form = request.form
-    submission = _get_or_404(session, Submission, form.get("for_submission", ""))
+    submission = get_or_404(session, Submission, form.get("for_submission", ""))
     incident = request.form.get("incident", "")
     back = url_for(".submission_records", submission_id=submission.id, incident=incident or None)
     try:
@@ -644,7 +628,7 @@ def _chosen(session: Session, model: Any, name: str) -> Any:
 @requires("reviewer")
 def submission_records(submission_id: str) -> Response:
     session = _session()
-    submission = _get_or_404(session, Submission, submission_id)
+    submission = get_or_404(session, Submission, submission_id)
     recorded = sources.source_of(session, submission.id)
     siblings = (
         [s for s in sources.submissions_of(session, recorded[1].id) if s.id != submission.id]
@@ -737,7 +721,7 @@ def _link_labels(session: Session, links: list[events.InformationView]) -> dict[
 @requires("reviewer")
 def submission_source(submission_id: str) -> Response:
     session = _session()
-    submission = _get_or_404(session, Submission, submission_id)
+    submission = get_or_404(session, Submission, submission_id)
     form = request.form
     ref = form.get("ref", "") if form.get("source") == "existing" else ""
     back = url_for(".submission_records", submission_id=submission.id)

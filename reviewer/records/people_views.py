@@ -21,16 +21,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
 
 from intake import db, divisions
 from reviewer.access import requires
 from reviewer.records import entities, vocab
-from reviewer.records.blueprint import bp
+from reviewer.records.blueprint import bp, division_label, get_or_404
 from reviewer.records.entities import (
     FacilityInput,
     FacilityNameInput,
@@ -93,12 +92,7 @@ def _url_if(endpoint: str, **values: Any) -> str | None:
 
 
 def _division_label(code: str | None) -> str:
-    if not code:
-        return ""
-    try:
-        return divisions.label(code, _locale())
-    except KeyError:
-        return code
+    return division_label(code, _locale())
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
@@ -126,13 +120,6 @@ def _messages(refused: Refused) -> dict[str, str]:
 def _page_number() -> int:
     page = request.args.get("page", "1")
     return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-
-
-def _get_or_404(session: Session, model: Any, record_id: int) -> Any:
-    record = session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
 
 
 def _division_choices() -> dict[str, Any]:
@@ -243,7 +230,7 @@ def person_new() -> Response:
 @requires(*READ)
 def person(person_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Person, person_id)
+    record = get_or_404(session, Person, person_id)
     view = entities.person_view(session, record)
     editable = g.user.is_reviewer and record.merged_into_id is None
     return _render(
@@ -260,7 +247,7 @@ def person(person_id: int) -> Response:
 @requires("reviewer")
 def person_edit(person_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Person, person_id)
+    record = get_or_404(session, Person, person_id)
     merged = _refuse_merged(record, ".person", person_id=person_id)
     if merged is not None:
         return merged
@@ -337,7 +324,7 @@ def _save_occupancy(data: OccupancyInput, back: str, **form_context: Any) -> Res
 @requires("reviewer")
 def occupancy_new(person_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Person, person_id)
+    record = get_or_404(session, Person, person_id)
     merged = _refuse_merged(record, ".person", person_id=person_id)
     if merged is not None:
         return merged
@@ -353,7 +340,7 @@ def occupancy_new(person_id: int) -> Response:
 @requires("reviewer")
 def holder_new(position_id: int) -> Response:
     session = db.session()
-    position = _get_or_404(session, Position, position_id)
+    position = get_or_404(session, Position, position_id)
     if request.method == "GET":
         return _occupancy_form(
             OccupancyInput(position_id=str(position_id)), request.path, {}, position=position
@@ -367,7 +354,7 @@ def holder_new(position_id: int) -> Response:
 @requires("reviewer")
 def occupancy_edit(occupancy_id: int) -> Response:
     session = db.session()
-    occupancy = _get_or_404(session, Occupancy, occupancy_id)
+    occupancy = get_or_404(session, Occupancy, occupancy_id)
     holder = session.get(Person, occupancy.person_id)
     if request.method == "GET":
         return _occupancy_form(
@@ -382,7 +369,7 @@ def occupancy_edit(occupancy_id: int) -> Response:
 @requires("reviewer")
 def occupancy_remove(occupancy_id: int) -> Response:
     session = db.session()
-    occupancy = _get_or_404(session, Occupancy, occupancy_id)
+    occupancy = get_or_404(session, Occupancy, occupancy_id)
     person_id = occupancy.person_id
     entities.remove_occupancy(session, g.user, occupancy)
     session.commit()
@@ -449,7 +436,7 @@ def organization_new() -> Response:
 @requires(*READ)
 def organization(organization_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Organization, organization_id)
+    record = get_or_404(session, Organization, organization_id)
     return _render(
         "organization.html",
         view=entities.organization_view(session, record),
@@ -463,7 +450,7 @@ def organization(organization_id: int) -> Response:
 @requires("reviewer")
 def organization_edit(organization_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Organization, organization_id)
+    record = get_or_404(session, Organization, organization_id)
     if request.method == "GET":
         return _organization_form(OrganizationInput.of(record), record, {})
     data = _organization_form_data()
@@ -503,7 +490,7 @@ def _position_form(
 @requires("reviewer")
 def position_new(organization_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Organization, organization_id)
+    record = get_or_404(session, Organization, organization_id)
     if request.method == "GET":
         return _position_form(PositionInput(), record, None, {})
     data = _position_form_data()
@@ -521,7 +508,7 @@ def position_new(organization_id: int) -> Response:
 @requires("reviewer")
 def position_edit(position_id: int) -> Response:
     session = db.session()
-    position = _get_or_404(session, Position, position_id)
+    position = get_or_404(session, Position, position_id)
     record = session.get(Organization, position.organization_id)
     if request.method == "GET":
         return _position_form(PositionInput.of(position), record, position, {})
@@ -598,7 +585,7 @@ def facility_new() -> Response:
 @requires(*READ)
 def facility(facility_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Facility, facility_id)
+    record = get_or_404(session, Facility, facility_id)
     return _render(
         "facility.html", view=entities.facility_view(session, record), kind="facility", record=record
     )
@@ -608,7 +595,7 @@ def facility(facility_id: int) -> Response:
 @requires("reviewer")
 def facility_edit(facility_id: int) -> Response:
     session = db.session()
-    record = _get_or_404(session, Facility, facility_id)
+    record = get_or_404(session, Facility, facility_id)
     merged = _refuse_merged(record, ".facility", facility_id=facility_id)
     if merged is not None:
         return merged
