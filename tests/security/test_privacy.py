@@ -168,7 +168,9 @@ def _submit_in_one_request(source: Visitor) -> None:
 
 def _review(server: LiveServer) -> None:
     [credentials_file] = [
-        p for p in (server.data_dir / "demo").glob("*.login.json") if "admin" not in p.name
+        p
+        for p in sorted((server.data_dir / "demo").glob("*.login.json"))
+        if p.name.startswith("demo-reviewer")
     ][:1] or [None]
     assert credentials_file is not None, "sori demo made no reviewer login"
     credentials = json.loads(credentials_file.read_text())
