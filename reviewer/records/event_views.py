@@ -659,11 +659,20 @@ def submission_records(submission_id: str) -> Response:
     links = events.information_views(session, events.information_of_submission(session, submission.id))
     facility_q = request.args.get("facility_q", "")
     selected_facility = request.args.get("facility", "")
+    # The consent answers the reviewer's browser just decrypted (reviewer-read.js puts them in the link).
+    said = {
+        scope: request.args[scope] == "yes"
+        for scope in sources.SCOPES
+        if request.args.get(scope) in ("yes", "no")
+    }
     return _no_store(
         render_template(
             "reviewer/records/submission_records.html",
             submission=submission,
             recorded=recorded,
+            said=said,
+            said_differs=bool(recorded and said)
+            and any(getattr(recorded[0], scope) != given for scope, given in said.items()),
             siblings=siblings,
             incident=incident,
             act=act,

@@ -126,8 +126,11 @@ def test_a_testimony_is_linked_to_new_records_and_reaches_the_minister_in_korean
         korean(page)
         expect(page.locator("#identity-reminder")).to_be_visible()
         page.check("#step-source input[name=source][value=new]")
-        page.check("#step-source input[name=consent_documentation]")
-        page.check("#step-source input[name=consent_sanctions]")
+        # The page filled in the consent the reviewer's browser just read in the testimony.
+        expect(page.locator("#consent-prefilled")).to_be_visible()
+        expect(page.locator("#step-source input[name=consent_documentation]")).to_be_checked()
+        expect(page.locator("#step-source input[name=consent_sanctions]")).to_be_checked()
+        expect(page.locator("#step-source input[name=consent_public]")).not_to_be_checked()
         submit(page, "#step-source form")
         expect(page.locator("#source-ref")).to_have_text(re.compile(r"^W-\d{4}$"))
 

@@ -41,3 +41,23 @@ describe('answerRows', () => {
     assert.deepEqual(rows, [{ label: '누가', values: ['constructor'] }]);
   });
 });
+
+describe('consentQuery', () => {
+  it('carries the four consent answers and nothing else', () => {
+    const query = reader.consentQuery({
+      fields: {
+        consent_documentation: 'yes', consent_sanctions: 'no', consent_public: 'yes', consent_contact: 'no',
+        what_happened: 'never in a URL',
+      },
+    });
+    assert.equal(
+      query, 'consent_documentation=yes&consent_sanctions=no&consent_public=yes&consent_contact=no',
+    );
+  });
+
+  it('is empty for a document without consent answers, and ignores anything but yes or no', () => {
+    assert.equal(reader.consentQuery({ fields: { what_happened: 'more' } }), '');
+    assert.equal(reader.consentQuery({ fields: { consent_sanctions: 'yes&x=1' } }), '');
+    assert.equal(reader.consentQuery(null), '');
+  });
+});

@@ -4,6 +4,7 @@ consent scopes recorded and audited, a withdrawn submission granting nothing, an
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from flask import Flask
@@ -117,3 +118,37 @@ def test_the_service_refuses_a_withdrawn_submissions_consent_without_writing(app
             sources.record_source(session, actor, row, ref=None, consents={"consent_public": True})
         assert refused.value.code == "withdrawn"
         assert session.query(sources.Source).count() == 0
+
+
+def _consent_boxes(page: str) -> dict[str, bool]:
+    return {scope: bool(re.search(rf'name="{scope}" value="yes" checked', page)) for scope in sources.SCOPES}
+
+
+def test_the_consent_answers_just_read_fill_in_the_boxes_until_consent_is_recorded(app: Flask) -> None:
+    client = reviewer(app)
+    target = submission(app)
+    query = "consent_documentation=yes&consent_sanctions=yes&consent_public=no&consent_contact=nonsense"
+    page = client.get(f"{RECORDS}/submissions/{target}?{query}").get_data(as_text=True)
+    assert 'id="consent-prefilled"' in page
+    assert _consent_boxes(page) == {
+        "consent_documentation": True,
+        "consent_sanctions": True,
+        "consent_public": False,
+        "consent_contact": False,
+    }
+    # Nothing is recorded by looking: the reviewer still has to record it.
+    assert _ref(app, target) is None
+
+
+def test_answers_that_differ_from_the_recorded_consent_are_flagged(app: Flask) -> None:
+    client = reviewer(app)
+    target = submission(app)
+    _record(client, target, source="new", consent_documentation="yes")
+    same = client.get(f"{RECORDS}/submissions/{target}?consent_documentation=yes").get_data(as_text=True)
+    assert 'id="consent-differs"' not in same
+    page = client.get(
+        f"{RECORDS}/submissions/{target}?consent_documentation=yes&consent_sanctions=yes"
+    ).get_data(as_text=True)
+    assert 'id="consent-differs"' in page
+    # The boxes show what is recorded, not what the link says.
+    assert _consent_boxes(page)["consent_sanctions"] is False

@@ -36,6 +36,8 @@
     'where_division', 'where_other', 'violations', 'consent_documentation', 'consent_sanctions',
     'consent_public', 'consent_contact',
   ];
+  // The consent questions of the form, which the records page records in the clear (reviewer/records).
+  const CONSENT_FIELDS = ['consent_documentation', 'consent_sanctions', 'consent_public', 'consent_contact'];
   // Envelopes larger than this show a progress bar while they are decrypted.
   const PROGRESS_FROM_BYTES = 512 * 1024;
   const utf8 = new TextDecoder('utf-8');
@@ -49,6 +51,21 @@
    * @param {object} doc the parsed answers.json
    * @param {object} labels the page's data-labels
    */
+  /**
+   * The query that carries the source's consent answers to the records page, which pre-fills its consent
+   * boxes from it for the reviewer to check: "consent_sanctions=yes&consent_public=no..."; empty when the
+   * document answers none of the consent questions (a follow-up, or not the answers format).
+   * @param {object} doc the parsed answers.json
+   */
+  function consentQuery(doc) {
+    const fields = (doc && typeof doc.fields === 'object' && doc.fields) || {};
+    const query = new URLSearchParams();
+    for (const name of CONSENT_FIELDS) {
+      if (fields[name] === 'yes' || fields[name] === 'no') query.set(name, fields[name]);
+    }
+    return query.toString();
+  }
+
   function answerRows(doc, labels) {
     const fields = (doc && typeof doc.fields === 'object' && doc.fields) || {};
     const fieldLabels = labels.fields || {};
@@ -267,6 +284,7 @@
         dd.textContent = utf8.decode(bytes);
         list.appendChild(dd);
       } else {
+        offerConsent(consentQuery(doc2));
         for (const row of answerRows(doc2, labels)) {
           const dt = doc.createElement('dt');
           dt.textContent = row.label;
@@ -280,6 +298,15 @@
       }
       container.appendChild(list);
       container.hidden = false;
+    }
+
+    // The link to the records page carries the consent answers just read, so that recording them there
+    // starts from what the source said rather than from memory.
+    function offerConsent(query) {
+      const link = doc.getElementById('records-link');
+      if (!link || !query) return;
+      const base = link.getAttribute('href').split('?')[0];
+      link.setAttribute('href', base + '?' + query);
     }
 
     function humanSize(n) {
@@ -460,5 +487,5 @@
     root.setAttribute('data-ready', 'true');
   }
 
-  return { start, answerRows };
+  return { start, answerRows, consentQuery };
 });
