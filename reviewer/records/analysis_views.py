@@ -19,9 +19,10 @@ reviewer/records/merging.py in the same transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from intake import db
 from reviewer.access import requires
 from reviewer.records import chain, merging, name_index, search, vocab
-from reviewer.records.blueprint import bp
+from reviewer.records.blueprint import bp, get_or_404, page_number
 from reviewer.records.entities import facility_captions, organization_caption, person_captions
 from reviewer.records.models import (
     Act,
@@ -77,11 +78,6 @@ def _organization_label(organization: Organization) -> str:
     return organization_caption(organization, str(get_locale() or "ko"))
 
 
-def _page() -> int:
-    text = request.args.get("page", "1")
-    return max(1, min(int(text), 10_000)) if text.isdigit() else 1
-
-
 def _query() -> str:
     return " ".join(request.args.get("q", "").split())[:QUERY_MAX_CHARS]
 
@@ -93,8 +89,8 @@ def _query() -> str:
 @requires("reviewer", "case_team")
 def person_chain(person_id: int) -> str:
     session = db.session()
-    person = session.get(Person, person_id) or abort(404)
-    page = _page()
+    person = get_or_404(session, Person, person_id)
+    page = page_number()
     view = chain.command_view(
         session,
         person_id,
@@ -118,45 +114,37 @@ def person_chain(person_id: int) -> str:
 @requires("reviewer", "case_team")
 def organization_chain(organization_id: int) -> str:
     session = db.session()
-    organization = session.get(Organization, organization_id) or abort(404)
-    page = _page()
-    view = chain.organization_view(
-        session,
-        organization_id,
-        act_limit=CHAIN_ACTS,
-        subordinate_limit=CHAIN_PAGE,
-        offset=(page - 1) * CHAIN_PAGE,
-    )
-    return render_template(
-        "reviewer/records/chain_organization.html",
-        kind="organization",
-        record=organization,
-        caption=_organization_label(organization),
-        view=view,
-        page=page,
-        has_more=view.subordinate_count > page * CHAIN_PAGE,
-        violations=vocab.VIOLATIONS,
-    )
+    organization = get_or_404(session, Organization, organization_id)
+    caption = _organization_label(organization)
+    return _side_chain("organization", organization, caption, chain.organization_view)
 
 
 @bp.get("/facilities/<int:facility_id>/chain", endpoint="facility_chain")
 @requires("reviewer", "case_team")
 def facility_chain(facility_id: int) -> str:
     session = db.session()
-    facility = session.get(Facility, facility_id) or abort(404)
-    page = _page()
-    view = chain.facility_view(
-        session,
-        facility_id,
+    facility = get_or_404(session, Facility, facility_id)
+    caption = facility_captions(session, [facility_id])[facility_id]
+    return _side_chain("facility", facility, caption, chain.facility_view)
+
+
+def _side_chain(
+    kind: str, record: Organization | Facility, caption: str, make_view: Callable[..., Any]
+) -> str:
+    """The chain of command seen from an organization's or a facility's side, one page of it."""
+    page = page_number()
+    view = make_view(
+        db.session(),
+        record.id,
         act_limit=CHAIN_ACTS,
         subordinate_limit=CHAIN_PAGE,
         offset=(page - 1) * CHAIN_PAGE,
     )
     return render_template(
         "reviewer/records/chain_organization.html",
-        kind="facility",
-        record=facility,
-        caption=facility_captions(session, [facility_id])[facility_id],
+        kind=kind,
+        record=record,
+        caption=caption,
         view=view,
         page=page,
         has_more=view.subordinate_count > page * CHAIN_PAGE,
@@ -216,7 +204,7 @@ def search_results(session: Session, query: str, kinds: tuple[str, ...], limit: 
 
 @bp.get("/search", endpoint="search")
 @requires("reviewer", "case_team")
-def search_page() -> str:
+def searchpage_number() -> str:
     query = _query()
     results = search_results(db.session(), query, name_index.KINDS, SEARCH_LIMIT) if query else []
     return render_template(
@@ -266,7 +254,7 @@ _MERGEABLE = {
 def _merge_page(kind: str, record_id: int) -> Response | str:
     session = db.session()
     model, summary, record_endpoint = _MERGEABLE[kind]
-    record = session.get(model, record_id) or abort(404)
+    record = get_or_404(session, model, record_id)
     if request.method == "POST":
         other_text = request.form.get("other", "")
         other_id = int(other_text) if other_text.isdigit() else 0
@@ -323,7 +311,7 @@ def facility_merge(facility_id: int) -> Response | str:
 @requires("reviewer")
 def merge_undo(merge_id: int) -> Response | str:
     session = db.session()
-    row = session.get(Merge, merge_id) or abort(404)
+    row = get_or_404(session, Merge, merge_id)
     _model, _summary, record_endpoint = _MERGEABLE[row.kind]
     if request.method == "POST":
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from sqlalchemy.orm import Session
 
 from intake import divisions
@@ -36,3 +36,9 @@ def division_label(code: str | None, locale: str) -> str:
         return divisions.label(code, locale)
     except KeyError:
         return code
+
+
+def page_number() -> int:
+    """The list page asked for by ``?page=``: 1 unless a sane positive number."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from intake import db, divisions
 from reviewer.access import requires
 from reviewer.records import entities, vocab
-from reviewer.records.blueprint import bp, division_label, get_or_404
+from reviewer.records.blueprint import bp, division_label, get_or_404, page_number
 from reviewer.records.entities import (
     FacilityInput,
     FacilityNameInput,
@@ -117,11 +117,6 @@ def _messages(refused: Refused) -> dict[str, str]:
     return {name: str(ERRORS.get(code, ERRORS["bad_choice"])) for name, code in refused.errors.items()}
 
 
-def _page_number() -> int:
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-
-
 def _division_choices() -> dict[str, Any]:
     locale = _locale()
     return {
@@ -204,7 +199,7 @@ def _person_form(
 @requires(*READ)
 def persons() -> Response:
     query = request.args.get("q", "")[:200]
-    page = _page_number()
+    page = page_number()
     rows, more = entities.persons_page(db.session(), query, page)
     return _render("persons.html", rows=rows, query=query, page=page, more=more)
 
@@ -408,7 +403,7 @@ def _organization_form(
 @requires(*READ)
 def organizations() -> Response:
     query = request.args.get("q", "")[:200]
-    page = _page_number()
+    page = page_number()
     session = db.session()
     rows, more = entities.organizations_page(session, query, page)
     parents = entities.organizations_by_id(session, [row.parent_id for row in rows])
@@ -559,7 +554,7 @@ def _facility_form(
 @requires(*READ)
 def facilities() -> Response:
     query = request.args.get("q", "")[:200]
-    page = _page_number()
+    page = page_number()
     rows, more = entities.facilities_page(db.session(), query, page)
     return _render("facilities.html", rows=rows, query=query, page=page, more=more)
 
