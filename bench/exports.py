@@ -25,12 +25,13 @@ from pathlib import Path
 import nacl.signing
 from sqlalchemy import insert, select
 
-from intake import create_app, db, migrate
-from intake.models import Envelope, Submission
+from core import db, migrate
+from core.models import Envelope, Submission
 from reviewer.exports import bundle, csv_export, dossier, ftm
 from reviewer.models import User
 from reviewer.records import dates
 from reviewer.records.models import Act, Incident, Information, Involvement, Source, SubmissionSource
+from sori import create_app
 from tests.exports.fixtures import build_records, seal
 
 VIOLATIONS = ["torture_interrogation", "arbitrary_detention", "forced_labour", "food_deprivation", "rape"]

@@ -29,11 +29,12 @@ import pyotp
 from argon2 import PasswordHasher
 from sqlalchemy import insert
 
+from core import db, migrate
+from core.models import Envelope, Recipient, Submission
 from crypto.keys import Identity
-from intake import create_app, db, migrate
-from intake.models import Envelope, Recipient, Submission
 from reviewer import accounts
 from reviewer.models import ReviewerKey, SubmissionTag, Tag, Triage
+from sori import create_app
 
 PASSWORD = "bench password, long enough"
 STATES = ["new"] * 6 + ["in_review"] * 2 + ["needs_follow_up", "verified", "rejected"]

@@ -231,7 +231,7 @@ class Setup:
     answers_size: int
 
     def sori(self, settings: str, name: str) -> Server:
-        return Server("intake:create_app()", settings, self.env, self.root / f"{name}.log")
+        return Server("sori:create_app()", settings, self.env, self.root / f"{name}.log")
 
     def bare(self, settings: str, name: str) -> Server:
         return Server("bench.bare_app:app", settings, self.bare_env, self.root / f"{name}.log")

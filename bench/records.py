@@ -35,8 +35,8 @@ from pathlib import Path
 import pyotp
 from sqlalchemy import func, insert, select
 
-from intake import create_app, db, migrate
-from intake.models import Submission
+from core import db, migrate
+from core.models import Submission
 from reviewer import accounts
 from reviewer.names import search_keys
 from reviewer.records import chain, search
@@ -57,6 +57,7 @@ from reviewer.records.models import (
     Source,
     SubmissionSource,
 )
+from sori import create_app
 
 PASSWORD = "bench password, long enough"
 PROVINCES = 13

@@ -27,8 +27,8 @@ import re
 
 from gunicorn import glogging
 
-# The application: the factory in intake/app.py, configured from SORI_* variables.
-wsgi_app = "intake:create_app()"
+# The application: the factory in sori/app.py, configured from SORI_* variables.
+wsgi_app = "sori:create_app()"
 
 # --- Where to listen -----------------------------------------------------------------------------------
 # Loopback only; nginx proxies to it (upstream "sori" in deploy/nginx/sori.conf: keep the two equal).

@@ -1,5 +1,6 @@
-"""Sori application core: configuration, database, blob store, source-facing pages and the command line."""
+"""What a source meets: the welcome page, the testimony form, receipts and status, and the endpoints the
+source's browser uploads ciphertext to (docs/source-intake.md).
 
-from intake.app import create_app
-
-__all__ = ["create_app"]
+It may import crypto/ and core/, never reviewer/: the two sides meet only through the core's tables and
+services. The application factory (sori/app.py) registers its blueprint.
+"""

@@ -17,9 +17,9 @@ from typing import BinaryIO
 
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData, Preamble
 
+from core import answers
 from crypto.envelope import CHUNK, NAME_MAX, EnvelopeWriter
 from crypto.keys import PublicKey
-from intake import answers
 
 #: What the decoder may hold at once; the body is fed in envelope-chunk pieces, so it stays near that.
 _DECODER_BUFFER = 4 * CHUNK

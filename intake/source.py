@@ -17,13 +17,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from core import answers, db, divisions, receipts, submissions
+from core.assets import sri, versioned
+from core.models import Submission
+from core.security import csrf
 from crypto.envelope import CHUNK, FramingChecker
 from crypto.errors import CryptoError
-from intake import answers, db, divisions, receipts, submissions, uploads
-from intake.assets import sri, versioned
+from intake import uploads
 from intake.form_sealing import Controls, FormRefused, seal_form
-from intake.models import Submission
-from intake.security import csrf
 
 bp = Blueprint("source", __name__)
 

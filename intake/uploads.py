@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from core.blobstore import BlobStore
 from crypto.envelope import EnvelopeHeader, check_framing
 from crypto.errors import CryptoError
-from intake.blobstore import BlobStore
 
 #: The largest piece one request may carry: small enough to retry cheaply over Tor.
 PIECE_BYTES = 8 * 1024 * 1024

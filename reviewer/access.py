@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from flask import abort, g, jsonify, redirect, request, session, url_for
 from sqlalchemy import select
 
-from intake import db
-from intake.models import Recipient
+from core import db
+from core.models import Recipient
 from reviewer.models import ReviewerKey, User
 
 IDLE_TIMEOUT = timedelta(minutes=30)

@@ -29,7 +29,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from reviewer.audit import record
+from core.audit import record
 from reviewer.models import User
 
 #: argon2id cost: 3 passes over 64 MiB on one lane take about 190 ms on the 2-core reference machine

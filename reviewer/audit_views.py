@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from intake import db
-from reviewer import audit
+from core import audit, db
 from reviewer.access import requires
 
 bp = Blueprint("reviewer_audit", __name__, url_prefix="/reviewer")

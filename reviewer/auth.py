@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from intake import db
+from core import db
 from reviewer import access, accounts
 from reviewer.models import User
 
@@ -148,7 +148,7 @@ def logout() -> Response:
     """End the session (a POST, so that another site cannot log someone out with a link)."""
     user = access.current_user()
     if user is not None:
-        from reviewer.audit import record
+        from core.audit import record
 
         session = db.session()
         record(session, user, "logout", f"user:{user.login}")

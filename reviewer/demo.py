@@ -13,10 +13,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from core import db
+from core.demo import DemoReviewer
+from core.models import Recipient
 from crypto.keys import read_identity_public_key
-from intake import db
-from intake.demo import DemoReviewer
-from intake.models import Recipient
 from reviewer import accounts
 from reviewer.models import ReviewerKey, User
 from reviewer.records.demo import add_demo_records

@@ -1,7 +1,7 @@
 """The reviewer's inbox and submission pages: list and filter submissions, read them in the browser, triage.
 
 The server hands out ciphertext only: envelopes and notes as ``application/octet-stream``, opened by
-``intake/static/js/reviewer-read.js`` with the reviewer's own key. Every route needs a full reviewer login
+``static/js/reviewer-read.js`` with the reviewer's own key. Every route needs a full reviewer login
 with a vetted, unrevoked key; fetches, exports and every triage change are audited in the same transaction.
 
 Routes (all under ``/reviewer``)::
@@ -45,10 +45,10 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 from werkzeug.wsgi import wrap_file
 
-from intake import answers, db, divisions, submissions
-from intake.assets import sri, versioned
-from intake.models import Envelope, Recipient, Submission
-from reviewer import audit, triage
+from core import answers, audit, db, divisions, submissions
+from core.assets import sri, versioned
+from core.models import Envelope, Recipient, Submission
+from reviewer import triage
 from reviewer.access import requires
 from reviewer.models import Note, SubmissionTag, Tag, Triage, User
 

@@ -3,12 +3,12 @@ identity, and grants of envelope keys to colleagues vetted later.
 
 The server only ever holds public keys, identity files wrapped under a key passphrase it never sees
 (crypto/FORMAT.md section 3), and file keys sealed to a recipient's public key. Every act is audited in
-the same transaction (reviewer/audit.py).
+the same transaction (core/audit.py).
 
 Pages (HTML; ``?lang=`` carried):
 
 - ``GET /reviewer/keys`` (``my_keys``, reviewer): the user's keys and their fingerprints; enrolment form
-  (the browser generates and wraps the key, intake/static/js/reviewer-keys.js).
+  (the browser generates and wraps the key, static/js/reviewer-keys.js).
 - ``GET /reviewer/keys/identity-file`` (``identity_file``, reviewer, vetted key, fresh re-authentication):
   the identity file as the attachment ``sori-identity-<login>.json`` for ``sori decrypt -i``; audited
   ``key.download``.
@@ -77,12 +77,11 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
+from core import audit, db, recipients
+from core.assets import sri, versioned
+from core.models import Envelope, Recipient
 from crypto import keys as crypto_keys
 from crypto.errors import CryptoError
-from intake import db, recipients
-from intake.assets import sri, versioned
-from intake.models import Envelope, Recipient
-from reviewer import audit
 from reviewer.access import requires, vetted_key
 from reviewer.models import KeyGrant, ReviewerKey, User
 

@@ -1,7 +1,7 @@
-"""Database models of the reviewer side: accounts, key grants, triage (tags, notes, assignment) and the
-audit trail. Submissions, envelopes and recipient keys are the core's (intake/models.py).
+"""Database models of the reviewer side: accounts, key grants, and triage (tags, notes, assignment).
+Submissions, envelopes, recipient keys and the audit trail are the core's (core/models.py).
 
-Schema changes go through a migration in ``intake/migrations/versions/``; a test checks the two agree.
+Schema changes go through a migration in ``core/migrations/versions/``; a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 def _utc_now() -> datetime:
@@ -144,23 +144,3 @@ class Triage(Base):
     verify_proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
-
-
-class AuditEntry(Base):
-    """One entry of the append-only, hash-chained audit trail (reviewer/audit.py): who did what, when.
-    Never an IP address, never testimony."""
-
-    __tablename__ = "audit_log"
-
-    #: Position in the chain, from 1 without gaps.
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: The login of who acted, or "-" for the system and sources.
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(50), index=True)
-    #: What was acted on, e.g. "submission:<id>" or "user:<login>".
-    subject: Mapped[str] = mapped_column(String(300))
-    #: Details as canonical JSON.
-    details: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)

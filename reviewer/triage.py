@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core import audit
+from core.models import Recipient, Submission
 from crypto.envelope import check_framing
 from crypto.errors import CryptoError
-from intake.models import Recipient, Submission
-from reviewer import audit
 from reviewer.models import Note, SubmissionTag, Tag, Triage, User
 
 STATES = ("new", "in_review", "needs_follow_up", "verified", "rejected", "duplicate", "withdrawn")

@@ -9,7 +9,7 @@ scripts/setup.sh --test
 echo "== Static checks (ruff, bandit: no high-severity finding)"
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
-.venv/bin/bandit --quiet --recursive crypto intake reviewer --severity-level high
+.venv/bin/bandit --quiet --recursive crypto core intake reviewer sori --severity-level high
 
 echo "== JavaScript (node --test)"
 node --test tests/js/

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-extracts every translatable string into translations/messages.pot and merges it into the Korean and
 # English catalogs. New strings then need a Korean translation (and an English msgstr equal to the msgid);
-# tests/intake/test_i18n.py fails until every string has both.
+# tests/core/test_i18n.py fails until every string has both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \

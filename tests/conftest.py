@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from intake import create_app, db, migrate
+from core import db, migrate
+from sori import create_app
 from tests.databases import fresh_database
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from intake.config import normalize_database_url
+from core.config import normalize_database_url
 
 
 @contextlib.contextmanager

@@ -25,10 +25,9 @@ import nacl.signing
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from core import audit, export_key
 from crypto.envelope import encrypt_parts
 from crypto.keys import PublicKey
-from intake import export_key
-from reviewer import audit
 from reviewer.exports import csv_export, ftm, signing
 from reviewer.exports.dossier import build
 from reviewer.exports.model import Dossier

@@ -20,9 +20,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from core import db, export_key
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey
-from intake import db, export_key
 from reviewer.exports import bundle, sanctions, signing
 from reviewer.exports.dossier import KINDS, DossierError
 from reviewer.models import User

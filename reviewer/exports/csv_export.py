@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import force_locale
 
-from intake import divisions
+from core import divisions
 from reviewer.exports.model import Dossier, OrganizationRef, PostHeld
 from reviewer.records import vocab
 

@@ -29,8 +29,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, undefer
 
-from intake import submissions
-from intake.models import Envelope
+from core import submissions
+from core.models import Envelope
 from reviewer.exports import legal, sanctions
 from reviewer.exports.model import (
     Conduct,

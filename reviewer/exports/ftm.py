@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
-from intake import divisions
+from core import divisions
 from reviewer.exports import legal
 from reviewer.exports.model import Dossier, OrganizationRef, PostHeld, Target
 from reviewer.records import vocab

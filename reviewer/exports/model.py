@@ -5,7 +5,7 @@ sources appear by their pseudonymous reference, submissions by the SHA-256 of th
 Fields hold codes, not labels, so that one dossier renders in Korean and in English: violation types,
 degrees, confidences, connections, reliabilities, genders, name styles, identifier, organization and
 facility kinds and agencies are keys of reviewer/records/vocab.py; provinces and counties are codes of
-intake/data/nk_divisions.json (``intake.divisions.label(code, locale)``); ``legal_basis`` holds category codes
+core/data/nk_divisions.json (``core.divisions.label(code, locale)``); ``legal_basis`` holds category codes
 of reviewer/exports/legal.py (``legal.REGIMES``, ``legal.CATEGORIES``, ``legal.INVOLVEMENT``); dates are
 partial dates as text (``2019``, ``2019-03``, ``2019-03-14``).
 """

@@ -43,7 +43,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from intake import divisions
+from core import divisions
 from reviewer.exports import legal
 from reviewer.exports.model import Conduct, Dossier, OrganizationRef, PostHeld, Target
 from reviewer.exports.settings import SUBMITTER_FIELDS

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.models import Setting
+from core.models import Setting
 
 #: Field name -> label, in the order the page and the dossier show them.
 SUBMITTER_FIELDS: dict[str, object] = {

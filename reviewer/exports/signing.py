@@ -1,6 +1,6 @@
 """The signed manifest of an export: ``manifest.json`` lists every file with its SHA-256 and size, and
 ``manifest.sig`` holds the Ed25519 signature (64 raw bytes) of the exact manifest bytes, made with the
-organization's export key (intake/export_key.py).
+organization's export key (core/export_key.py).
 
 Verification names the first problem it meets: a missing manifest or signature, a bad signature, a listed
 file that is missing or whose digest differs, or a file the manifest does not list.
@@ -19,7 +19,7 @@ from typing import Any
 import nacl.exceptions
 import nacl.signing
 
-from intake import export_key
+from core import export_key
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"

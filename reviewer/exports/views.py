@@ -39,14 +39,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from core import audit, db, export_key
+from core.models import AuditEntry
 from crypto.errors import BadPublicKey
 from crypto.keys import PublicKey
-from intake import db, export_key
-from reviewer import access, audit
+from reviewer import access
 from reviewer.exports import bundle, pdf
 from reviewer.exports.dossier import DossierError
 from reviewer.exports.settings import MAX_LENGTH, SUBMITTER_FIELDS, load_submitter, save_submitter
-from reviewer.models import AuditEntry
 from reviewer.records import entities
 from reviewer.records.models import Facility, Organization, Person
 from reviewer.records.vocab import PURPOSES

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake import db
+from core import db
 from reviewer.access import requires
 from reviewer.records import chain, merging, name_index, search, vocab
 from reviewer.records.blueprint import bp, get_or_404, page_number

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from sqlalchemy.orm import Session
 
-from intake import divisions
+from core import divisions
 
 bp = Blueprint("records", __name__, url_prefix="/reviewer/records")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from intake.models import Submission
+from core.models import Submission
 from reviewer.models import Triage
 from reviewer.records.models import Act, Information, Involvement, SubmissionSource
 

@@ -10,7 +10,7 @@ is a real official. The state bodies and places are real names, because reviewer
 Made once: nothing is added if any person, organization, facility or incident exists (as the demo accounts
 are not added again once any submission exists). The demo accounts are told apart by opening them with the
 first demo reviewer's identity, whose passphrase the demo keeps in plain sight; only a submission that
-opens to one of :data:`intake.demo.DEMO_ACCOUNTS` is cited, never anything else in the database.
+opens to one of :data:`core.demo.DEMO_ACCOUNTS` is cited, never anything else in the database.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import answers, submissions
+from core.demo import DEMO_ACCOUNTS, DemoReviewer
+from core.models import Envelope, Submission
 from crypto.envelope import EnvelopeReader
 from crypto.errors import CryptoError
 from crypto.keys import Identity
-from intake import answers, submissions
-from intake.demo import DEMO_ACCOUNTS, DemoReviewer
-from intake.models import Envelope, Submission
 from reviewer import accounts, triage
 from reviewer.exports import sanctions
 from reviewer.models import User
@@ -334,7 +334,7 @@ class _Citation:
     involvements: tuple[tuple[str, str, str], ...] = ()
 
 
-#: One per entry of :data:`intake.demo.DEMO_ACCOUNTS`, in order. The third stays a lead (in review).
+#: One per entry of :data:`core.demo.DEMO_ACCOUNTS`, in order. The third stays a lead (in review).
 _CITATIONS = (
     _Citation(
         "W-0001", True, "victim", "likely_reliable",

@@ -19,9 +19,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, object_session
 
-from intake import divisions
-from intake.models import Envelope
-from reviewer import audit
+from core import audit, divisions
+from core.models import Envelope
 from reviewer.models import User
 from reviewer.records import dates, name_index, search, vocab
 from reviewer.records.corroboration import Support, facility_practices, involvement_support

@@ -38,8 +38,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
-from intake import db, divisions
-from intake.models import Submission
+from core import db, divisions
+from core.models import Submission
 from reviewer.access import has_role, requires
 from reviewer.records import entities, events, search, sources, vocab
 from reviewer.records.blueprint import bp, division_label, get_or_404

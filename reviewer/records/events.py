@@ -23,9 +23,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from intake import divisions
-from intake.models import Submission
-from reviewer import audit
+from core import audit, divisions
+from core.models import Submission
 from reviewer.models import Triage, User
 from reviewer.records import dates, entities, vocab
 from reviewer.records.corroboration import acts_with_at_least

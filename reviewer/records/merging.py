@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from reviewer import audit
+from core import audit
 from reviewer.models import User
 from reviewer.records.models import (
     Act,

@@ -10,7 +10,7 @@ Partial dates (a year, a month or a day: ``2019``, ``2019-03``, ``2019-03-14``) 
 the earliest and latest day they may mean (``*_lo`` / ``*_hi``) so that periods can be compared in SQL
 (reviewer/records/dates.py).
 
-Schema changes go through a migration in ``intake/migrations/versions/``; a test checks the two agree.
+Schema changes go through a migration in ``core/migrations/versions/``; a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from intake.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime
 
 
 def _utc_now() -> datetime:
@@ -185,7 +185,7 @@ class Facility(Base):
     #: ``mss`` (보위부), ``mps`` (안전부) or ``other``.
     agency: Mapped[str] = mapped_column(String(10))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
-    #: Codes from intake/data/nk_divisions.json.
+    #: Codes from core/data/nk_divisions.json.
     province: Mapped[str | None] = mapped_column(String(64))
     county: Mapped[str | None] = mapped_column(String(64))
     latitude: Mapped[float | None] = mapped_column(Float)
@@ -239,7 +239,7 @@ class Incident(Base):
 
 
 class Act(Base):
-    """One violation within an incident: its type from the taxonomy (intake/answers.py VIOLATIONS), when,
+    """One violation within an incident: its type from the taxonomy (core/answers.py VIOLATIONS), when,
     where, and its victims as pseudonyms or a count."""
 
     __tablename__ = "acts"

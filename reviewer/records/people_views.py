@@ -26,7 +26,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from intake import db, divisions
+from core import db, divisions
 from reviewer.access import requires
 from reviewer.records import entities, vocab
 from reviewer.records.blueprint import bp, division_label, get_or_404, page_number

@@ -16,14 +16,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.answers import CONSENTS
-from intake.models import Submission
-from reviewer import audit
+from core import audit
+from core.answers import CONSENTS
+from core.models import Submission
 from reviewer.models import User
 from reviewer.records.models import Source, SubmissionSource
 from reviewer.records.vocab import PURPOSES
 
-#: The consent scopes, as the intake form asks them (intake/answers.py ``consent_*``), with their titles.
+#: The consent scopes, as the intake form asks them (core/answers.py ``consent_*``), with their titles.
 SCOPES = {name: title for name, (title, _text) in CONSENTS.items()}
 
 _REF = re.compile(r"[Ww]-?(\d{1,6})")

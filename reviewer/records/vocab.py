@@ -1,6 +1,6 @@
 """The fixed vocabularies of records, with their translated labels: codes are stored, labels are shown.
 
-Violation types are the intake form's taxonomy (intake/answers.py ``VIOLATIONS``), so a source's words and a
+Violation types are the intake form's taxonomy (core/answers.py ``VIOLATIONS``), so a source's words and a
 record's act use one list.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from intake.answers import VIOLATIONS
+from core.answers import VIOLATIONS
 
 __all__ = [
     "AGENCIES",

@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from intake import create_app, db
+from core import db
+from sori import create_app
 from tests.browser.live_server import LiveServer, run_live_server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from intake import db
-from intake.models import Submission
+from core import db
+from core.models import Submission
 from reviewer import accounts, triage
 from reviewer.models import User
 from reviewer.records.models import Information, Organization, PersonName, Position

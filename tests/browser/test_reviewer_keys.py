@@ -1,5 +1,5 @@
 """Reviewer keys in Debian's Chromium against a real Sori server (reviewer/keys.py,
-intake/static/js/reviewer-keys.js): a reviewer logs in with a password and a TOTP code, makes a key in the
+static/js/reviewer-keys.js): a reviewer logs in with a password and a TOTP code, makes a key in the
 browser, an admin vets it by its fingerprint, and the reviewer's browser gives a colleague vetted later
 access to an older envelope. Every request the browsers send is captured: none carries the key passphrase.
 The colleague's identity then opens the granted file key and the envelope, in Python."""
@@ -18,11 +18,11 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
+from core import audit, db, submissions
+from core.models import Envelope
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity, PublicKey
-from intake import db, submissions
-from intake.models import Envelope
-from reviewer import accounts, audit, keys
+from reviewer import accounts, keys
 from reviewer.models import KeyGrant, ReviewerKey, User
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, Recorder, log_in

@@ -1,5 +1,5 @@
 """Reading a testimony in Debian's Chromium against a real Sori server (reviewer/inbox.py,
-intake/static/js/reviewer-read.js).
+static/js/reviewer-read.js).
 
 A reviewer logs in with a password and a TOTP code (pyotp), finds the submission in the inbox, opens it,
 types the key passphrase once, and reads the answers as text: a testimony carrying ``<script>`` and
@@ -19,10 +19,11 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
+from core import audit, db
+from core.models import AuditEntry
 from crypto.keys import Identity
-from intake import db
-from reviewer import accounts, audit
-from reviewer.models import AuditEntry, User
+from reviewer import accounts
+from reviewer.models import User
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
 from tests.reviewer.reading_helpers import add_grant, add_submission, give_vetted_key

@@ -37,8 +37,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from intake.models import Submission
-from reviewer.models import AuditEntry
+from core.models import AuditEntry, Submission
 from tests.browser.live_server import SORI, LiveServer
 from tests.browser.test_source_paths import Source, fill_testimony, open_form, send_and_read_receipt
 

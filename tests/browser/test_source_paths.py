@@ -1,7 +1,7 @@
 """A source submits, in Korean and in English, on each of the three paths of docs/source-intake.md, with
 Debian's Chromium against a real Sori server:
 
-- ``wasm``: JavaScript and WebAssembly, so the browser encrypts (intake/static/js/submit.js);
+- ``wasm``: JavaScript and WebAssembly, so the browser encrypts (static/js/submit.js);
 - ``no_wasm``: JavaScript without WebAssembly (as Tor Browser "Safer"), so the server encrypts;
 - ``no_js``: JavaScript off (as Tor Browser "Safest"), so the server encrypts.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from core.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from tests.deploy.helpers import NGINX, SITE, SNIPPET, free_port, nginx_test, render_nginx, uncomment_clearnet
 
 UPLOAD_LOCATIONS = ("location = /submit", "location = /api/submissions", "location ^~ /api/uploads")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core.security import SECURITY_HEADERS
 from crypto.keys import Identity
-from intake.security import SECURITY_HEADERS
 from tests.databases import fresh_database
 from tests.deploy.helpers import (
     BIN,

@@ -38,9 +38,9 @@ from datetime import date
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from core.models import Envelope, Submission
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
-from intake.models import Envelope, Submission
 from reviewer.models import Triage, User
 from reviewer.records import dates, name_index
 from reviewer.records.models import (

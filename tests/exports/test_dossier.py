@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from intake import db
+from core import db
 from reviewer.exports import dossier
 from reviewer.records import dates
 from reviewer.records.models import Occupancy

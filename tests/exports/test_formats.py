@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from followthemoney import model
 
-from intake import db
+from core import db
 from reviewer.exports import bundle, dossier
 from tests.exports.fixtures import Records, build_records
 
@@ -66,7 +66,7 @@ def test_excluded_sources_appear_in_no_file_of_any_format(app, records, kind, pu
     formats = ("pdf", "ftm", "csv") if _has_pdf() else ("ftm", "csv")
     files = _files(app, kind, target_id[kind], purpose, formats)
     with app.app_context():
-        from intake.models import Submission
+        from core.models import Submission
 
         submission_ids = list(
             db.session().scalars(Submission.__table__.select().with_only_columns(Submission.id))

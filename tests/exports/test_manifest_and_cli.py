@@ -1,7 +1,7 @@
 """The signed manifest and the commands: `sori export dossier` writes an audited, signed export (or one sealed
 to a case team's key), `sori export verify` catches any changed byte, edited manifest or added file, and
 `sori init` makes the export key once (reviewer/exports/signing.py, bundle.py, cli.py;
-intake/export_key.py)."""
+core/export_key.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
+from core import db, export_key
+from core.models import AuditEntry
 from crypto.keys import Identity
-from intake import db, export_key
-from intake.cli import cli
-from reviewer.models import AuditEntry
+from sori.cli import cli
 from tests.exports.fixtures import Records, build_records
 from tests.reviewer.helpers import make_user
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from intake import create_app
 from reviewer.exports import pdf
 from reviewer.exports.model import (
     Conduct,
@@ -28,6 +27,7 @@ from reviewer.exports.model import (
     SourceUse,
     Target,
 )
+from sori import create_app
 
 MINISTRY = OrganizationRef(1, "국가보위성", "Ministry of State Security", "ministry", None)
 BUREAU = OrganizationRef(2, "회령시 보위부", "Hoeryong City Security Department", "bureau", 1)

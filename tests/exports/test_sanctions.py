@@ -9,7 +9,7 @@ import json
 import pytest
 from flask import Flask, render_template
 
-from intake import db
+from core import db
 from reviewer.exports import dossier, sanctions
 from tests.exports.fixtures import Records, build_records
 

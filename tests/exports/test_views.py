@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core import db, export_key
+from core.models import AuditEntry
 from crypto.envelope import decrypt_all
 from crypto.keys import Identity
-from intake import db, export_key
 from reviewer.exports import signing
 from reviewer.exports.settings import load_submitter
-from reviewer.models import AuditEntry
 from tests.exports.fixtures import Records, build_records
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
 

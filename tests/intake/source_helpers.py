@@ -9,10 +9,10 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core import db, recipients, submissions
+from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all
 from crypto.keys import Identity
-from intake import db, recipients, submissions
-from intake.models import Envelope, Submission
 
 
 def vet_reviewer(app: Flask, name: str = "reviewer") -> Identity:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import db, receipts, submissions
+from core import db, receipts, submissions
 from tests.intake.source_helpers import (
     answers_of,
     csrf_token,

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from core import receipts, submissions
 from crypto.envelope import encrypt_parts, header_length
 from crypto.keys import Identity, PublicKey
-from intake import receipts, submissions
 from intake.uploads import PIECE_BYTES
 from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
 

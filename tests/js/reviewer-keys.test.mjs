@@ -1,4 +1,4 @@
-// The pure helpers of intake/static/js/reviewer-keys.js: the key passphrase's strength hint and the URLs
+// The pure helpers of static/js/reviewer-keys.js: the key passphrase's strength hint and the URLs
 // the grant loop builds from the page's templates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ROOT } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const keys = require(path.join(ROOT, 'intake/static/js/reviewer-keys.js'));
+const keys = require(path.join(ROOT, 'static/js/reviewer-keys.js'));
 
 describe('passphraseStrength', () => {
   it('refuses fewer than 12 characters, counted as code points', () => {

@@ -1,4 +1,4 @@
-// intake/static/js/sodium-loader.js decides whether a page gets libsodium at all: it loads nothing when the
+// static/js/sodium-loader.js decides whether a page gets libsodium at all: it loads nothing when the
 // page's data-sodium attribute is missing or malformed, or when WebAssembly does not run (Tor Browser at
 // "Safer"), so that the page keeps its path without the browser's cryptography.
 import { describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ROOT } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const loader = require(path.join(ROOT, 'intake/static/js/sodium-loader.js'));
+const loader = require(path.join(ROOT, 'static/js/sodium-loader.js'));
 
 /** A document that fails the test if anything tries to add a script to it. */
 const untouchable = {

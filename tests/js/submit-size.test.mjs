@@ -1,4 +1,4 @@
-// intake/static/js/submit.js announces the envelope's size before encrypting (POST /api/uploads {size}):
+// static/js/submit.js announces the envelope's size before encrypting (POST /api/uploads {size}):
 // its arithmetic must match, byte for byte, what sori-envelope.js then writes. Also the receipt helpers of
 // submit.js.
 import { describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { webcrypto } from 'node:crypto';
 import { ROOT, pattern, sori } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const submit = require(path.join(ROOT, 'intake/static/js/submit.js'));
+const submit = require(path.join(ROOT, 'static/js/submit.js'));
 
 const CHUNK = 65536;
 const keys = [1, 2, 3].map(() => sori.publicKeyFromRaw(sori.generateIdentity().publicKey).text);

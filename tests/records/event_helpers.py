@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import db
-from intake.models import Submission
-from reviewer.models import AuditEntry, Triage
+from core import db
+from core.models import AuditEntry, Submission
+from reviewer.models import Triage
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 
 RECORDS = "/reviewer/records"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from intake import db
+from core import db
 from reviewer.records import chain, dates, name_index
 from reviewer.records.models import (
     Act,

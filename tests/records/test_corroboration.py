@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from intake import db
+from core import db
 from reviewer.records import corroboration, dates
 from reviewer.records.corroboration import Support
 from reviewer.records.models import (

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from intake import db
-from intake.models import Submission
+from core import db
+from core.models import Submission
 from reviewer.exports import sanctions
 from reviewer.records import corroboration, search
 from reviewer.records.demo import DEMO_MARK
@@ -141,7 +141,7 @@ def test_demo_accounts_are_sources_with_their_consent_and_corroborate_acts(
             ref: (row.consent_documentation, row.consent_sanctions, row.consent_public, row.consent_contact)
             for ref, row in session.execute(select(Source.ref, SubmissionSource).join(SubmissionSource))
         }
-        # As the fictional accounts answered them (intake/demo.py).
+        # As the fictional accounts answered them (core/demo.py).
         assert consent == {
             "W-0001": (True, True, False, True),
             "W-0002": (True, True, True, False),

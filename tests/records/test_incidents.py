@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from intake import db
+from core import db
 from reviewer.models import User
 from reviewer.records import events
 from reviewer.records.models import Act, Incident, Information, Involvement

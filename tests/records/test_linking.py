@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from intake import db
+from core import db
 from reviewer.records.models import Act, Facility, Incident, Information, Involvement
 from tests.records.event_helpers import RECORDS, audit_actions, post, reviewer, submission
 from tests.reviewer.helpers import PASSWORD, log_in, make_user

@@ -7,8 +7,8 @@ import json
 from flask import Flask
 from sqlalchemy import select
 
-from intake import db
-from reviewer.models import AuditEntry
+from core import db
+from core.models import AuditEntry
 from reviewer.records import dates, merging, name_index, search
 from reviewer.records.models import (
     Act,

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import db
-from reviewer.models import AuditEntry
+from core import db
+from core.models import AuditEntry
 from reviewer.records import search
 from reviewer.records.models import Occupancy, Organization, Person, PersonName, Position
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import db
-from intake.models import Submission
-from reviewer.models import AuditEntry, User
+from core import db
+from core.models import AuditEntry, Submission
+from reviewer.models import User
 from reviewer.records import search
 from reviewer.records.models import (
     Act,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from intake import db
+from core import db
 from reviewer.records import name_index
 from reviewer.records.models import Facility, FacilityName, Organization, Person, PersonName
 from tests.records.event_helpers import RECORDS, case_team

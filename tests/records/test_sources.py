@@ -9,7 +9,7 @@ import re
 import pytest
 from flask import Flask
 
-from intake import db
+from core import db
 from reviewer.models import User
 from reviewer.records import sources
 from reviewer.records.models import SubmissionSource

@@ -36,10 +36,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core import db, receipts, submissions
+from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all, encrypt_parts
 from crypto.keys import Identity
-from intake import create_app, db, receipts, submissions
-from intake.models import Envelope, Submission
+from sori import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
@@ -153,7 +154,7 @@ class Gunicorn:
             f"127.0.0.1:{self.instance.port}",
             "--error-logfile",
             str(self.log),
-            "intake:create_app()",
+            "sori:create_app()",
         ]
         self.process = subprocess.Popen(  # noqa: PLW1509  (preexec_fn: a resource limit, set before exec)
             argv,

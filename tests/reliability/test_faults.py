@@ -33,10 +33,11 @@ from flask.testing import FlaskClient
 from flask_babel import gettext
 from sqlalchemy import event, text
 
+from core import db, receipts, submissions
+from core.errors import unavailable_message
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
-from intake import create_app, db, receipts, submissions
-from intake.errors import unavailable_message
+from sori import create_app
 from tests.databases import fresh_database
 from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
 from tests.reliability.harness import KIB, MIB, Instance, Source, audit, run_check, seal, sori_check_available

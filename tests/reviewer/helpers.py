@@ -16,7 +16,7 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from intake import db
+from core import db
 from reviewer import accounts
 from reviewer.models import User
 

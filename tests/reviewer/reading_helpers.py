@@ -16,10 +16,10 @@ import nacl.bindings
 from flask import Flask
 from sqlalchemy import select
 
+from core import db, recipients, submissions
+from core.models import Envelope, Recipient, Submission
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity, PublicKey
-from intake import db, recipients, submissions
-from intake.models import Envelope, Recipient, Submission
 from reviewer.models import KeyGrant, ReviewerKey
 
 KEY_PASSPHRASE = "바다 산 강 나무 하늘"

@@ -7,9 +7,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import delete, update
 
-from intake import db
-from reviewer import audit
-from reviewer.models import AuditEntry, User
+from core import audit, db
+from core.models import AuditEntry
+from reviewer.models import User
 from tests.reviewer.helpers import PASSWORD, log_in, make_user
 
 REORDERED = "it does not follow the entry before it (removed or reordered)"

@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from intake import db
-from reviewer import access, accounts, audit
+from core import audit, db
+from core.models import AuditEntry
+from reviewer import access, accounts
 from reviewer.auth import LOGIN_REFUSED
-from reviewer.models import AuditEntry, User
+from reviewer.models import User
 from tests.reviewer.helpers import (
     PASSWORD,
     cheap_hashing,

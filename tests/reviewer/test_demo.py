@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from intake import db
+from core import db
 from reviewer import access, accounts
 from reviewer.models import User
 from tests.reviewer.helpers import cheap_hashing, log_in

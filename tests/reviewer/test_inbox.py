@@ -14,12 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
+from core import audit, db, submissions
+from core.models import AuditEntry, Submission
 from crypto.envelope import decrypt_all, encrypt_parts
-from intake import db, submissions
-from intake.models import Submission
-from reviewer import audit, triage
+from reviewer import triage
 from reviewer.inbox import InboxFilters, inbox_page
-from reviewer.models import AuditEntry, Note, Triage, User
+from reviewer.models import Note, Triage, User
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
 from tests.reviewer.reading_helpers import add_submission, give_vetted_key, revoke_all_keys_of
 

@@ -19,12 +19,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core import audit, db, recipients, submissions
+from core.models import AuditEntry, Envelope
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity
-from intake import db, recipients, submissions
-from intake.models import Envelope
-from reviewer import audit
-from reviewer.models import AuditEntry, KeyGrant, ReviewerKey
+from reviewer.models import KeyGrant, ReviewerKey
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user, reauthenticate
 
 PASSPHRASE = "열쇠 암호는 로그인 암호와 다르다 correct"

@@ -120,7 +120,7 @@ def test_logging_out_also_ends_a_stolen_copy_of_the_session(app: Flask) -> None:
 def test_a_locked_account_loses_its_open_sessions(app: Flask) -> None:
     from datetime import UTC, datetime
 
-    from intake import db
+    from core import db
     from reviewer.models import User
 
     user_id, secret = make_user(app, "lee", "reviewer")

@@ -10,12 +10,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from core import audit, db, submissions
+from core.models import AuditEntry, Submission
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
-from intake import db, submissions
-from intake.models import Submission
-from reviewer import audit, triage
-from reviewer.models import AuditEntry, Note, Triage, User
+from reviewer import triage
+from reviewer.models import Note, Triage, User
 from tests.reviewer.reading_helpers import add_submission, give_vetted_key
 
 

@@ -7,8 +7,8 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from intake import db
-from reviewer import accounts, audit
+from core import audit, db
+from reviewer import accounts
 from tests.reviewer.helpers import PASSWORD, cheap_hashing, csrf_token, log_in, make_user, user_by_login
 
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import answers, receipts
 from crypto.envelope import EnvelopeReader, FramingChecker, encrypt_parts
 from crypto.errors import BadPublicKey, CryptoError
 from crypto.keys import Identity, PublicKey
-from intake import answers, receipts
 from intake.form_sealing import Controls, FormRefused, seal_form
 from tests.security.hostile import multipart
 

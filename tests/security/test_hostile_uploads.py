@@ -19,12 +19,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from core import db, receipts, submissions
+from core.models import Envelope
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
-from intake import db, receipts, submissions
-from intake.cli import cli
 from intake.form_sealing import _part_name
-from intake.models import Envelope
+from sori.cli import cli
 from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
 from tests.security.hostile import FILE_NAMES, field, file_part, files_outside, multipart
 

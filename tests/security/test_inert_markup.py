@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from intake import answers, db
+from core import answers, db
 from reviewer import triage
 from tests.intake.source_helpers import answers_of, open_envelope, stored, vet_reviewer
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user, reauthenticate

@@ -11,7 +11,7 @@ not the files of tests running beside it; the harness keeps anonymous temporary 
 The only address the log may hold is the one the server listens on, in its start-up lines ("Sori is running
 on http://127.0.0.1:PORT/", Werkzeug's "Running on", and sori demo's "log in at" hint): the server's own,
 never a visitor's. The development server's error lines for unparseable requests are logged with the
-address cut (intake.security.AddressFilter); the test sends such requests over a raw socket.
+address cut (core.security.AddressFilter); the test sends such requests over a raw socket.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from core import receipts
 from crypto.envelope import encrypt_parts
 from crypto.keys import PublicKey
-from intake import receipts
 from tests.browser.live_server import LiveServer, run_live_server
 from tests.security.hostile import field, file_part, multipart
 

@@ -22,9 +22,10 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import Rule
 
-from intake import db, errors, submissions, uploads
-from intake.models import Submission
-from intake.security import CONTENT_SECURITY_POLICY
+from core import db, errors, submissions
+from core.models import Submission
+from core.security import CONTENT_SECURITY_POLICY
+from intake import uploads
 from reviewer import accounts
 from reviewer.models import ReviewerKey
 from tests.intake.source_helpers import files_under

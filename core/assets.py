@@ -1,0 +1,134 @@
+"""The browser's crypto, served from Sori's own origin with Subresource Integrity.
+
+Sources must make no third-party request, so libsodium.js comes from the npm packages installed next to
+the application (``SORI_NODE_MODULES``), through a fixed allow-list: ``/vendor/<name>``. The envelope code
+is served from ``crypto/js/`` at ``/static/crypto/<name>``. Templates load scripts with the ``script``
+macro of ``templates/_scripts.html``, which adds the ``integrity`` value from the Jinja global :func:`sri`
+and a version query that changes with the file, so long-lived caches never serve an old file whose hash no
+longer matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, abort, current_app, has_request_context, request, send_file
+from werkzeug.security import safe_join
+
+from core.config import REPO_ROOT
+
+#: ``/vendor/<name>`` → path inside node_modules.
+VENDOR_FILES = {
+    "libsodium.js": "libsodium/dist/modules/libsodium.js",
+    "libsodium-wrappers.js": "libsodium-wrappers/dist/modules/libsodium-wrappers.js",
+    "libsodium-sumo.js": "libsodium-sumo/dist/modules-sumo/libsodium-sumo.js",
+    "libsodium-wrappers-sumo.js": "libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js",
+}
+CRYPTO_JS_DIR = REPO_ROOT / "crypto" / "js"
+#: ``/static/crypto/<name>`` → file in crypto/js/.
+CRYPTO_FILES = frozenset({"sori-envelope.js"})
+
+#: A version query in the URL changes with the content, so vendor files may be cached for a year.
+VENDOR_MAX_AGE = 365 * 24 * 3600
+
+bp = Blueprint("assets", __name__)
+
+
+class AssetsMissing(RuntimeError):
+    """libsodium.js is not installed where ``SORI_NODE_MODULES`` points."""
+
+
+def missing_vendor_files(node_modules: Path) -> list[Path]:
+    """The allow-listed files that are not in ``node_modules``."""
+    return [node_modules / p for p in VENDOR_FILES.values() if not (node_modules / p).is_file()]
+
+
+def check_installed(app: Flask) -> None:
+    """Raise :class:`AssetsMissing`, saying how to fix it, unless every vendor file is installed."""
+    missing = missing_vendor_files(app.config["SORI_NODE_MODULES"])
+    if missing:
+        raise AssetsMissing(
+            f"the browser crypto is not installed ({missing[0]} is missing): run the setup command, which "
+            "runs `npm ci` in the repository, or point SORI_NODE_MODULES at an installed node_modules folder"
+        )
+
+
+@bp.route("/vendor/<name>")
+def vendor(name: str) -> Response:
+    if name not in VENDOR_FILES:
+        abort(404)
+    response = send_file(
+        current_app.config["SORI_NODE_MODULES"] / VENDOR_FILES[name],
+        mimetype="text/javascript",
+        max_age=VENDOR_MAX_AGE,
+    )
+    response.cache_control.public = True
+    return response
+
+
+@bp.route("/static/crypto/<name>")
+def crypto_js(name: str) -> Response:
+    if name not in CRYPTO_FILES or not (CRYPTO_JS_DIR / name).is_file():
+        abort(404)
+    return send_file(CRYPTO_JS_DIR / name, mimetype="text/javascript")
+
+
+def file_for_url(url: str) -> Path:
+    """The file served at ``url`` (a path such as ``/vendor/libsodium.js``, a query ignored) or at vendor
+    name ``url``; raises ``LookupError`` for anything else."""
+    path = url.split("?", 1)[0]
+    script_root = request.script_root if has_request_context() else ""
+    if script_root and path.startswith(script_root + "/"):
+        path = path[len(script_root) :]
+    if path in VENDOR_FILES:
+        return Path(current_app.config["SORI_NODE_MODULES"]) / VENDOR_FILES[path]
+    name = path.rsplit("/", 1)[-1]
+    if path == f"/vendor/{name}" and name in VENDOR_FILES:
+        return Path(current_app.config["SORI_NODE_MODULES"]) / VENDOR_FILES[name]
+    if path == f"/static/crypto/{name}" and name in CRYPTO_FILES:
+        return CRYPTO_JS_DIR / name
+    static_url = (current_app.static_url_path or "") + "/"
+    if current_app.static_folder and path.startswith(static_url):
+        joined = safe_join(current_app.static_folder, path[len(static_url) :])
+        if joined is not None:
+            return Path(joined)
+    raise LookupError(f"Sori serves no file at {url!r}")
+
+
+def sri(url: str) -> str:
+    """The Subresource Integrity value (``sha384-...``) of the file served at ``url``."""
+    return _digest(file_for_url(url))[0]
+
+
+def versioned(url: str) -> str:
+    """``url`` with a query naming the file's content, so a changed file gets a new URL."""
+    return f"{url}?v={_digest(file_for_url(url))[1]}"
+
+
+# Keyed by path, size and modification time: computed once per file version, not once per page.
+_digests: dict[tuple[Path, int, int], tuple[str, str]] = {}
+
+
+def _digest(path: Path) -> tuple[str, str]:
+    stat = path.stat()
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        digest = hashlib.sha384(path.read_bytes()).digest()
+        _digests[key] = ("sha384-" + base64.b64encode(digest).decode("ascii"), digest[:8].hex())
+    return _digests[key]
+
+
+def init_app(app: Flask) -> None:
+    """Register the routes and Jinja globals, and refuse every request until libsodium.js is installed."""
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(sri=sri, versioned=versioned)
+
+    @app.before_request
+    def _require_assets() -> None:
+        # Checked on the first requests rather than at import, so that commands needing no browser
+        # (migrations, recipients) still work on a machine without node_modules.
+        if not app.extensions.get("sori.assets_checked"):
+            check_installed(app)
+            app.extensions["sori.assets_checked"] = True

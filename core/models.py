@@ -1,0 +1,144 @@
+"""Database models of the core: recipient keys, submissions and their envelopes, instance settings and the
+audit trail: the tables both the source side and the reviewer side meet on.
+
+Schema changes go through a migration in ``core/migrations/versions/``; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def new_id() -> str:
+    """A random id that reveals neither order nor count (128 bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+class Recipient(Base):
+    """A vetted reviewer's public key: every new submission is sealed to each recipient not revoked."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: The printable ``sori-pk1-...`` text (crypto/FORMAT.md 1.3).
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Hex of the 8-byte key id that names this key in envelope stanzas.
+    key_id: Mapped[str] = mapped_column(String(16), index=True)
+    #: The six groups of digits people compare aloud when the key is vetted.
+    fingerprint: Mapped[str] = mapped_column(String(35))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Submission(Base):
+    """One source's account: a first envelope and any the source added with the same receipt.
+
+    The id is random so that it reveals neither the order nor the number of submissions; the day of
+    receipt is kept, never the time, so that logs of network traffic cannot be matched to a submission.
+    Of the receipt only a hash of its argon2id key is kept (core/receipts.py).
+    """
+
+    __tablename__ = "submissions"
+    # The reviewers' inbox: newest first, often within one state.
+    __table_args__ = (Index("ix_submissions_state_received_on_id", "state", "received_on", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    received_on: Mapped[date] = mapped_column(Date, default=_utc_today, index=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The triage state (DESIGN.md section 4); sources see only ``source_status``.
+    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    envelopes: Mapped[list[Envelope]] = relationship(
+        back_populates="submission", order_by="Envelope.sequence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def source_status(self) -> str:
+        """What the source is told: ``received``, ``in_review`` or ``reviewed``, nothing finer."""
+        if self.state == "new":
+            return "received"
+        if self.state in ("in_review", "needs_follow_up"):
+            return "in_review"
+        return "reviewed"
+
+
+class Envelope(Base):
+    """One envelope of a submission (crypto/FORMAT.md); the row holds no plaintext.
+
+    The envelope's bytes are either in the blob store (``blob_id``) or, for a small one, in the row itself
+    (``ciphertext``): then one database commit makes it durable, which is most of a submission's cost.
+    """
+
+    __tablename__ = "envelopes"
+    __table_args__ = (CheckConstraint("(blob_id IS NULL) <> (ciphertext IS NULL)", name="one_place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: Order within the submission: 1 for the first account, then each addition.
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+    received_on: Mapped[date] = mapped_column(Date, default=_utc_today)
+    blob_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    ciphertext_size: Mapped[int] = mapped_column(BigInteger)
+    #: Hex key ids of the recipients the envelope was sealed to, as a JSON list.
+    recipient_key_ids: Mapped[str] = mapped_column(Text)
+    #: ``browser`` (encrypted by the source's browser) or ``server`` (sealed in memory as it streamed in).
+    path: Mapped[str] = mapped_column(String(10))
+    submission: Mapped[Submission] = relationship(back_populates="envelopes")
+
+
+class Setting(Base):
+    """A value of this Sori instance shared by every host, such as the receipt salt."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained audit trail (core/audit.py): who did what, when.
+    Never an IP address, never testimony."""
+
+    __tablename__ = "audit_log"
+
+    #: Position in the chain, from 1 without gaps.
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The login of who acted, or "-" for the system and sources.
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    #: What was acted on, e.g. "submission:<id>" or "user:<login>".
+    subject: Mapped[str] = mapped_column(String(300))
+    #: Details as canonical JSON.
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,122 @@
+"""Serving libsodium.js and the envelope code from our own origin, with Subresource Integrity."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import pytest
+from flask import Flask, render_template_string
+from flask.testing import FlaskClient
+
+from core import assets
+from sori import create_app
+
+
+def sri_of(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+@pytest.mark.parametrize("name", sorted(assets.VENDOR_FILES))
+def test_vendor_files_are_served_with_matching_sri(app: Flask, client: FlaskClient, name: str) -> None:
+    response = client.get(f"/vendor/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.cache_control.max_age == assets.VENDOR_MAX_AGE
+    body = response.get_data()
+    assert body == (app.config["SORI_NODE_MODULES"] / assets.VENDOR_FILES[name]).read_bytes()
+    with app.test_request_context():
+        assert assets.sri(f"/vendor/{name}") == sri_of(body)
+        assert assets.sri(name) == sri_of(body)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vendor/libsodium",
+        "/vendor/package.json",
+        "/vendor/..%2Flibsodium%2Fpackage.json",
+        "/vendor/../package.json",
+        "/vendor/libsodium/dist/modules/libsodium.js",
+        "/vendor/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/crypto/FORMAT.md",
+        "/static/crypto/..%2Fkeys.py",
+        "/static/../app.py",
+    ],
+)
+def test_nothing_outside_the_allow_list_is_served(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_script_macro_emits_integrity_and_versioned_url(app: Flask, client: FlaskClient) -> None:
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "_scripts.html" import script %}'
+            '{{ script(url_for("assets.vendor", name="libsodium.js")) }}'
+        )
+        expected = assets.sri("/vendor/libsodium.js")
+    assert html.startswith('<script src="/vendor/libsodium.js?v=')
+    assert f'integrity="{expected}" crossorigin="anonymous"></script>' in html
+    src = html.split('src="')[1].split('"')[0]
+    assert sri_of(client.get(src).get_data()) == expected
+
+
+def test_page_sri_values_match_the_served_bytes(client: FlaskClient) -> None:
+    body = client.get("/").get_data(as_text=True)
+    pairs = [
+        (part.split('"')[0], part.split('integrity="')[1].split('"')[0])
+        for part in body.split('src="')[1:] + body.split('href="')[1:]
+        if 'integrity="' in part.split(">")[0]
+    ]
+    assert len(pairs) == 2  # the stylesheet and the quick-exit script
+    for url, integrity in pairs:
+        assert sri_of(client.get(url).get_data()) == integrity
+
+
+def test_unknown_urls_have_no_sri(app: Flask) -> None:
+    with app.test_request_context(), pytest.raises(LookupError):
+        assets.sri("/vendor/evil.js")
+
+
+def test_envelope_code_is_served_from_crypto_js(app: Flask, client: FlaskClient) -> None:
+    source = assets.CRYPTO_JS_DIR / "sori-envelope.js"
+    if not source.is_file():
+        pytest.skip("crypto/js/sori-envelope.js is not written yet")
+    response = client.get("/static/crypto/sori-envelope.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    with app.test_request_context():
+        assert assets.sri("/static/crypto/sori-envelope.js") == sri_of(response.get_data())
+
+
+def fake_node_modules(root: Path) -> Path:
+    for relative in assets.VENDOR_FILES.values():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(b"// v1\n")
+    return root
+
+
+def test_sri_follows_a_changed_file(tmp_path: Path) -> None:
+    node_modules = fake_node_modules(tmp_path / "node_modules")
+    app = create_app({"SORI_DATA_DIR": tmp_path / "d", "SORI_NODE_MODULES": node_modules})
+    with app.test_request_context():
+        before = (assets.sri("libsodium.js"), assets.versioned("/vendor/libsodium.js"))
+        (node_modules / assets.VENDOR_FILES["libsodium.js"]).write_bytes(b"// version 2\n")
+        after = (assets.sri("libsodium.js"), assets.versioned("/vendor/libsodium.js"))
+    assert after[0] == sri_of(b"// version 2\n")
+    assert before[1] != after[1]
+
+
+def test_missing_node_modules_is_a_clear_error(tmp_path: Path) -> None:
+    app = create_app({"SORI_DATA_DIR": tmp_path / "d", "SORI_NODE_MODULES": tmp_path / "nowhere"})
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(assets.AssetsMissing, match="run the setup command"):
+        app.test_client().get("/")
+
+
+def test_missing_files_are_listed(tmp_path: Path) -> None:
+    node_modules = fake_node_modules(tmp_path / "nm")
+    (node_modules / assets.VENDOR_FILES["libsodium-sumo.js"]).unlink()
+    assert assets.missing_vendor_files(node_modules) == [
+        node_modules / assets.VENDOR_FILES["libsodium-sumo.js"]
+    ]
