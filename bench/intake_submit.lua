@@ -60,6 +60,8 @@ function request()
    sent = sent + 1
    -- wrk.format takes its headers argument instead of wrk.headers, not beside them: set the key in place.
    wrk.headers["X-Receipt-Key"] = b64url(urandom:read(32))
+   -- Each form is good once (core/form_nonces.py): a fresh nonce per request, as each page load has.
+   wrk.headers["X-Form-Nonce"] = b64url(urandom:read(16))
    return wrk.format(nil, "/api/submissions", nil, body)
 end
 

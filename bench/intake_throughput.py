@@ -46,9 +46,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from core import form_nonces, receipts  # noqa: E402
 from crypto.envelope import encrypt_parts  # noqa: E402
 from crypto.keys import Identity  # noqa: E402
-from intake import receipts  # noqa: E402
 
 BENCH = REPO / "bench"
 VENV_BIN = Path(sys.executable).parent
@@ -379,6 +379,7 @@ def one_submission(server: Server, token: str, cookie: str, envelope: bytes) -> 
                 "X-CSRFToken": token,
                 "Cookie": cookie,
                 "X-Receipt-Key": receipt_key(),
+                "X-Form-Nonce": form_nonces.new(),
             },
         )
         response = conn.getresponse()
@@ -613,6 +614,7 @@ class Upload:
 def text_fields(token: str) -> list[tuple[str, str]]:
     return [
         ("csrf_token", token),
+        ("form_nonce", form_nonces.new()),
         ("submitter", "witness"),
         ("what_happened", KOREAN),
         ("when_kind", "unknown"),

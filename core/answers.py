@@ -16,7 +16,7 @@ ANSWERS_PART = "answers.json"
 ANSWERS_FORMAT = "sori-answers/1"
 
 #: Fields the server handles itself and never seals into the answers.
-CONTROL_FIELDS = frozenset({"csrf_token", "follow_up_key"})
+CONTROL_FIELDS = frozenset({"csrf_token", "follow_up_key", "form_nonce"})
 #: A field the form may repeat; every other field is kept as one string.
 MULTI_FIELDS = frozenset({"violations"})
 #: Per-field limit: long enough for any account typed by hand, short enough to bound server memory.
@@ -83,6 +83,16 @@ WHEN_KINDS = {
     "unknown": _l("I do not know"),
 }
 
+#: The date fields of each kind of "when". The form shows only the chosen kind's fields, and the fields of the
+#: other kinds (or of no kind chosen) are dropped on every path, so nothing the source did not mean is kept.
+WHEN_FIELDS = {
+    "exact": frozenset({"when_date"}),
+    "approximate": frozenset({"when_year", "when_month", "when_season"}),
+    "range": frozenset({"when_from_year", "when_from_month", "when_to_year", "when_to_month"}),
+    "unknown": frozenset(),
+}
+_ALL_WHEN_FIELDS = frozenset().union(*WHEN_FIELDS.values())
+
 SEASONS = {"spring": _l("Spring"), "summer": _l("Summer"), "autumn": _l("Autumn"), "winter": _l("Winter")}
 
 CONSENTS = {
@@ -124,8 +134,8 @@ def is_field_name(name: str) -> bool:
 def collect(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
     """The ``fields`` of the answers document from ``(name, value)`` pairs in form order.
 
-    Control fields and empty values are left out; ``violations`` becomes a list. Raises
-    :class:`AnswersError` for an unknown field name."""
+    Control fields, empty values and the date fields of a kind of "when" other than the one chosen are left
+    out; ``violations`` becomes a list. Raises :class:`AnswersError` for an unknown field name."""
     fields: dict[str, str | list[str]] = {}
     for name, value in pairs:
         if not is_field_name(name):
@@ -137,7 +147,16 @@ def collect(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
             fields[name] = [*values, value] if isinstance(values, list) else [value]
         else:
             fields[name] = value
+    kind = fields.get("when_kind")
+    chosen = WHEN_FIELDS.get(kind, frozenset()) if isinstance(kind, str) else frozenset()
+    for name in _ALL_WHEN_FIELDS - chosen:
+        fields.pop(name, None)
     return fields
+
+
+def tells_what_happened(fields: dict[str, str | list[str]]) -> bool:
+    """Whether a new account answers the one question it must: "What happened?" (not only white space)."""
+    return "what_happened" in fields
 
 
 def document(fields: dict[str, str | list[str]], *, lang: str, path: str) -> bytes:

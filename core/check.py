@@ -11,6 +11,9 @@ What is checked (each problem is one line naming what and which id or path):
 - the audit trail verifies;
 - the database is at the newest migration.
 
+With ``--clean-stale`` it also removes what is stale: old temporary files and orphan blobs, and spent form
+nonces past their keeping time (core/form_nonces.py).
+
 Memory stays flat: rows are read in batches, blobs are streamed, and the blob files are compared with the
 rows by a merge of two sorted sequences, never a set of every id. Authenticity needs a reviewer's key and
 is not checked here (``sori decrypt`` does it).
@@ -28,7 +31,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, migrate
+from core import audit, form_nonces, migrate
 from core.blobstore import BlobStore
 from core.models import Envelope
 from crypto.envelope import CHUNK, FramingChecker
@@ -104,6 +107,11 @@ def run(
     _check_temp_files(store, report, problem, emit, max_age, clean_stale)
     _check_audit(session, report, problem)
     _check_revision(session, report, problem, expected_revision or migrate.head_revision())
+    if clean_stale:
+        forgotten = form_nonces.forget_old(session)
+        session.commit()
+        if forgotten:
+            emit(f"forgot {forgotten} spent form nonce(s) older than {form_nonces.KEEP_DAYS} days")
     return report
 
 

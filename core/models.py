@@ -142,3 +142,13 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class SpentNonce(Base):
+    """A source form posted once (core/form_nonces.py): its nonce cannot be posted again."""
+
+    __tablename__ = "spent_nonces"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The day it was spent, so that old nonces can be forgotten; never the time.
+    spent_on: Mapped[date] = mapped_column(Date, index=True)

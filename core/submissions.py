@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import receipts, recipients
+from core import form_nonces, receipts, recipients
 from core.blobstore import BlobStore, PendingBlob
 from core.config import BLOBS_DIR
 from core.models import Envelope, Recipient, Setting, Submission, new_id
@@ -99,11 +99,15 @@ def new_submission(
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
+    *,
+    nonce: bytes | None = None,
 ) -> None:
     """Store a first envelope as a new submission that ``receipt_key`` opens; durable when this returns.
 
-    Raises :class:`ReceiptInUse` if another submission has that receipt (and stores nothing)."""
-    _store(session, None, receipts.stored_hash(receipt_key), ciphertext, size, key_ids, path)
+    ``nonce`` is the posted form's (core/form_nonces.py), spent in the same transaction. Raises
+    :class:`ReceiptInUse` if another submission has that receipt, :class:`~core.form_nonces.NonceSpent`
+    if the form was posted before; either way nothing is stored."""
+    _store(session, None, receipts.stored_hash(receipt_key), ciphertext, size, key_ids, path, nonce)
 
 
 def add_envelope(
@@ -113,9 +117,12 @@ def add_envelope(
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
+    *,
+    nonce: bytes | None = None,
 ) -> None:
-    """Store a further envelope of an existing submission (a source adding to their account)."""
-    _store(session, submission_id, None, ciphertext, size, key_ids, path)
+    """Store a further envelope of an existing submission (a source adding to their account), spending the
+    posted form's ``nonce`` in the same transaction (see :func:`new_submission`)."""
+    _store(session, submission_id, None, ciphertext, size, key_ids, path, nonce)
 
 
 def open_envelope(envelope: Envelope) -> BinaryIO:
@@ -134,9 +141,12 @@ def _store(
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
+    nonce: bytes | None,
 ) -> None:
     blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
     try:
+        if nonce is not None:
+            form_nonces.spend(session, nonce)
         # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
         connection = session.connection()
         if submission_id is None:

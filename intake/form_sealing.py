@@ -39,6 +39,8 @@ class Controls:
 
     csrf_token: str
     follow_up_key: str | None
+    #: The form's one-time nonce (core/form_nonces.py), as posted.
+    form_nonce: str | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class _Sealer:
         self._authorise = authorise
         self._csrf_token: str | None = None
         self._follow_up_key: str | None = None
+        self._form_nonce: str | None = None
         self._authorised = False
         self._pairs: list[tuple[str, str]] = []
         self._text_bytes = 0
@@ -150,7 +153,7 @@ class _Sealer:
     def close(self) -> SealedForm:
         self._ensure_authorised()
         if self._writer is None and not answers.collect(self._pairs):
-            raise FormRefused("empty", "the form holds no answer and no file")
+            raise FormRefused("empty" if self._follow_up_key else "no_account", "no answer and no file")
         writer = self._answers_written()
         writer.close()
         return SealedForm(
@@ -174,6 +177,10 @@ class _Sealer:
             if self._pairs or self._csrf_token is not None:
                 raise FormRefused("csrf", "the CSRF token must come first")
             self._csrf_token = value
+        elif name == "form_nonce":
+            if self._authorised or self._form_nonce is not None:
+                raise FormRefused("bad_form", "the form nonce must come before the answers")
+            self._form_nonce = value
         elif name == "follow_up_key":
             if self._authorised or self._follow_up_key is not None:
                 raise FormRefused("bad_form", "the follow-up key must come before the answers")
@@ -187,13 +194,15 @@ class _Sealer:
             return
         if self._csrf_token is None:
             raise FormRefused("csrf", "the form has no CSRF token")
-        self._authorise(Controls(self._csrf_token, self._follow_up_key))
+        self._authorise(Controls(self._csrf_token, self._follow_up_key, self._form_nonce))
         self._authorised = True
 
     def _answers_written(self) -> EnvelopeWriter:
         """The writer, with the answers sealed as part 1 (once: when the first file begins, or at the end)."""
         if self._writer is None:
             fields = self._fields()
+            if self._follow_up_key is None and not answers.tells_what_happened(fields):
+                raise FormRefused("no_account", "a new account must say what happened")
             self._writer = EnvelopeWriter(self._out, self._recipients)
             self._writer.begin_part(answers.ANSWERS_PART, "application/json")
             self._writer.write(answers.document(fields, lang=self._lang, path="server"))

@@ -9,6 +9,7 @@ stored (in its row, or flushed into the blob store) and its row committed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from core import answers, db, divisions, receipts, submissions
+from core import answers, db, divisions, form_nonces, receipts, submissions
 from core.assets import sri, versioned
 from core.models import Submission
 from core.security import csrf
@@ -44,7 +45,11 @@ REFUSALS: dict[str, Callable[[], str]] = {
     ),
     "no_recipients": lambda: _("No reviewer can receive accounts at the moment. Please try again later."),
     "unknown_receipt": lambda: _("This receipt is not known. Come back with your receipt and try again."),
-    "empty": lambda: _("The form was empty. Write what happened or choose a file, then send it."),
+    "empty": lambda: _("The form was empty. Write something or choose a file, then send it."),
+    "no_account": lambda: _(
+        "Nothing was written under “What happened?”. Write what happened, then send it. "
+        "The other questions can stay unanswered."
+    ),
     "too_much_text": lambda: _("The text is too long to send at once. Send it in parts, using your receipt."),
     "bad_form": lambda: _("The form could not be read. Open the form again and send it once more."),
     "recipients_changed": lambda: _(
@@ -54,7 +59,19 @@ REFUSALS: dict[str, Callable[[], str]] = {
     "bad_envelope": lambda: _("The encrypted account arrived damaged. Please send it once more."),
     "unknown_upload": lambda: _("This upload is no longer open. Please send it once more."),
     "offset": lambda: _("Part of the upload was lost on the way; the page will resend it."),
+    "expired": lambda: _("This page has expired. Open it again from the start page."),
 }
+
+
+@bp.app_context_processor
+def _form_nonce() -> dict[str, Callable[[], str]]:
+    # Each source form gets a nonce of its own when it is rendered (core/form_nonces.py).
+    return {"form_nonce": form_nonces.new}
+
+
+def _expired() -> Response:
+    """What a replayed form shows: a neutral page in the page's language, and nothing else."""
+    return _page("source/expired.html", status=410)
 
 
 def _no_store(response: Response) -> Response:
@@ -131,12 +148,17 @@ def submit() -> Response:
     if not keys:
         return _refused("no_recipients", 409)
     found: list[Submission] = []
+    nonce: list[bytes] = []
 
     def authorise(controls: Controls) -> None:
         try:
             validate_csrf(controls.csrf_token)
         except ValidationError as exc:
             raise FormRefused("csrf") from exc
+        form_nonce = form_nonces.parse(controls.form_nonce)
+        if form_nonce is None or form_nonces.is_spent(session, form_nonce):
+            raise FormRefused("expired")
+        nonce.append(form_nonce)
         if controls.follow_up_key is not None:
             submission = submissions.find_by_receipt_key(session, receipts.decode_key(controls.follow_up_key))
             if submission is None:
@@ -150,17 +172,21 @@ def submit() -> Response:
             )
             if found:
                 submissions.add_envelope(
-                    session, found[0].id, pending, sealed.size, sealed.key_ids, path="server"
+                    session, found[0].id, pending, sealed.size, sealed.key_ids, path="server", nonce=nonce[0]
                 )
                 return _page("source/added.html")
             digits = receipts.new_receipt()
             receipt_key = receipts.derive_key(digits, submissions.receipt_salt(session))
             submissions.new_submission(
-                session, receipt_key, pending, sealed.size, sealed.key_ids, path="server"
+                session, receipt_key, pending, sealed.size, sealed.key_ids, path="server", nonce=nonce[0]
             )
     except FormRefused as refusal:
         _drain()
+        if refusal.code == "expired":
+            return _expired()
         return _refused(refusal.code, 403 if refusal.code in ("csrf", "unknown_receipt") else 400)
+    except form_nonces.NonceSpent:
+        return _expired()
     return _page("source/receipt.html", receipt=receipts.grouped(digits))
 
 
@@ -180,11 +206,14 @@ def status() -> Response:
     """Come back with a receipt: see where the submission stands and add to it."""
     if request.method == "GET":
         return _page("source/status.html", submission=None, intake=_intake_context(), error=None)
+    session = db.session()
+    nonce = form_nonces.parse(request.form.get("form_nonce"))
+    if nonce is None or form_nonces.is_spent(session, nonce):
+        return _expired()
     if _throttle.blocked():
         return _status_error(
             _("Too many wrong receipts were tried. Please wait a few minutes and try again."), 429
         )
-    session = db.session()
     receipt_key = receipts.decode_key(request.form.get("receipt_key"))
     if receipt_key is None:
         digits = receipts.normalize(request.form.get("receipt", ""))
@@ -192,6 +221,13 @@ def status() -> Response:
             return _status_error(_("A receipt has 16 digits. Check what you typed and try again."), 400)
         receipt_key = receipts.derive_key(digits, submissions.receipt_salt(session))
     submission = submissions.find_by_receipt_key(session, receipt_key)
+    try:
+        # Spent whatever the answer: a replayed lookup shows neither the status nor the error again.
+        form_nonces.spend(session, nonce)
+        session.commit()
+    except form_nonces.NonceSpent:
+        session.rollback()
+        return _expired()
     if submission is None:
         _throttle.failed()
         return _status_error(_("This receipt is not known. Check what you typed and try again."), 403)
@@ -259,7 +295,7 @@ def upload_finish(upload_id: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _api_error("bad_form", 400)
-    claim = _claim(body.get("follow_up_key"), body.get("receipt_key"))
+    claim = _claim(body.get("follow_up_key"), body.get("receipt_key"), body.get("form_nonce"))
     if isinstance(claim, Response):
         return claim
     store = submissions.blob_store()
@@ -285,7 +321,11 @@ def submit_envelope() -> Response:
     size = request.content_length
     if size is None or size > uploads.PIECE_BYTES:
         return _api_error("too_large", 413)
-    claim = _claim(request.headers.get("X-Follow-Up-Key"), request.headers.get("X-Receipt-Key"))
+    claim = _claim(
+        request.headers.get("X-Follow-Up-Key"),
+        request.headers.get("X-Receipt-Key"),
+        request.headers.get("X-Form-Nonce"),
+    )
     if isinstance(claim, Response):
         return claim
     if size <= submissions.INLINE_MAX:
@@ -303,7 +343,7 @@ def submit_envelope() -> Response:
 
 
 def _check_and_store(
-    claim: str | bytes, feed: Callable[[FramingChecker], None], ciphertext: submissions.Ciphertext
+    claim: _Claim, feed: Callable[[FramingChecker], None], ciphertext: submissions.Ciphertext
 ) -> Response:
     """Check an envelope's framing and recipients as ``feed`` hands it over, then store it for ``claim``."""
     checker = FramingChecker()
@@ -318,14 +358,25 @@ def _check_and_store(
     return _store_browser_envelope(claim, ciphertext, checker.size, header.key_ids)
 
 
-def _claim(follow_up_text: object, receipt_text: object) -> str | bytes | Response:
-    """What a browser envelope joins: the id of the submission a follow-up key opens, or a new receipt
-    key; an error answer otherwise."""
+@dataclass(frozen=True)
+class _Claim:
+    """What a browser envelope joins (the id of the submission a follow-up key opens, or a new receipt
+    key) and the form nonce it spends."""
+
+    target: str | bytes
+    nonce: bytes
+
+
+def _claim(follow_up_text: object, receipt_text: object, nonce_text: object) -> _Claim | Response:
+    """The claim of a browser envelope; an error answer when its form expired or its keys are not ours."""
+    nonce = form_nonces.parse(nonce_text)
+    if nonce is None or form_nonces.is_spent(db.session(), nonce):
+        return _api_error("expired", 409)
     if follow_up_text is not None:
         follow_up = submissions.find_by_receipt_key(db.session(), receipts.decode_key(_text(follow_up_text)))
-        return follow_up.id if follow_up is not None else _api_error("unknown_receipt", 403)
+        return _Claim(follow_up.id, nonce) if follow_up is not None else _api_error("unknown_receipt", 403)
     receipt_key = receipts.decode_key(_text(receipt_text))
-    return receipt_key if receipt_key is not None else _api_error("bad_form", 400)
+    return _Claim(receipt_key, nonce) if receipt_key is not None else _api_error("bad_form", 400)
 
 
 def _text(value: object) -> str | None:
@@ -333,17 +384,23 @@ def _text(value: object) -> str | None:
 
 
 def _store_browser_envelope(
-    claim: str | bytes, ciphertext: submissions.Ciphertext, size: int, key_ids: tuple[bytes, ...]
+    claim: _Claim, ciphertext: submissions.Ciphertext, size: int, key_ids: tuple[bytes, ...]
 ) -> Response:
     session = db.session()
-    if isinstance(claim, str):
-        submissions.add_envelope(session, claim, ciphertext, size, key_ids, path="browser")
-    else:
-        try:
-            submissions.new_submission(session, claim, ciphertext, size, key_ids, path="browser")
-        except submissions.ReceiptInUse:
-            # A receipt key already in use would link two sources' accounts: never accept it.
-            return _api_error("bad_form", 400)
+    try:
+        if isinstance(claim.target, str):
+            submissions.add_envelope(
+                session, claim.target, ciphertext, size, key_ids, path="browser", nonce=claim.nonce
+            )
+        else:
+            submissions.new_submission(
+                session, claim.target, ciphertext, size, key_ids, path="browser", nonce=claim.nonce
+            )
+    except form_nonces.NonceSpent:
+        return _api_error("expired", 409)
+    except submissions.ReceiptInUse:
+        # A receipt key already in use would link two sources' accounts: never accept it.
+        return _api_error("bad_form", 400)
     response = jsonify(status_url=url_for("source.status"))
     response.status_code = 201
     return _no_store(response)

@@ -45,8 +45,18 @@
   const RECEIPT_OPSLIMIT = 3;
   const RECEIPT_MEMLIMIT = 32 * 1024 * 1024;
   const RECEIPT_KEY_BYTES = 32;
-  // Fields that are not answers: the CSRF token and the key of a follow-up (docs/source-intake.md).
-  const NOT_ANSWERS = new Set(['csrf_token', 'follow_up_key']);
+  // Fields that are not answers: the CSRF token, the form's one-time nonce and the key of a follow-up
+  // (docs/source-intake.md).
+  const NOT_ANSWERS = new Set(['csrf_token', 'form_nonce', 'follow_up_key']);
+  // The date fields of each kind of "when" (core/answers.py WHEN_FIELDS): the other kinds' are dropped.
+  const WHEN_FIELDS = {
+    exact: ['when_date'],
+    approximate: ['when_year', 'when_month', 'when_season'],
+    range: ['when_from_year', 'when_from_month', 'when_to_year', 'when_to_month'],
+    unknown: [],
+  };
+  // How long Send may wait for the browser's encryption before the source is offered the server path.
+  const SLOW_READY_MS = 30000;
   // Fields that are a list even when only one box is ticked (core/answers.py MULTI_FIELDS).
   const LIST_FIELDS = new Set(['violations']);
   // Tor circuits drop; a piece is tried this many times, waiting longer each time, before giving up.
@@ -133,7 +143,7 @@
   /** A failure the source is told about; `kind` picks the translated data-msg-* text of the form. */
   class SubmitError extends Error {
     /**
-     * @param {'failed'|'too-large'|'no-recipients'|'offline'} kind
+     * @param {'failed'|'too-large'|'no-recipients'|'offline'|'expired'|'empty'|'empty-addition'} kind
      * @param {string} detail for the console; never shown as the message
      * @param {string} [serverMessage] a translated message from the server, shown for kind 'failed'
      */
@@ -375,6 +385,10 @@
         fields[name] = value;
       }
     }
+    const chosen = Object.prototype.hasOwnProperty.call(WHEN_FIELDS, fields.when_kind) ? WHEN_FIELDS[fields.when_kind] : [];
+    for (const kind of Object.keys(WHEN_FIELDS)) {
+      for (const name of WHEN_FIELDS[kind]) if (!chosen.includes(name)) delete fields[name];
+    }
     return { format: ANSWERS_FORMAT, lang, path: 'browser', fields };
   }
 
@@ -463,7 +477,7 @@
     await yieldToBrowser();
     const url = form.getAttribute('data-submission-url') ||
       siblingAddress(doc, form.getAttribute('data-upload-url') || '/api/uploads', 'submissions');
-    const headers = { 'X-CSRFToken': csrfToken(form) };
+    const headers = { 'X-CSRFToken': csrfToken(form), 'X-Form-Nonce': claim.form_nonce };
     if (claim.follow_up_key) headers['X-Follow-Up-Key'] = claim.follow_up_key;
     else headers['X-Receipt-Key'] = claim.receipt_key;
     await finalRequest(ctx, claim, () => sendBytes('POST', url, headers, envelope, (n) => ui.uploaded(n, size)));
@@ -500,9 +514,10 @@
 
   /**
    * The request that stores the envelope (POST /api/submissions, or finish), retried when no answer
-   * comes. If an answer was lost, the envelope may be stored already: the retry is then refused (a receipt
-   * key is never used twice), and asking the status page whether the receipt opens an account tells
-   * success from failure, so a source is never shown an error for an account that was in fact kept.
+   * comes. The form's nonce is spent in the same transaction as the envelope's row (core/form_nonces.py),
+   * so after a lost answer the server's "expired" means this very envelope was stored: a source is never
+   * shown an error for an account that was in fact kept. "expired" with no answer lost means the form was
+   * sent before (a page brought back from history): nothing is stored again.
    * @param {() => Promise<{status: number, body: object}>} send
    */
   async function finalRequest(ctx, claim, send) {
@@ -518,30 +533,16 @@
       if (answer && answer.status === 409 && answer.body.error === 'recipients_changed') {
         throw new RecipientsChanged();
       }
-      const transient = !answer || answer.status >= 500 || answer.status === 408 || answer.status === 429;
-      if (!transient) {
-        if (answerLost && claim.receipt_key && await receiptOpens(ctx, claim.receipt_key)) return;
-        throw apiError(answer.status, answer.body, 'store');
+      if (answer && answer.status === 409 && answer.body.error === 'expired') {
+        if (answerLost) return;
+        throw new SubmitError('expired', 'this form was sent before');
       }
+      const transient = !answer || answer.status >= 500 || answer.status === 408 || answer.status === 429;
+      if (!transient) throw apiError(answer.status, answer.body, 'store');
       if (attempt >= PUT_ATTEMPTS) {
-        if (answerLost && claim.receipt_key && await receiptOpens(ctx, claim.receipt_key).catch(() => false)) return;
         throw new SubmitError(answer ? 'failed' : 'offline', 'could not store the envelope');
       }
       await backoff(attempt);
-    }
-  }
-
-  /** Whether a receipt key opens an account: the status page answers 200 for a known one. */
-  async function receiptOpens(ctx, receiptKey) {
-    const { doc, form } = ctx;
-    const body = new URLSearchParams({ csrf_token: csrfToken(form), receipt_key: receiptKey });
-    try {
-      const response = await fetch(new URL('/status', doc.baseURI).href, {
-        method: 'POST', credentials: 'same-origin', body,
-      });
-      return response.status === 200;
-    } catch (_) {
-      return false;
     }
   }
 
@@ -597,6 +598,8 @@
         if (box && box.scrollIntoView) box.scrollIntoView();
       },
       succeeded(digits) {
+        // What the source wrote leaves the page: a page brought back from history must not show it.
+        form.reset();
         form.hidden = true;
         const progress = byId('js-progress');
         if (progress) progress.hidden = true;
@@ -632,7 +635,7 @@
 
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      if (running) return;
+      if (running || form.getAttribute('data-path') !== 'browser') return;
       running = true;
       ui.busy(true);
       submitTestimony(doc, form, sori, sodium, ui)
@@ -653,22 +656,29 @@
     await yieldToBrowser();
     const files = chosenFiles(form);
     const answers = buildAnswers(form, doc.documentElement.lang || 'ko');
+    const followUpInput = form.querySelector('input[name="follow_up_key"]');
+    const followUpKey = followUpInput && followUpInput.value ? followUpInput.value : null;
+    // Refused here, before anything is encrypted: the server cannot look inside what the browser seals.
+    if (!followUpKey && !answers.fields.what_happened) throw new SubmitError('empty', 'nothing under what happened');
+    if (followUpKey && Object.keys(answers.fields).length === 0 && files.length === 0) {
+      throw new SubmitError('empty-addition', 'nothing to add');
+    }
     const answersText = JSON.stringify(answers);
     const parts = [{ name: 'answers.json', type: 'application/json', data: answersText,
       size: utf8.encode(answersText).length }].concat(files);
 
-    const followUpInput = form.querySelector('input[name="follow_up_key"]');
-    const followUpKey = followUpInput && followUpInput.value ? followUpInput.value : null;
+    const nonceInput = form.querySelector('input[name="form_nonce"]');
+    const formNonce = nonceInput ? nonceInput.value : '';
     let digits = null;
     let claim;
     if (followUpKey) {
-      claim = { follow_up_key: followUpKey };
+      claim = { follow_up_key: followUpKey, form_nonce: formNonce };
     } else {
       const salt = form.getAttribute('data-receipt-salt');
       if (!salt) throw new SubmitError('failed', 'the form has no data-receipt-salt');
       digits = drawDigits(doc.defaultView.crypto);
       // Derived before anything is uploaded, so that a browser short of memory fails before the upload.
-      claim = { receipt_key: deriveReceiptKey(sodium, digits, salt) };
+      claim = { receipt_key: deriveReceiptKey(sodium, digits, salt), form_nonce: formNonce };
     }
 
     let keys = recipientKeys(sori, form);
@@ -759,6 +769,7 @@
     // Says that the receipt is now turned into its key here (for styles and tests).
     form.setAttribute('data-enhanced', 'browser');
     form.addEventListener('submit', (event) => {
+      if (form.getAttribute('data-path') !== 'browser') return;
       const digits = receiptDigits(typed.value);
       if (digits === null) return; // the server explains what is wrong with it
       event.preventDefault();
@@ -776,27 +787,80 @@
     });
   }
 
+  // ---- Holding Send until the path is settled -------------------------------------------------------
+
   /**
-   * Enhances the testimony form (new account or follow-up) and the receipt form, whichever the page has.
-   * Never throws: a failure leaves the normal post in place.
+   * Holds Send on a form from the moment this script runs until it is settled whether the browser
+   * encrypts (data-path="browser") or the server must (data-path="server"). A Send pressed in between does
+   * nothing: the testimony must never go to the server in plain text while the browser could still have
+   * encrypted it. The page says that it is getting ready; after SLOW_READY_MS it also offers the server
+   * path as the source's explicit choice (a stuck Tor circuit must not stop a testimony).
+   * @returns {(path: 'browser'|'server', reason?: string) => void} settles the form's path, once
+   */
+  function holdSend(doc, form) {
+    const byId = (id) => doc.getElementById(id);
+    const buttons = () => form.querySelectorAll('button[type="submit"], input[type="submit"]');
+    form.setAttribute('data-path', 'preparing');
+    for (const button of buttons()) button.disabled = true;
+    // Enter in a text field submits a form whose Send is disabled in some browsers: refuse that too.
+    form.addEventListener('submit', (event) => {
+      if (form.getAttribute('data-path') === 'preparing') event.preventDefault();
+    }, true);
+    const preparing = byId('js-preparing');
+    if (preparing) preparing.hidden = false;
+    // The general notice is for pages without JavaScript; here the lines below say what happens.
+    const notice = byId('server-path-notice');
+    if (notice) notice.hidden = true;
+    let settled = false;
+    const slowTimer = doc.defaultView.setTimeout(() => {
+      const slow = byId('js-slow');
+      if (!settled && slow) slow.hidden = false;
+    }, SLOW_READY_MS);
+    const settle = (path, reason) => {
+      if (settled) return;
+      settled = true;
+      doc.defaultView.clearTimeout(slowTimer);
+      form.setAttribute('data-path', path);
+      if (preparing) preparing.hidden = true;
+      const slow = byId('js-slow');
+      if (slow) slow.hidden = true;
+      const serverPath = byId('js-server-path');
+      // Said before anything is sent: this browser cannot encrypt, so the server will.
+      if (serverPath) serverPath.hidden = !(path === 'server' && reason === 'unable');
+      for (const button of buttons()) button.disabled = false;
+    };
+    const through = byId('js-send-through-server');
+    if (through) through.addEventListener('click', () => settle('server', 'chosen'));
+    return settle;
+  }
+
+  /**
+   * Enhances the testimony form (new account or follow-up) and the receipt form, whichever the page has:
+   * holds their Send at once, then settles the path (browser when libsodium loads, server otherwise, said
+   * on the page). Never throws: a failure leaves the normal post in place, announced.
    * @param {Document} doc
    */
   function start(doc) {
+    const testimony = doc.getElementById('testimony');
+    const receipt = doc.getElementById('receipt-form');
+    const forms = [testimony, receipt].filter(Boolean);
+    const settles = forms.map((form) => holdSend(doc, form));
+    const settleAll = (path, reason) => settles.forEach((settle) => settle(path, reason));
     const run = async () => {
-      const testimony = doc.getElementById('testimony');
-      const receipt = doc.getElementById('receipt-form');
       if (testimony) enablePeople(doc, testimony);
       const carrier = testimony || receipt;
       // sodium-loader.js, which the page loads first, checks WebAssembly before it loads anything.
       const loader = doc.defaultView.SoriLoader;
-      if (!loader || !carrier || !carrier.hasAttribute('data-sodium')) return;
+      if (!loader || !carrier || !carrier.hasAttribute('data-sodium')) return settleAll('server', 'unable');
       const sodium = await loader.loadSodium(doc, carrier);
-      if (!sodium) return;
+      if (!sodium) return settleAll('server', 'unable');
       if (testimony) enhanceTestimony(doc, testimony, sodium);
       if (receipt) enhanceReceipt(receipt, sodium);
+      settleAll('browser');
     };
     const go = () => run().catch((error) => {
       if (doc.defaultView.console) doc.defaultView.console.warn('Sori: browser encryption is off', error);
+      settleAll('server', 'unable');
     });
     if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', go);
     else go();

@@ -74,3 +74,16 @@ def server_app(live_server: LiveServer) -> Iterator[Flask]:
     app = create_app({"SORI_DATA_DIR": live_server.data_dir, "SORI_DATABASE_URL": live_server.database_url})
     yield app
     db.database(app).engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def no_wasm_browser(browser: Browser) -> Iterator[Browser]:
+    """Chromium with WebAssembly switched off, as Tor Browser's "Safer" level does (it turns off the JIT too).
+
+    ``--js-flags=--noexpose_wasm`` no longer hides WebAssembly in Chromium 156; V8's ``--jitless`` does, and
+    the tests check that it did."""
+    launched = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--js-flags=--jitless"]
+    )
+    yield launched
+    launched.close()

@@ -31,7 +31,6 @@ import pytest
 from babel.support import Translations
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.live_server import SORI, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -44,19 +43,6 @@ WAIT_MS = 60_000
 # Folders in the system temporary folder that belong to the browser, the source's own device, not to the
 # server: Playwright's Chromium profiles and downloads.
 BROWSER_TEMP_PREFIXES = ("playwright", ".org.chromium.", "chromium")
-
-
-@pytest.fixture(scope="module")
-def no_wasm_browser(browser: Browser) -> Iterator[Browser]:
-    """Chromium with WebAssembly switched off, as Tor Browser's "Safer" level does (it turns off the JIT too).
-
-    ``--js-flags=--noexpose_wasm`` no longer hides WebAssembly in Chromium 156; V8's ``--jitless`` does, and
-    the tests check that it did."""
-    launched = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--js-flags=--jitless"]
-    )
-    yield launched
-    launched.close()
 
 
 @dataclass
@@ -133,7 +119,8 @@ def open_form(page: Page, server: LiveServer, path: str, lang: str, url: str = "
         wait_for_browser_encryption(page)
     elif path == "no_wasm":
         assert page.evaluate("typeof WebAssembly") == "undefined"
-        expect(page.locator("#server-path-notice")).to_be_visible()
+        # With JavaScript the page says, before anything is sent, that this browser cannot encrypt.
+        expect(page.locator("#js-server-path")).to_be_visible(timeout=WAIT_MS)
     else:
         expect(page.locator("#server-path-notice")).to_be_visible()
 
@@ -297,6 +284,8 @@ def test_submit_then_follow_up(
         before = server.envelopes()
         if path == "wasm":
             wait_for_browser_encryption(page)
+        elif path == "no_wasm":
+            expect(page.locator("#js-server-path")).to_be_visible(timeout=WAIT_MS)
         else:
             expect(page.locator("#server-path-notice")).to_be_visible()
         page.fill("#what_happened", follow_up)

@@ -16,7 +16,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
 
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)  # idempotent, as `sori init` relies on
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(database_url) == migrate.head_revision() == "0004"
 
     engine = make_engine(database_url)
     try:
@@ -54,6 +54,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "information",
                 "merges",
                 "sanctioned_entities",
+                "spent_nonces",
             }
 
         migrate.downgrade(database_url, "base")

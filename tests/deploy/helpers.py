@@ -194,4 +194,4 @@ def form_page(port: int) -> tuple[str, str, dict[str, list[str]]]:
     return match.group(1), cookie, headers
 
 
-RECEIPT = re.compile(r'id="receipt-value" lang="en">([0-9 ]{19})<')
+RECEIPT = re.compile(r'id="receipt-value">([0-9 ]{19})<')

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from core import form_nonces
 from core.security import SECURITY_HEADERS
 from crypto.keys import Identity
 from tests.databases import fresh_database
@@ -97,9 +98,9 @@ def _no_sentinel_in(folder: Path) -> None:
 def test_gunicorn_serves_a_submission_and_logs_no_request(gunicorn: Gunicorn) -> None:
     token, cookie, headers = form_page(gunicorn.port)
     assert headers["content-security-policy"] == [SECURITY_HEADERS["Content-Security-Policy"]]
-    status, _, page = Upload({"csrf_token": token, **FIELDS}, "note.txt", b"a small file").send(
-        gunicorn.port, cookie
-    )
+    status, _, page = Upload(
+        {"csrf_token": token, "form_nonce": form_nonces.new(), **FIELDS}, "note.txt", b"a small file"
+    ).send(gunicorn.port, cookie)
     assert status == 200, page[:1000]
     assert RECEIPT.search(page), "no receipt on the page"
     _no_sentinel_in(gunicorn.data_dir)
@@ -174,9 +175,9 @@ def _upload_through(nginx: Nginx) -> tuple[int, dict[str, list[str]], str, list[
             if target.startswith(tuple(temp_dirs)):
                 seen.append(Path(target))
 
-    status, headers, page = Upload({"csrf_token": token, **FIELDS}, "photo.jpg", content).send(
-        nginx.port, cookie, check=look_in_temp_dirs
-    )
+    status, headers, page = Upload(
+        {"csrf_token": token, "form_nonce": form_nonces.new(), **FIELDS}, "photo.jpg", content
+    ).send(nginx.port, cookie, check=look_in_temp_dirs)
     look_in_temp_dirs()
     return status, headers, page, seen
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import db, recipients, submissions
+from core import db, form_nonces, recipients, submissions
 from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all
 from crypto.keys import Identity
@@ -30,6 +30,11 @@ def csrf_token(client: FlaskClient, path: str = "/submit") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, "the page has no CSRF token"
     return match.group(1)
+
+
+def controls(client: FlaskClient, path: str = "/submit") -> dict[str, str]:
+    """The control fields a source form posts first: its CSRF token and a fresh one-time nonce."""
+    return {"csrf_token": csrf_token(client, path), "form_nonce": form_nonces.new()}
 
 
 def stored(app: Flask) -> list[tuple[Submission, list[Envelope]]]:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from tests.intake.source_helpers import (
     answers_of,
     csrf_token,
@@ -27,6 +27,7 @@ SENTINEL = "SENTINEL-7f3a 회령 보위부 구류장"
 def _form(token: str, **extra: object) -> dict:
     form = {
         "csrf_token": token,
+        "form_nonce": form_nonces.new(),
         "submitter": "survivor",
         "what_happened": SENTINEL,
         "who-1-name": "리창대",
@@ -43,7 +44,7 @@ def _post(client: FlaskClient, data: dict, path: str = "/submit?lang=ko"):
 
 
 def _receipt(page: str) -> str:
-    match = re.search(r'id="receipt-value" lang="en">([0-9 ]{19})<', page)
+    match = re.search(r'id="receipt-value">([0-9 ]{19})<', page)
     assert match, "no receipt on the page"
     return match.group(1)
 
@@ -186,7 +187,10 @@ def test_a_receipt_shows_the_status_and_lets_the_source_add_more(app: Flask, cli
     receipt = _receipt(_post(client, _form(csrf_token(client))).get_data(as_text=True))
 
     token = csrf_token(client, "/status")
-    page = client.post("/status?lang=en", data={"csrf_token": token, "receipt": receipt.replace(" ", "-")})
+    page = client.post(
+        "/status?lang=en",
+        data={"csrf_token": token, "form_nonce": form_nonces.new(), "receipt": receipt.replace(" ", "-")},
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Received, waiting to be read" in text
     assert page.headers["Cache-Control"] == "no-store"
@@ -196,6 +200,7 @@ def test_a_receipt_shows_the_status_and_lets_the_source_add_more(app: Flask, cli
         client,
         {
             "csrf_token": token,
+            "form_nonce": form_nonces.new(),
             "follow_up_key": follow_up_key,
             "what_happened": "더 기억나는 것",
             "attachments": [(io.BytesIO(b"second file"), "more.txt", "text/plain")],
@@ -216,18 +221,88 @@ def test_wrong_receipts_are_refused_and_throttled(app: Flask, client: FlaskClien
     token = csrf_token(client, "/status")
     codes = [
         client.post(
-            "/status?lang=en", data={"csrf_token": token, "receipt": "1234 5678 9012 3456"}
+            "/status?lang=en",
+            data={"csrf_token": token, "form_nonce": form_nonces.new(), "receipt": "1234 5678 9012 3456"},
         ).status_code
         for _ in range(4)
     ]
     assert codes == [403, 403, 403, 429]
-    short = client.post("/status?lang=en", data={"csrf_token": token, "receipt": "1234"})
+    short = client.post(
+        "/status?lang=en", data={"csrf_token": token, "form_nonce": form_nonces.new(), "receipt": "1234"}
+    )
     assert short.status_code == 429  # still throttled, whatever is typed
 
 
 def test_a_follow_up_with_an_unknown_key_is_refused(app: Flask, client: FlaskClient) -> None:
     vet_reviewer(app)
     response = _post(
-        client, {"csrf_token": csrf_token(client), "follow_up_key": "A" * 43, "what_happened": "x"}
+        client,
+        {
+            "csrf_token": csrf_token(client),
+            "form_nonce": form_nonces.new(),
+            "follow_up_key": "A" * 43,
+            "what_happened": "x",
+        },
     )
     assert response.status_code == 403 and stored(app) == []
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("text", ["", " ", "\r\n\t　"])
+def test_an_account_without_what_happened_is_refused_in_the_page_language(
+    app: Flask, client: FlaskClient, lang: str, text: str
+) -> None:
+    """Only "What happened?" must be answered, and white space is not an answer (full-width space too)."""
+    vet_reviewer(app)
+    response = _post(
+        client,
+        _form(
+            csrf_token(client), what_happened=text, attachments=[(io.BytesIO(b"x"), "a.txt", "text/plain")]
+        ),
+        path=f"/submit?lang={lang}",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert ("무슨 일이 있었습니까?" in page) if lang == "ko" else ("Nothing was written under" in page)
+    assert stored(app) == []
+
+
+def test_only_the_chosen_kind_of_when_is_kept(app: Flask, client: FlaskClient) -> None:
+    reviewer = vet_reviewer(app)
+    every_date = {
+        "when_date": "2019-01-05",
+        "when_year": "2018",
+        "when_season": "winter",
+        "when_from_year": "2010",
+        "when_to_year": "2012",
+    }
+    for kind in ("exact", "range", None):
+        extra = {**every_date, **({"when_kind": kind} if kind else {})}
+        assert _post(client, _form(csrf_token(client), **extra)).status_code == 200
+    kept = [
+        {
+            k: v
+            for k, v in answers_of(open_envelope(app, envelopes[0], reviewer))["fields"].items()
+            if "when" in k
+        }
+        for _, envelopes in stored(app)
+    ]
+    assert sorted(kept, key=len) == sorted(
+        [
+            {"when_kind": "exact", "when_date": "2019-01-05"},
+            {"when_kind": "range", "when_from_year": "2010", "when_to_year": "2012"},
+            {},
+        ],
+        key=len,
+    )
+
+
+def test_the_form_requires_only_what_happened_and_chooses_nothing_for_the_source(
+    app: Flask, client: FlaskClient
+) -> None:
+    vet_reviewer(app)
+    page = client.get("/submit?lang=en").get_data(as_text=True)
+    assert re.findall(r"<(\w+)[^>]*\brequired\b", page) == ["textarea"]
+    assert 'id="what_happened" name="what_happened"' in page
+    assert " checked" not in page and " selected" not in page
+    assert "A question left unanswered counts as no." in page

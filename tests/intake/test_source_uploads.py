@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import receipts, submissions
+from core import form_nonces, receipts, submissions
 from crypto.envelope import encrypt_parts, header_length
 from crypto.keys import Identity, PublicKey
 from intake.uploads import PIECE_BYTES
@@ -36,7 +36,12 @@ class Browser:
 
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
-        self.headers = {"X-CSRFToken": csrf_token(client)}
+        self.csrf = csrf_token(client)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers of one request: the CSRF token, and a fresh form nonce as each page load has."""
+        return {"X-CSRFToken": self.csrf, "X-Form-Nonce": form_nonces.new()}
 
     def start(self, size: int):
         return self.client.post("/api/uploads", json={"size": size}, headers=self.headers)
@@ -50,6 +55,7 @@ class Browser:
         )
 
     def finish(self, upload_id: str, **body: str):
+        body.setdefault("form_nonce", form_nonces.new())
         return self.client.post(f"/api/uploads/{upload_id}/finish", json=body, headers=self.headers)
 
     def upload(self, envelope: bytes, piece: int = 100_000) -> str:

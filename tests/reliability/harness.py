@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all, encrypt_parts
 from crypto.keys import Identity
@@ -325,7 +325,11 @@ class Source:
             "POST",
             "/api/submissions?lang=ko",
             sealed.data,
-            {"Content-Type": "application/octet-stream", "X-Receipt-Key": receipts.encode_key(key)},
+            {
+                "Content-Type": "application/octet-stream",
+                "X-Form-Nonce": form_nonces.new(),
+                "X-Receipt-Key": receipts.encode_key(key),
+            },
         )
         return self._browser_answer(attempt, key, status, body)
 
@@ -357,7 +361,7 @@ class Source:
         status, body, _ = self.request(
             "POST",
             f"/api/uploads/{upload_id}/finish",
-            json.dumps({"receipt_key": receipts.encode_key(key)}).encode(),
+            json.dumps({"receipt_key": receipts.encode_key(key), "form_nonce": form_nonces.new()}).encode(),
             _JSON,
         )
         return self._browser_answer(attempt, key, status, body)
@@ -379,6 +383,7 @@ class Source:
         boundary = "----sori-reliability-" + secrets.token_hex(8)
         fields = [
             ("csrf_token", self.token),
+            ("form_nonce", form_nonces.new()),
             ("submitter", "witness"),
             ("what_happened", f"{KOREAN} [{marker}]"),
             ("when_kind", "unknown"),

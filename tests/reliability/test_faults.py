@@ -33,7 +33,7 @@ from flask.testing import FlaskClient
 from flask_babel import gettext
 from sqlalchemy import event, text
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from core.errors import unavailable_message
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
@@ -90,13 +90,18 @@ def _single(client: FlaskClient, token: str, envelope: bytes, key: bytes):
         "/api/submissions?lang=en",
         data=envelope,
         content_type="application/octet-stream",
-        headers={"X-CSRFToken": token, "X-Receipt-Key": receipts.encode_key(key)},
+        headers={
+            "X-CSRFToken": token,
+            "X-Form-Nonce": form_nonces.new(),
+            "X-Receipt-Key": receipts.encode_key(key),
+        },
     )
 
 
 def _nojs(client: FlaskClient, token: str, lang: str = "en"):
     form = {
         "csrf_token": token,
+        "form_nonce": form_nonces.new(),
         "submitter": "survivor",
         "what_happened": "보위부 구류장",
         "attachments": (io.BytesIO(b"y" * 400_000), "scan.bin"),
@@ -166,7 +171,10 @@ def test_an_unreachable_database_gets_a_translated_503_and_loses_nothing(
         answer = _single(client, token, _envelope(reviewer, 400_000), b"\x03" * 32)
         assert answer.status_code == 503
         assert answer.get_json() == {"error": "unavailable", "message": unavailable_message()}
-        status = client.post("/status?lang=en", data={"csrf_token": token, "receipt": "1234567812345678"})
+        status = client.post(
+            "/status?lang=en",
+            data={"csrf_token": token, "form_nonce": form_nonces.new(), "receipt": "1234567812345678"},
+        )
         assert status.status_code == 503
 
     # The 503 answers log the failure's kind only: its text may carry the statement's parameters. (The
@@ -206,13 +214,13 @@ def test_a_database_lost_after_the_blob_is_written_leaves_no_blob(
             assert put.status_code == 200
             answer = client.post(
                 f"/api/uploads/{upload}/finish",
-                json={"receipt_key": receipts.encode_key(b"\x06" * 32)},
+                json={"receipt_key": receipts.encode_key(b"\x06" * 32), "form_nonce": form_nonces.new()},
                 headers=headers,
             )
         else:
             answer = _nojs(client, token)
         assert answer.status_code == 503
-        assert 'receipt-value" lang="en">1' not in answer.get_data(as_text=True)
+        assert 'receipt-value">1' not in answer.get_data(as_text=True)
     assert _blobs_and_temp(app) == (blobs_before, [])
     _assert_intact(app, reviewer, 3)
 
@@ -320,7 +328,9 @@ def test_a_full_disk_gets_a_clear_error_and_corrupts_nothing(tmp_path: Path) -> 
             status, body, _ = source.request(
                 "POST",
                 f"/api/uploads/{upload_id}/finish",
-                f'{{"receipt_key": "{receipts.encode_key(key)}"}}'.encode(),
+                json.dumps(
+                    {"receipt_key": receipts.encode_key(key), "form_nonce": form_nonces.new()}
+                ).encode(),
                 JSON,
             )
             assert status == 201, body

@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from core.models import Envelope
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
@@ -50,8 +50,13 @@ def _nothing_kept(app: Flask) -> None:
     assert leftovers == [], leftovers
 
 
+def _controls(token: str) -> list[tuple[bytes, bytes]]:
+    """The control fields a form sends first: its CSRF token and a fresh one-time nonce."""
+    return [field("csrf_token", token), field("form_nonce", form_nonces.new())]
+
+
 def _form_parts(token: str, text: str = "hostile upload test") -> list[tuple[bytes, bytes]]:
-    return [field("csrf_token", token), field("submitter", "survivor"), field("what_happened", text)]
+    return [*_controls(token), field("submitter", "survivor"), field("what_happened", text)]
 
 
 def _post_raw(client: FlaskClient, body: bytes, content_type: str = MULTIPART, path: str = "/submit?lang=en"):
@@ -66,7 +71,11 @@ def test_a_content_length_over_the_limit_is_refused_on_every_upload_route(
 ) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 100_000
     token = csrf_token(client)
-    headers = {"X-CSRFToken": token, "X-Receipt-Key": receipts.encode_key(bytes(32))}
+    headers = {
+        "X-CSRFToken": token,
+        "X-Form-Nonce": form_nonces.new(),
+        "X-Receipt-Key": receipts.encode_key(bytes(32)),
+    }
     big = b"\0" * 150_000
     assert _post_raw(client, multipart(BOUNDARY, _form_parts(token)) + big).status_code == 413
     assert client.post("/api/submissions", data=big, headers=headers).status_code == 413
@@ -146,7 +155,11 @@ def test_a_chunked_body_that_grows_past_the_limit_is_cut_off_and_leaves_nothing(
     _nothing_kept(app)
 
     endless = Endless(b"SORI-ENV", 50 * limit)
-    headers = {"X-CSRFToken": token, "X-Receipt-Key": receipts.encode_key(bytes(32))}
+    headers = {
+        "X-CSRFToken": token,
+        "X-Form-Nonce": form_nonces.new(),
+        "X-Receipt-Key": receipts.encode_key(bytes(32)),
+    }
     assert _chunked(client, "POST", "/api/submissions", endless, **headers).status_code == 413
     _nothing_kept(app)
 
@@ -173,35 +186,29 @@ MALFORMED = {
     "huge part headers": lambda t: b"--" + BOUNDARY + b"\r\nX-Junk: " + b"h" * 2_000_000 + b"\r\n\r\nx\r\n",
     "thousands of header lines": lambda t: b"--" + BOUNDARY + b"\r\n" + b"X-A: b\r\n" * 200_000 + b"\r\nx",
     "a part without a name": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), (b"Content-Disposition: form-data", b"x")]
+        BOUNDARY, [*_controls(t), (b"Content-Disposition: form-data", b"x")]
     ),
-    "a part without Content-Disposition": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), (b"X-A: b", b"x")]
-    ),
-    "an unknown field": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), field("../../etc/passwd", "x")]
-    ),
-    "a field name with markup": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), field("<script>", "x")]
-    ),
+    "a part without Content-Disposition": lambda t: multipart(BOUNDARY, [*_controls(t), (b"X-A: b", b"x")]),
+    "an unknown field": lambda t: multipart(BOUNDARY, [*_controls(t), field("../../etc/passwd", "x")]),
+    "a field name with markup": lambda t: multipart(BOUNDARY, [*_controls(t), field("<script>", "x")]),
     "text after the files": lambda t: multipart(
         BOUNDARY, [*_form_parts(t), file_part(b"a.txt", b"x"), field("what_happened", "late")]
     ),
-    "the token twice": lambda t: multipart(BOUNDARY, [field("csrf_token", t), field("csrf_token", t)]),
+    "the token twice": lambda t: multipart(BOUNDARY, [*_controls(t), field("csrf_token", t)]),
     "empty body": lambda t: b"",
     "only the closing line": lambda t: b"--" + BOUNDARY + b"--\r\n",
     "garbage": lambda t: os.urandom(100_000),
     "a field over its limit": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), field("what_happened", "가" * 400_000)]
+        BOUNDARY, [*_controls(t), field("what_happened", "가" * 400_000)]
     ),
     "a field that is not UTF-8": lambda t: multipart(
-        BOUNDARY, [field("csrf_token", t), field("what_happened", b"\xff\xfe\xc3(")]
+        BOUNDARY, [*_controls(t), field("what_happened", b"\xff\xfe\xc3(")]
     ),
     "a token that is not UTF-8": lambda t: multipart(BOUNDARY, [field("csrf_token", b"\xff" + t.encode())]),
     "nested multipart": lambda t: multipart(
         BOUNDARY,
         [
-            field("csrf_token", t),
+            *_controls(t),
             (
                 b'Content-Disposition: form-data; name="what_happened"\r\n'
                 b"Content-Type: multipart/mixed; boundary=x",
@@ -376,7 +383,11 @@ def test_damaged_ciphertext_is_refused_on_both_browser_paths(
         one = client.post(
             "/api/submissions",
             data=body,
-            headers={**headers, "X-Receipt-Key": receipts.encode_key(os.urandom(32))},
+            headers={
+                **headers,
+                "X-Form-Nonce": form_nonces.new(),
+                "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
+            },
         )
         assert one.status_code in (400, 413), (name, one.status_code)
         if not body:
@@ -388,7 +399,7 @@ def test_damaged_ciphertext_is_refused_on_both_browser_paths(
         assert put.status_code == 200, name
         finish = client.post(
             f"/api/uploads/{started['id']}/finish",
-            json={"receipt_key": receipts.encode_key(os.urandom(32))},
+            json={"receipt_key": receipts.encode_key(os.urandom(32)), "form_nonce": form_nonces.new()},
             headers=headers,
         )
         assert finish.status_code == 400 and finish.get_json()["error"] == "bad_envelope", name
@@ -437,7 +448,7 @@ def test_hostile_upload_ids_name_no_file(
     put = client.put(f"/api/uploads/{upload_id}", data=b"x", headers=headers)
     finish = client.post(
         f"/api/uploads/{upload_id}/finish",
-        json={"receipt_key": receipts.encode_key(bytes(32))},
+        json={"receipt_key": receipts.encode_key(bytes(32)), "form_nonce": form_nonces.new()},
         headers=headers,
     )
     assert put.status_code in (404, 405) and finish.status_code in (404, 405)
@@ -452,9 +463,10 @@ def test_text_that_is_not_utf8_gets_a_clear_answer_everywhere(
 ) -> None:
     token = csrf_token(client, "/status")
     form = "application/x-www-form-urlencoded"
+    controls = b"csrf_token=" + token.encode() + b"&form_nonce="
     for path, body in [
-        ("/status", b"csrf_token=" + token.encode() + b"&receipt=%FF%FE1234"),
-        ("/status", b"csrf_token=" + token.encode() + b"&receipt=\xff\xfe&receipt_key=\xc3("),
+        ("/status", controls + form_nonces.new().encode() + b"&receipt=%FF%FE1234"),
+        ("/status", controls + form_nonces.new().encode() + b"&receipt=\xff\xfe&receipt_key=\xc3("),
         ("/reviewer/login", b"csrf_token=" + token.encode() + b"&login=%FF&password=\xff"),
     ]:
         response = client.post(path, data=body, content_type=form)
@@ -467,7 +479,9 @@ def test_text_that_is_not_utf8_gets_a_clear_answer_everywhere(
         == 400
     )
     bad_key = client.post(
-        "/api/submissions", data=b"SORI-ENV", headers={**headers, "X-Receipt-Key": "\xff" * 43}
+        "/api/submissions",
+        data=b"SORI-ENV",
+        headers={**headers, "X-Form-Nonce": form_nonces.new(), "X-Receipt-Key": "\xff" * 43},
     )
     assert bad_key.status_code == 400
     _nothing_kept(app)

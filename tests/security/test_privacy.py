@@ -30,7 +30,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from core import receipts
+from core import form_nonces, receipts
 from crypto.envelope import encrypt_parts
 from crypto.keys import PublicKey
 from tests.browser.live_server import LiveServer, run_live_server
@@ -120,6 +120,7 @@ def _submit_without_javascript(source: Visitor) -> None:
     token = source.token("/submit")
     parts = [
         field("csrf_token", token),
+        field("form_nonce", form_nonces.new()),
         field("submitter", "survivor"),
         field("what_happened", SENTINEL),
         field("who-1-name", SENTINEL),
@@ -133,11 +134,17 @@ def _submit_without_javascript(source: Visitor) -> None:
     )
     assert status == 200 and b"receipt-value" in page
     # A follow-up with the receipt, and a wrong receipt.
-    receipt = re.search(rb'id="receipt-value" lang="en">([0-9 ]{19})<', page).group(1).decode()
-    status, _ = source.form("/status", {"csrf_token": source.token("/status"), "receipt": receipt})
+    receipt = re.search(rb'id="receipt-value">([0-9 ]{19})<', page).group(1).decode()
+    lookup = {"csrf_token": source.token("/status"), "form_nonce": form_nonces.new(), "receipt": receipt}
+    status, _ = source.form("/status", lookup)
     assert status == 200
     status, _ = source.form(
-        "/status", {"csrf_token": source.token("/status"), "receipt": "1234 5678 1234 5678"}
+        "/status",
+        {
+            "csrf_token": source.token("/status"),
+            "form_nonce": form_nonces.new(),
+            "receipt": "1234 5678 1234 5678",
+        },
     )
     assert status == 403
 
@@ -159,6 +166,7 @@ def _submit_in_one_request(source: Visitor) -> None:
         out.getvalue(),
         **{
             "X-CSRFToken": token,
+            "X-Form-Nonce": form_nonces.new(),
             "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
             "Content-Type": "application/octet-stream",
         },
