@@ -30,6 +30,7 @@ function init(args)
    wrk.headers["Content-Type"] = "application/octet-stream"
    wrk.headers["X-CSRFToken"] = os.getenv("BENCH_CSRF")
    wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
+   wrk.headers["X-Source-Key"] = os.getenv("BENCH_SOURCE_KEY")
 end
 
 -- base64url without padding of 32 bytes: 43 characters.

@@ -51,6 +51,8 @@ from crypto.envelope import encrypt_parts  # noqa: E402
 from crypto.keys import Identity  # noqa: E402
 
 BENCH = REPO / "bench"
+#: The public key a source's browser sends with each new receipt (crypto/FORMAT.md 6.1).
+SOURCE_KEY = Identity.generate().public_key.text
 VENV_BIN = Path(sys.executable).parent
 GUNICORN = VENV_BIN / "gunicorn"
 SORI = VENV_BIN / "sori"
@@ -379,6 +381,7 @@ def one_submission(server: Server, token: str, cookie: str, envelope: bytes) -> 
                 "X-CSRFToken": token,
                 "Cookie": cookie,
                 "X-Receipt-Key": receipt_key(),
+                "X-Source-Key": SOURCE_KEY,
                 "X-Form-Nonce": form_nonces.new(),
             },
         )
@@ -427,6 +430,7 @@ def part1(setup: Setup, settings: str, seconds: float, connections: int, threads
             "BENCH_ENVELOPE": str(setup.envelope),
             "BENCH_CSRF": token,
             "BENCH_COOKIE": cookie,
+            "BENCH_SOURCE_KEY": SOURCE_KEY,
         }
         submissions = wrk(server, seconds, connections, threads, WRK_SCRIPT, env)
     # The server is stopped (gracefully): every request it took in has been answered or dropped by now.

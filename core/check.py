@@ -12,7 +12,7 @@ What is checked (each problem is one line naming what and which id or path):
 - the database is at the newest migration.
 
 With ``--clean-stale`` it also removes what is stale: old temporary files and orphan blobs, and spent form
-nonces past their keeping time (core/form_nonces.py).
+nonces and counts past their keeping time (core/form_nonces.py, core/counters.py).
 
 Memory stays flat: rows are read in batches, blobs are streamed, and the blob files are compared with the
 rows by a merge of two sorted sequences, never a set of every id. Authenticity needs a reviewer's key and
@@ -31,7 +31,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, form_nonces, migrate
+from core import audit, counters, form_nonces, migrate
 from core.blobstore import BlobStore
 from core.models import Envelope
 from crypto.envelope import CHUNK, FramingChecker
@@ -109,6 +109,7 @@ def run(
     _check_revision(session, report, problem, expected_revision or migrate.head_revision())
     if clean_stale:
         forgotten = form_nonces.forget_old(session)
+        counters.forget_old(session)
         session.commit()
         if forgotten:
             emit(f"forgot {forgotten} spent form nonce(s) older than {form_nonces.KEEP_DAYS} days")

@@ -140,6 +140,12 @@ def create_demo_submissions(session: Session) -> int:
         key_ids = tuple(dict.fromkeys(key.key_id for key in keys))
         # A receipt nobody holds: demo accounts are not meant to be followed up.
         submissions.new_submission(
-            session, secrets.token_bytes(32), envelope, len(envelope), key_ids, "server"
+            session,
+            secrets.token_bytes(32),
+            envelope,
+            len(envelope),
+            key_ids,
+            "server",
+            source_public_key=Identity.generate().public_key.text,
         )
     return len(DEMO_ACCOUNTS)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
 )
@@ -31,6 +32,10 @@ def _utc_now() -> datetime:
 
 def _utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+#: The receipt scheme of every submission stored now (Submission.receipt_scheme).
+RECEIPT_SCHEME = 2
 
 
 def new_id() -> str:
@@ -64,7 +69,8 @@ class Submission(Base):
 
     The id is random so that it reveals neither the order nor the number of submissions; the day of
     receipt is kept, never the time, so that logs of network traffic cannot be matched to a submission.
-    Of the receipt only a hash of its argon2id key is kept (core/receipts.py).
+    Of the receipt only a hash of its lookup key is kept, and the source's public key, to which reviewers
+    seal what they write back (crypto/FORMAT.md section 6).
     """
 
     __tablename__ = "submissions"
@@ -74,8 +80,23 @@ class Submission(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     received_on: Mapped[date] = mapped_column(Date, default=_utc_today, index=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: How ``receipt_hash`` was made: 2, SHA-256 of the lookup key; 1, SHA-256 of the receipt secret (issued
+    #: before the lookup key existed, upgraded when the source comes back; FORMAT.md 6.3).
+    receipt_scheme: Mapped[int] = mapped_column(
+        SmallInteger, default=RECEIPT_SCHEME, server_default="1", index=True
+    )
+    #: The source's printable public key (FORMAT.md 1.3, 6.1); none until a legacy source comes back.
+    source_public_key: Mapped[str | None] = mapped_column(String(64))
     #: The triage state (DESIGN.md section 4); sources see only ``source_status``.
     state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    #: The highest envelope sequence the source has seen on the status page: what comes after is new.
+    source_seen: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The consent scopes the source last set on the status page, as JSON {scope: true|false}, and when.
+    #: A "no" here overrides what reviewers recorded at once; a "yes" waits for a reviewer to record it.
+    source_consent: Mapped[str | None] = mapped_column(Text)
+    source_consent_on: Mapped[date | None] = mapped_column(Date)
+    #: The day the source asked for the testimony to be deleted (reviewers decide; see docs/retention.md).
+    deletion_requested_on: Mapped[date | None] = mapped_column(Date, index=True)
     envelopes: Mapped[list[Envelope]] = relationship(
         back_populates="submission", order_by="Envelope.sequence", cascade="all, delete-orphan"
     )
@@ -112,6 +133,9 @@ class Envelope(Base):
     recipient_key_ids: Mapped[str] = mapped_column(Text)
     #: ``browser`` (encrypted by the source's browser) or ``server`` (sealed in memory as it streamed in).
     path: Mapped[str] = mapped_column(String(10))
+    #: Who wrote it: ``source`` (the account and what the source added) or ``reviewer`` (a question or reply
+    #: to the source, sealed to the source's key and the reviewers' keys).
+    kind: Mapped[str] = mapped_column(String(10), default="source", server_default="source")
     submission: Mapped[Submission] = relationship(back_populates="envelopes")
 
 
@@ -152,3 +176,26 @@ class SpentNonce(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     #: The day it was spent, so that old nonces can be forgotten; never the time.
     spent_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ReplyTemplate(Base):
+    """A reply an admin wrote once for reviewers to start from (for example "can you tell us roughly when
+    this happened?"), in Korean and English; the reviewer's browser inserts it before sealing."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text_ko: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+
+
+class Counter(Base):
+    """A count shared by every host and worker for one minute (core/counters.py), such as wrong receipts."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: The minute counted, as whole minutes since 1970 (UTC).
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)

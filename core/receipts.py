@@ -1,9 +1,15 @@
-"""Receipts: the 16 digits a source writes down to come back, stored only as a hash of an argon2id key.
+"""Receipts on the server: the 16 digits a source writes down, how they are drawn, typed and carried, and what
+the database keeps of them (crypto/FORMAT.md section 6).
 
-``receipt_key = argon2id(digits, instance salt)`` is what proves a receipt; the database keeps
-``SHA-256(receipt_key)``. With JavaScript the browser derives the key, so the server pays microseconds;
-without it the server derives it (docs/source-intake.md). A stolen database still costs one argon2id per
-guess. Failed attempts are throttled for the whole instance, because sources have no address we may keep.
+With JavaScript the source's browser derives the receipt's keys and sends only the *lookup key* (and the
+source's public key): the server pays a SHA-256. Without it the server derives them in memory for that one
+request, through a bounded queue (each derivation holds 32 MiB). The database keeps ``SHA-256(lookup key)``
+(or, for receipts issued before the lookup key, ``SHA-256`` of the argon2id secret, upgraded when the source
+comes back), so a stolen database still costs one argon2id per guess.
+
+Wrong receipts are counted for the whole instance in the database (core/counters.py), never per address:
+past :data:`WRONG_PER_MINUTE` a wrong receipt is answered "too many, wait a minute" instead of "not known".
+A right receipt is always answered, however many wrong ones came before.
 """
 
 from __future__ import annotations
@@ -13,19 +19,21 @@ import binascii
 import hashlib
 import secrets
 import threading
-import time
 import unicodedata
 
-import nacl.pwhash.argon2id
+from sqlalchemy.orm import Session
 
-DIGITS = 16
-SALT_BYTES = 16
+from core import counters
+from crypto import receipts as receipt_format
+from crypto.receipts import ReceiptKeys
+
+DIGITS = receipt_format.DIGITS
+SALT_BYTES = receipt_format.SALT_BYTES
 KEY_BYTES = 32
-#: argon2id cost, the same in libsodium.js (submit.js): 3 passes over 32 MiB, under half a second on a
-#: cheap phone, and half the memory of 2 passes over 64 MiB for about the same time per guess.
-OPSLIMIT = 3
-MEMLIMIT = 32 * 1024 * 1024
-#: Server-side derivations at once per process: each holds MEMLIMIT, so memory stays bounded under load.
+#: Wrong receipts (on every path, every host) in a minute before they are answered "too many".
+WRONG_PER_MINUTE = 60
+WRONG_COUNTER = "wrong_receipt"
+#: Server-side derivations at once per process: each holds 32 MiB, so memory stays bounded under load.
 _DERIVATIONS = threading.BoundedSemaphore(2)
 
 
@@ -50,25 +58,24 @@ def normalize(text: str) -> str | None:
     return digits
 
 
-def derive_key(digits: str, salt: bytes) -> bytes:
-    """The receipt key, as the browser derives it with libsodium.js."""
-    return nacl.pwhash.argon2id.kdf(
-        KEY_BYTES, digits.encode("ascii"), salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT
-    )
+def derive(digits: str, salt: bytes) -> ReceiptKeys:
+    """The receipt's keys, derived here as the browser derives them; at most two derivations at once."""
+    with _DERIVATIONS:
+        return receipt_format.derive(digits, salt)
 
 
-def stored_hash(receipt_key: bytes) -> str:
-    """What the database keeps of a receipt key."""
-    return hashlib.sha256(receipt_key).hexdigest()
+def stored_hash(lookup_key: bytes) -> str:
+    """What the database keeps of a receipt's lookup key."""
+    return hashlib.sha256(lookup_key).hexdigest()
 
 
-def encode_key(receipt_key: bytes) -> str:
-    """A receipt key as base64url without padding, as forms and the upload protocol carry it."""
-    return base64.urlsafe_b64encode(receipt_key).rstrip(b"=").decode("ascii")
+def encode_key(key: bytes) -> str:
+    """A 32-byte key as base64url without padding, as forms and the upload protocol carry it."""
+    return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
 
 
 def decode_key(text: str | None) -> bytes | None:
-    """A receipt key from its base64url form; ``None`` for anything else."""
+    """A 32-byte key from its base64url form; ``None`` for anything else."""
     if not text or len(text) != 43 or not text.isascii():
         return None
     try:
@@ -78,30 +85,8 @@ def decode_key(text: str | None) -> bytes | None:
     return key if len(key) == KEY_BYTES else None
 
 
-class Throttle:
-    """At most ``limit`` failed receipt attempts per ``window`` seconds in this process.
-
-    Kept in memory, per worker: it slows online guessing of 53-bit receipts to a crawl without keeping
-    anything about who tried. A legitimate source who is throttled is told to try again a little later."""
-
-    def __init__(self, limit: int = 30, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: list[float] = []
-        self._lock = threading.Lock()
-
-    def blocked(self) -> bool:
-        """Whether attempts are refused now."""
-        with self._lock:
-            self._forget_old()
-            return len(self._failures) >= self.limit
-
-    def failed(self) -> None:
-        """Count one failed attempt."""
-        with self._lock:
-            self._forget_old()
-            self._failures.append(time.monotonic())
-
-    def _forget_old(self) -> None:
-        cutoff = time.monotonic() - self.window
-        self._failures = [t for t in self._failures if t > cutoff]
+def count_wrong(session: Session) -> bool:
+    """Count one wrong receipt for the whole instance (the caller commits); ``True`` when too many came in
+    the last minute, so the answer says to wait rather than "not known"."""
+    counters.add(session, WRONG_COUNTER)
+    return counters.last_minute(session, WRONG_COUNTER) > WRONG_PER_MINUTE

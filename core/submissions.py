@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -26,12 +27,15 @@ from sqlalchemy.orm import Session
 from core import form_nonces, receipts, recipients
 from core.blobstore import BlobStore, PendingBlob
 from core.config import BLOBS_DIR
-from core.models import Envelope, Recipient, Setting, Submission, new_id
+from core.models import RECEIPT_SCHEME, Envelope, Recipient, Setting, Submission, new_id
 from crypto.keys import PublicKey
+from crypto.receipts import ReceiptKeys
 
 RECEIPT_SALT_SETTING = "receipt_salt"
 
 Path_ = Literal["browser", "server"]
+#: Who wrote an envelope: the source, or a reviewer writing to the source (core/conversation.py).
+Kind = Literal["source", "reviewer"]
 
 
 #: Envelopes up to this size are kept in their row; larger ones in the blob store.
@@ -84,30 +88,65 @@ def receipt_salt(session: Session) -> bytes:
     return ensure_receipt_salt(session)
 
 
-def find_by_receipt_key(session: Session, receipt_key: bytes | None) -> Submission | None:
-    """The submission this receipt key opens, or ``None``."""
-    if receipt_key is None:
+def find_by_lookup_key(session: Session, lookup_key: bytes | None) -> Submission | None:
+    """The submission a receipt's lookup key opens (crypto/FORMAT.md 6.2), or ``None``."""
+    if lookup_key is None:
         return None
-    digest = receipts.stored_hash(receipt_key)
-    return session.scalars(select(Submission).where(Submission.receipt_hash == digest)).one_or_none()
+    digest = receipts.stored_hash(lookup_key)
+    query = select(Submission).where(Submission.receipt_hash == digest, Submission.receipt_scheme == 2)
+    return session.scalars(query).one_or_none()
+
+
+def find_by_receipt(session: Session, keys: ReceiptKeys) -> Submission | None:
+    """The submission a receipt opens, when the server derived its keys (no JavaScript): by its lookup key,
+    or, for a receipt issued before the lookup key, by its legacy hash, which is then upgraded in place
+    (FORMAT.md 6.3; the caller commits)."""
+    found = find_by_lookup_key(session, keys.lookup_key)
+    if found is not None:
+        return found
+    query = select(Submission).where(
+        Submission.receipt_hash == keys.legacy_hash, Submission.receipt_scheme == 1
+    )
+    legacy = session.scalars(query).one_or_none()
+    if legacy is not None:
+        legacy.receipt_hash = receipts.stored_hash(keys.lookup_key)
+        legacy.receipt_scheme = 2
+        legacy.source_public_key = keys.identity.public_key.text
+    return legacy
+
+
+def has_legacy_receipts(session: Session) -> bool:
+    """Whether any receipt issued before the lookup key is still waiting for its source to come back."""
+    query = select(Submission.id).where(Submission.receipt_scheme == 1).limit(1)
+    return session.execute(query).first() is not None
+
+
+def learn_source_key(submission: Submission, source_public_key: str | None) -> None:
+    """Keep the source's public key, sent by the source's browser, if the submission has none yet (one
+    stored before the conversation existed); the caller commits. A key already kept is never replaced."""
+    if submission.source_public_key is None and source_public_key is not None:
+        submission.source_public_key = PublicKey.parse(source_public_key).text
 
 
 def new_submission(
     session: Session,
-    receipt_key: bytes,
+    lookup_key: bytes,
     ciphertext: Ciphertext,
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
     *,
+    source_public_key: str | None,
     nonce: bytes | None = None,
 ) -> None:
-    """Store a first envelope as a new submission that ``receipt_key`` opens; durable when this returns.
+    """Store a first envelope as a new submission that the receipt with ``lookup_key`` opens, with the
+    source's public key (printable, crypto/FORMAT.md 6.1); durable when this returns.
 
     ``nonce`` is the posted form's (core/form_nonces.py), spent in the same transaction. Raises
     :class:`ReceiptInUse` if another submission has that receipt, :class:`~core.form_nonces.NonceSpent`
     if the form was posted before; either way nothing is stored."""
-    _store(session, None, receipts.stored_hash(receipt_key), ciphertext, size, key_ids, path, nonce)
+    new = _NewSubmission(receipts.stored_hash(lookup_key), source_public_key)
+    _store(session, None, new, ciphertext, size, key_ids, path, nonce)
 
 
 def add_envelope(
@@ -119,10 +158,19 @@ def add_envelope(
     path: Path_,
     *,
     nonce: bytes | None = None,
+    kind: Kind = "source",
 ) -> None:
-    """Store a further envelope of an existing submission (a source adding to their account), spending the
-    posted form's ``nonce`` in the same transaction (see :func:`new_submission`)."""
-    _store(session, submission_id, None, ciphertext, size, key_ids, path, nonce)
+    """Store a further envelope of an existing submission: what a source adds (spending the posted form's
+    ``nonce`` in the same transaction, see :func:`new_submission`), or a reviewer's message to the source."""
+    _store(session, submission_id, None, ciphertext, size, key_ids, path, nonce, kind)
+
+
+@dataclass(frozen=True)
+class _NewSubmission:
+    """The row of a submission being stored with its first envelope."""
+
+    receipt_hash: str
+    source_public_key: str | None
 
 
 def open_envelope(envelope: Envelope) -> BinaryIO:
@@ -136,12 +184,13 @@ def open_envelope(envelope: Envelope) -> BinaryIO:
 def _store(
     session: Session,
     submission_id: str | None,
-    receipt_hash: str | None,
+    new: _NewSubmission | None,
     ciphertext: Ciphertext,
     size: int,
     key_ids: tuple[bytes, ...],
     path: Path_,
     nonce: bytes | None,
+    kind: Kind = "source",
 ) -> None:
     blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
     try:
@@ -149,15 +198,20 @@ def _store(
             form_nonces.spend(session, nonce)
         # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
         connection = session.connection()
-        if submission_id is None:
+        if new is not None:
             submission_id = new_id()
             connection.execute(
-                insert(Submission.__table__).values(id=submission_id, receipt_hash=receipt_hash)
+                insert(Submission.__table__).values(
+                    id=submission_id,
+                    receipt_hash=new.receipt_hash,
+                    receipt_scheme=RECEIPT_SCHEME,
+                    source_public_key=new.source_public_key,
+                )
             )
             sequence = 1
         else:
-            count = select(func.count()).select_from(Envelope).where(Envelope.submission_id == submission_id)
-            sequence = connection.execute(count).scalar_one() + 1
+            last = select(func.max(Envelope.sequence)).where(Envelope.submission_id == submission_id)
+            sequence = (connection.execute(last).scalar_one() or 0) + 1
         connection.execute(
             insert(Envelope.__table__).values(
                 submission_id=submission_id,
@@ -167,6 +221,7 @@ def _store(
                 ciphertext_size=size,
                 recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
                 path=path,
+                kind=kind,
             )
         )
         session.commit()
@@ -175,6 +230,6 @@ def _store(
         if blob_id is not None:
             # No row will point at it, so it must not stay behind as an orphan.
             ciphertext.store.remove(blob_id)  # type: ignore[union-attr]
-        if isinstance(exc, IntegrityError) and receipt_hash is not None:
+        if isinstance(exc, IntegrityError) and new is not None:
             raise ReceiptInUse("this receipt belongs to another submission") from exc
         raise

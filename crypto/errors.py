@@ -101,3 +101,9 @@ ERRORS_BY_CODE: dict[str, type[CryptoError]] = {
         WrongPassphrase,
     )
 }
+
+
+class BadReceipt(CryptoError):
+    """A receipt that is not exactly 16 ASCII digits, or a receipt salt that is not 16 bytes."""
+
+    code = "bad_receipt"

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask
 from core import assets, config, db, errors, health, i18n, offline, security
 from core import audit as core_audit
 from core import cli as core_cli
-from intake import source
+from intake import browser_api, responses, source, status
 from reviewer import audit_views, auth, inbox, keys
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
@@ -29,8 +29,8 @@ from sori import demo
 BLUEPRINTS: tuple[Blueprint, ...] = (
     # the core: liveness for the load balancer; the browser crypto files are registered by assets.init_app
     health.bp,
-    # what a source meets
-    source.bp,
+    # what a source meets (its view modules add their routes to it: SOURCE_VIEWS)
+    responses.bp,
     # what reviewers and case teams meet
     auth.bp,
     keys.bp,
@@ -49,8 +49,9 @@ COMMANDS: tuple[click.Command, ...] = (
     exports_cli.sanctions_cli,
 )
 
-# Importing a records view module adds its routes to ``records.bp``; named here so that the linter and the
+# Importing a view module adds its routes to its part's blueprint; named here so that the linter and the
 # reader both see that they are part of the application.
+SOURCE_VIEWS = (source, browser_api, status)
 RECORDS_VIEWS = (people_views, event_views, analysis_views)
 
 

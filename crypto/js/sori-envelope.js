@@ -41,6 +41,13 @@
   const TAG_FINAL = 3;
   const KEY_BYTES = 32;
   const KEY_ID_BYTES = 8;
+  // Receipts (FORMAT.md section 6): argon2id cost and the labels that keep the two keys apart.
+  const RECEIPT_DIGITS = 16;
+  const RECEIPT_SALT_BYTES = 16;
+  const RECEIPT_OPSLIMIT = 3;
+  const RECEIPT_MEMLIMIT = 32 * 1024 * 1024;
+  const LOOKUP_LABEL = 'sori-receipt-lookup-v1';
+  const SOURCE_LABEL = 'sori-source-key-v1';
   const STANZA_BYTES = KEY_ID_BYTES + 80; // key id || crypto_box_seal(32-byte file key)
   const STREAM_HEADER_BYTES = 24;
   const MAX_RECIPIENTS = 255;
@@ -58,7 +65,7 @@
 
   const CODES = Object.freeze([
     'not_an_envelope', 'unsupported_version', 'malformed', 'size_limit', 'truncated', 'trailing_data',
-    'tampered', 'no_matching_key', 'bad_key', 'bad_identity', 'wrong_passphrase',
+    'tampered', 'no_matching_key', 'bad_key', 'bad_identity', 'wrong_passphrase', 'bad_receipt',
   ]);
 
   // ---- Errors ---------------------------------------------------------------------------------
@@ -969,7 +976,39 @@
       }
     }
 
+    // -- Receipts (FORMAT.md 6) --
+
+    /**
+     * The keys of a receipt: the argon2id `secret`, the `lookupKey` the server may see (it stores only
+     * SHA-256 of it), and the source's `identity`, which nothing sent to the server reveals. Needs
+     * libsodium's crypto_pwhash (argon2id). Throws SoriCryptoError `bad_receipt` for anything but exactly
+     * 16 ASCII digits and a 16-byte salt.
+     * @param {string} digits
+     * @param {Uint8Array} salt
+     * @returns {{secret: Uint8Array, lookupKey: Uint8Array, identity: {secretKey: Uint8Array, publicKey: Uint8Array}}}
+     */
+    function deriveReceipt(digits, salt) {
+      if (typeof digits !== 'string' || !new RegExp('^[0-9]{' + RECEIPT_DIGITS + '}$').test(digits)) {
+        fail('bad_receipt', 'a receipt is exactly 16 ASCII digits');
+      }
+      if (!isBytes(salt) || salt.length !== RECEIPT_SALT_BYTES) fail('bad_receipt', 'a receipt salt is 16 bytes');
+      if (typeof sodium.crypto_pwhash !== 'function') throw new Error('deriveReceipt needs argon2id (crypto_pwhash)');
+      const secret = sodium.crypto_pwhash(KEY_BYTES, utf8Encoder.encode(digits), salt, RECEIPT_OPSLIMIT,
+        RECEIPT_MEMLIMIT, sodium.crypto_pwhash_ALG_ARGON2ID13);
+      return receiptFromSecret(secret);
+    }
+
+    /** The keys drawn from a receipt's argon2id secret (32 bytes), as deriveReceipt gives them. */
+    function receiptFromSecret(secret) {
+      if (!isBytes(secret) || secret.length !== KEY_BYTES) fail('bad_receipt', 'a receipt secret is 32 bytes');
+      const lookupKey = sodium.crypto_generichash(32, utf8Encoder.encode(LOOKUP_LABEL), secret);
+      const sourceSecret = sodium.crypto_generichash(32, utf8Encoder.encode(SOURCE_LABEL), secret);
+      return { secret: secret.slice(), lookupKey, identity: identityFromSecretKey(sourceSecret) };
+    }
+
     return Object.freeze({
+      deriveReceipt,
+      receiptFromSecret,
       parsePublicKey,
       publicKeyFromRaw,
       generateIdentity,

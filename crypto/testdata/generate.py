@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nacl.bindings as sodium
 
+from crypto import receipts
 from crypto.envelope import (
     ABYTES,
     CHUNK,
@@ -263,7 +264,42 @@ def build() -> dict:
         "envelopes": envelopes,
         "public_keys": public_keys,
         "identity_files": _identity_files(),
+        "receipts": receipt_vectors(),
     }
+
+
+def receipt_vectors() -> list[dict]:
+    """FORMAT.md section 6: receipts and the keys drawn from them (deterministic: argon2id and BLAKE2b)."""
+    salt = bytes.fromhex("5a" * 16)
+
+    def good(digits: str) -> dict:
+        keys = receipts.derive(digits, salt)
+        return {
+            "digits": digits,
+            "salt": salt.hex(),
+            "expect": {
+                "secret": keys.secret.hex(),
+                "lookup_key": keys.lookup_key.hex(),
+                "source_secret_key": keys.identity.secret_key.hex(),
+                "source_public_key": keys.identity.public_key.text,
+                "legacy_hash": keys.legacy_hash,
+            },
+        }
+
+    def bad(digits: str, salt_hex: str = salt.hex()) -> dict:
+        return {"digits": digits, "salt": salt_hex, "expect": "bad_receipt"}
+
+    return [
+        good("1234567890123456"),
+        good("0000000000000000"),
+        good("9081726354453627"),
+        bad("123456789012345"),  # 15 digits
+        bad("12345678901234567"),  # 17 digits
+        bad("1234 5678 9012 3456"),  # spaces are for people; the format takes the digits alone
+        bad("１２３４５６７８９０１２３４５６"),  # full-width digits: normalising them is the page's job
+        bad("123456789012345a"),
+        bad("1234567890123456", "5a" * 15),  # a 15-byte salt
+    ]
 
 
 def _text_without_checks(raw: bytes) -> str:
@@ -343,7 +379,7 @@ def main() -> None:
     )
     print(
         f"{len(index['envelopes'])} envelopes, {len(index['public_keys'])} public keys, "
-        f"{len(index['identity_files'])} identity files"
+        f"{len(index['identity_files'])} identity files, {len(index['receipts'])} receipts"
     )
 
 

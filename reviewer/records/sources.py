@@ -9,6 +9,7 @@ all of the source's submissions (DESIGN.md section 4).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Mapping
 
@@ -172,12 +173,14 @@ def withdrawn_sources(session: Session) -> set[int]:
 
 def consent_covers(session: Session, submission_ids: Collection[str], purpose: str) -> set[str]:
     """The submissions among ``submission_ids`` that may go into an export for ``purpose`` (a key of
-    vocab.PURPOSES): the source is recorded, gave the purpose's consent scope, and withdrew nothing."""
+    vocab.PURPOSES): the source is recorded, gave the purpose's consent scope, withdrew nothing, and has not
+    since said no to that scope on the status page (core/source_choices.py)."""
     if not submission_ids:
         return set()
-    scope = getattr(SubmissionSource, PURPOSES[purpose][1])
+    scope_name = PURPOSES[purpose][1]
+    scope = getattr(SubmissionSource, scope_name)
     rows = session.execute(
-        select(SubmissionSource.submission_id, SubmissionSource.source_id)
+        select(SubmissionSource.submission_id, SubmissionSource.source_id, Submission.source_consent)
         .join(Submission, Submission.id == SubmissionSource.submission_id)
         .where(
             SubmissionSource.submission_id.in_(list(submission_ids)),
@@ -186,4 +189,13 @@ def consent_covers(session: Session, submission_ids: Collection[str], purpose: s
         )
     ).all()
     blocked = withdrawn_sources(session) if rows else set()
-    return {submission_id for submission_id, source_id in rows if source_id not in blocked}
+    return {
+        submission_id
+        for submission_id, source_id, source_consent in rows
+        if source_id not in blocked and _source_allows(source_consent, scope_name)
+    }
+
+
+def _source_allows(source_consent: str | None, scope_name: str) -> bool:
+    # A "no" the source set later on the status page wins over what a reviewer recorded before.
+    return source_consent is None or bool(json.loads(source_consent).get(scope_name))

@@ -26,6 +26,7 @@ from reviewer import accounts, keys
 from reviewer.models import KeyGrant, ReviewerKey, User
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
+from tests.intake.source_helpers import SOURCE_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +102,13 @@ def test_enrol_vet_and_grant_in_the_browser(
     with server_app.app_context():
         session = db.session()
         submissions.new_submission(
-            session, os.urandom(32), data, len(data), (kim_identity.public_key.key_id,), "browser"
+            session,
+            os.urandom(32),
+            data,
+            len(data),
+            (kim_identity.public_key.key_id,),
+            "browser",
+            source_public_key=SOURCE_KEY,
         )
         session.commit()
         envelope_id = session.scalars(select(Envelope.id).order_by(Envelope.id.desc())).first()

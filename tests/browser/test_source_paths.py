@@ -120,7 +120,7 @@ def open_form(page: Page, server: LiveServer, path: str, lang: str, url: str = "
     elif path == "no_wasm":
         assert page.evaluate("typeof WebAssembly") == "undefined"
         # With JavaScript the page says, before anything is sent, that this browser cannot encrypt.
-        expect(page.locator("#js-server-path")).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
     else:
         expect(page.locator("#server-path-notice")).to_be_visible()
 
@@ -285,7 +285,7 @@ def test_submit_then_follow_up(
         if path == "wasm":
             wait_for_browser_encryption(page)
         elif path == "no_wasm":
-            expect(page.locator("#js-server-path")).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
         else:
             expect(page.locator("#server-path-notice")).to_be_visible()
         page.fill("#what_happened", follow_up)
@@ -318,7 +318,7 @@ def check_status(
     if path == "wasm":
         # submit.js is ready on the status page once sodium has loaded; typing before that would post the
         # receipt itself.
-        expect(page.locator("#receipt-form[data-enhanced=browser]")).to_have_count(1, timeout=WAIT_MS)
+        expect(page.locator("#receipt-form[data-path=browser]")).to_have_count(1, timeout=WAIT_MS)
     page.fill("#receipt", receipt)
     page.click("#receipt-form button[type=submit]")
     page.wait_for_load_state()
@@ -352,7 +352,7 @@ def test_wrong_receipt_is_refused_in_the_source_language(
         page = context.new_page()
         page.goto(f"{live_server.url}/status?lang={lang}")
         if path == "wasm":
-            expect(page.locator("#receipt-form[data-enhanced=browser]")).to_have_count(1, timeout=WAIT_MS)
+            expect(page.locator("#receipt-form[data-path=browser]")).to_have_count(1, timeout=WAIT_MS)
         page.fill("#receipt", "0000 1111 2222 3333")
         page.click("#receipt-form button[type=submit]")
         page.wait_for_load_state()

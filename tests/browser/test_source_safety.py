@@ -52,7 +52,7 @@ def ready(page: Page, path: str) -> None:
     if path == "wasm":
         wait_for_browser_encryption(page)
     elif path == "no_wasm":
-        expect(page.locator("#js-server-path")).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
     else:
         expect(page.locator("#server-path-notice")).to_be_visible()
 
@@ -176,21 +176,21 @@ def test_send_waits_while_the_crypto_loads_and_never_falls_back_silently(
         page.goto(f"{server.url}/submit?lang=en", wait_until="domcontentloaded")
         write_account(page)
         send = page.locator("#testimony button[type=submit]")
-        expect(page.locator("#js-preparing")).to_be_visible()
+        expect(page.locator("#testimony .js-preparing")).to_be_visible()
         expect(send).to_be_disabled()
         send.click(force=True)  # a tap on the greyed button
         page.locator("#what_happened").press("Enter")
         page.wait_for_timeout(1500)
         assert capture.sent("POST", r"/submit") == [] and capture.sent("POST", r"/api/.*") == []
         assert page.url.startswith(f"{server.url}/submit")
-        expect(page.locator("#js-server-path")).to_be_hidden()
+        expect(page.locator("#testimony .js-server-path")).to_be_hidden()
 
         releasing = True
         assert held  # the crypto was really held back, not merely slow
         for route in held:
             route.continue_()
         wait_for_browser_encryption(page)
-        expect(page.locator("#js-preparing")).to_be_hidden()
+        expect(page.locator("#testimony .js-preparing")).to_be_hidden()
         send.click()
         expect(page.locator("#receipt-value")).to_have_text(DIGITS, timeout=WAIT_MS)
         assert capture.sent("POST", r"/submit") == []
@@ -208,11 +208,11 @@ def test_a_crypto_that_cannot_load_says_the_server_will_encrypt_before_sending(
         page = context.new_page()
         page.route(re.compile(r".*/vendor/.*"), lambda route: route.abort("connectionreset"))
         page.goto(f"{live_server.url}/submit?lang=ko")
-        notice = page.locator("#js-server-path")
+        notice = page.locator("#testimony .js-server-path")
         expect(notice).to_be_visible(timeout=WAIT_MS)
         assert "서버" in notice.inner_text() and "암호화" in notice.inner_text()
         expect(page.locator("#testimony button[type=submit]")).to_be_enabled()
-        expect(page.locator("#js-preparing")).to_be_hidden()
+        expect(page.locator("#testimony .js-preparing")).to_be_hidden()
     finally:
         context.close()
 

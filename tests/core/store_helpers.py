@@ -32,9 +32,13 @@ def envelope_bytes(identity: Identity, size: int = 1000, text: str = SENTINEL) -
     return out.getvalue()
 
 
+#: A source's public key for submissions stored by tests (its secret key is not needed).
+SOURCE_KEY = Identity.generate().public_key.text
+
+
 @dataclass
 class Stored:
-    """A submission stored by a test: its receipt key, id and envelope bytes."""
+    """A submission stored by a test: its receipt's lookup key, id and envelope bytes."""
 
     receipt_key: bytes
     submission_id: str
@@ -52,10 +56,14 @@ def store_submission(app: Flask, identity: Identity, *, in_blob: bool, size: int
         if in_blob:
             with submissions.blob_store().writing() as pending:
                 pending.file.write(data)
-                submissions.new_submission(session, receipt_key, pending, len(data), key_ids, "server")
+                submissions.new_submission(
+                    session, receipt_key, pending, len(data), key_ids, "server", source_public_key=SOURCE_KEY
+                )
         else:
-            submissions.new_submission(session, receipt_key, data, len(data), key_ids, "browser")
-        found = submissions.find_by_receipt_key(session, receipt_key)
+            submissions.new_submission(
+                session, receipt_key, data, len(data), key_ids, "browser", source_public_key=SOURCE_KEY
+            )
+        found = submissions.find_by_lookup_key(session, receipt_key)
         assert found is not None
         return Stored(receipt_key, found.id, data, in_blob)
 

@@ -155,7 +155,7 @@ def assert_same_instance(source: Flask, restored: Flask, stored: list[Stored]) -
     assert sorted(originals.values()) == sorted(s.ciphertext for s in stored)
     with restored.app_context():
         for item in stored:
-            found = submissions.find_by_receipt_key(db.session(), item.receipt_key)
+            found = submissions.find_by_lookup_key(db.session(), item.receipt_key)
             assert found is not None and found.id == item.submission_id
     runner = restored.test_cli_runner()
     checked = runner.invoke(args=["check"])
@@ -183,7 +183,7 @@ def test_backup_then_restore_gives_the_same_records_and_envelopes(
         # The restored instance goes on: new rows get fresh ids (PostgreSQL's sequences were moved on).
         more = store_submission(restored, Identity.generate(), in_blob=False)
         with restored.app_context():
-            assert submissions.find_by_receipt_key(db.session(), more.receipt_key) is not None
+            assert submissions.find_by_lookup_key(db.session(), more.receipt_key) is not None
             make_user(restored, "park", "reviewer")
 
         again = restore(restored, identity_file, passphrase_file, backup_file)

@@ -17,6 +17,7 @@ from core.demo import DEMO_ACCOUNTS
 from core.models import Envelope, Setting
 from crypto.envelope import decrypt_all, encrypt_parts
 from crypto.keys import Identity
+from tests.intake.source_helpers import SOURCE_KEY
 
 
 def test_init_is_idempotent_and_makes_the_receipt_salt_once(app: Flask, runner: FlaskCliRunner) -> None:
@@ -82,10 +83,26 @@ def test_envelopes_export_writes_every_envelope_once(
         envelopes.append(out.getvalue())
     with app.app_context():
         session = db.session()
-        submissions.new_submission(session, b"\x01" * 32, envelopes[0], len(envelopes[0]), (), path="browser")
+        submissions.new_submission(
+            session,
+            b"\x01" * 32,
+            envelopes[0],
+            len(envelopes[0]),
+            (),
+            path="browser",
+            source_public_key=SOURCE_KEY,
+        )
         with submissions.blob_store().writing() as pending:
             pending.file.write(envelopes[1])
-            submissions.new_submission(session, b"\x02" * 32, pending, len(envelopes[1]), (), path="server")
+            submissions.new_submission(
+                session,
+                b"\x02" * 32,
+                pending,
+                len(envelopes[1]),
+                (),
+                path="server",
+                source_public_key=SOURCE_KEY,
+            )
     target = tmp_path / "out"
     result = runner.invoke(args=["envelopes", "export", "-o", str(target)])
     assert result.exit_code == 0 and "2 envelope(s)" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto import receipts
 from crypto.envelope import EnvelopeReader
 from crypto.errors import CryptoError
 from crypto.keys import Identity, PublicKey
@@ -81,3 +82,21 @@ def test_identity_file_vector(vector):
         with pytest.raises(CryptoError) as caught:
             Identity.unwrap(text, vector["passphrase"])
         assert caught.value.code == vector["expect"]
+
+
+@pytest.mark.parametrize("vector", VECTORS["receipts"], ids=lambda v: repr(v["digits"]) + " " + v["salt"][:4])
+def test_receipt_vector(vector):
+    salt = bytes.fromhex(vector["salt"])
+    if isinstance(vector["expect"], str):
+        with pytest.raises(CryptoError) as caught:
+            receipts.derive(vector["digits"], salt)
+        assert caught.value.code == vector["expect"]
+        return
+    keys = receipts.derive(vector["digits"], salt)
+    assert keys.secret.hex() == vector["expect"]["secret"]
+    assert keys.lookup_key.hex() == vector["expect"]["lookup_key"]
+    assert keys.identity.secret_key.hex() == vector["expect"]["source_secret_key"]
+    assert keys.identity.public_key.text == vector["expect"]["source_public_key"]
+    assert keys.legacy_hash == vector["expect"]["legacy_hash"]
+    # Nothing the server sees or stores reveals the source's key.
+    assert keys.identity.secret_key not in (keys.lookup_key, keys.secret)

@@ -14,6 +14,10 @@ from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all
 from crypto.keys import Identity
 
+#: The public key a source's browser sends with a new receipt (crypto/FORMAT.md 6.1); tests that do not
+#: read what reviewers write back need no secret key for it.
+SOURCE_KEY = Identity.generate().public_key.text
+
 
 def vet_reviewer(app: Flask, name: str = "reviewer") -> Identity:
     """A new reviewer identity registered as a recipient."""

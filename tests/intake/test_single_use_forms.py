@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core import db, form_nonces, receipts
 from core.models import SpentNonce
-from tests.intake.source_helpers import controls, csrf_token, stored, vet_reviewer
+from tests.intake.source_helpers import SOURCE_KEY, controls, csrf_token, stored, vet_reviewer
 
 RECEIPT = re.compile(r'id="receipt-value">([0-9 ]{19})<')
 
@@ -90,6 +90,7 @@ def test_the_browser_path_spends_the_nonce_with_the_envelope(app: Flask, client:
         "X-CSRFToken": csrf_token(client),
         "X-Form-Nonce": form_nonces.new(),
         "X-Receipt-Key": receipts.encode_key(bytes(32)),
+        "X-Source-Key": SOURCE_KEY,
     }
     envelope = _envelope([reviewer.public_key], 1000)
     first = client.post(

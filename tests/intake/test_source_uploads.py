@@ -13,7 +13,7 @@ from core import form_nonces, receipts, submissions
 from crypto.envelope import encrypt_parts, header_length
 from crypto.keys import Identity, PublicKey
 from intake.uploads import PIECE_BYTES
-from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
+from tests.intake.source_helpers import SOURCE_KEY, csrf_token, open_envelope, stored, vet_reviewer
 
 HEADER = header_length(1)
 
@@ -41,7 +41,7 @@ class Browser:
     @property
     def headers(self) -> dict[str, str]:
         """The headers of one request: the CSRF token, and a fresh form nonce as each page load has."""
-        return {"X-CSRFToken": self.csrf, "X-Form-Nonce": form_nonces.new()}
+        return {"X-CSRFToken": self.csrf, "X-Form-Nonce": form_nonces.new(), "X-Source-Key": SOURCE_KEY}
 
     def start(self, size: int):
         return self.client.post("/api/uploads", json={"size": size}, headers=self.headers)
@@ -56,6 +56,7 @@ class Browser:
 
     def finish(self, upload_id: str, **body: str):
         body.setdefault("form_nonce", form_nonces.new())
+        body.setdefault("source_key", SOURCE_KEY)
         return self.client.post(f"/api/uploads/{upload_id}/finish", json=body, headers=self.headers)
 
     def upload(self, envelope: bytes, piece: int = 100_000) -> str:

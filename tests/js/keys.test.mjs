@@ -189,7 +189,8 @@ describe('identity files', () => {
 describe('errors', () => {
   it('carry exactly the codes of FORMAT.md section 4', () => {
     assert.deepEqual([...SoriEnvelope.CODES].sort(), [
-      'bad_identity', 'bad_key', 'malformed', 'no_matching_key', 'not_an_envelope', 'size_limit', 'tampered',
+      'bad_identity', 'bad_key', 'bad_receipt', 'malformed', 'no_matching_key', 'not_an_envelope', 'size_limit',
+      'tampered',
       'trailing_data', 'truncated', 'unsupported_version', 'wrong_passphrase',
     ]);
     const error = new SoriEnvelope.SoriCryptoError('tampered', 'x');

@@ -1,6 +1,6 @@
-// static/js/submit.js announces the envelope's size before encrypting (POST /api/uploads {size}):
+// static/js/upload.js announces the envelope's size before encrypting (POST /api/uploads {size}):
 // its arithmetic must match, byte for byte, what sori-envelope.js then writes. Also the receipt helpers of
-// submit.js.
+// submit.js and status.js.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -10,6 +10,8 @@ import { ROOT, pattern, sori } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const submit = require(path.join(ROOT, 'static/js/submit.js'));
+const upload = require(path.join(ROOT, 'static/js/upload.js'));
+const status = require(path.join(ROOT, 'static/js/status.js'));
 
 const CHUNK = 65536;
 const keys = [1, 2, 3].map(() => sori.publicKeyFromRaw(sori.generateIdentity().publicKey).text);
@@ -53,7 +55,7 @@ describe('envelopeSize matches what sori-envelope.js writes', () => {
       const distinct = new Set(recipients).size;
       it(`${label}, ${recipients.length} recipient(s), ${distinct} distinct`, async () => {
         const described = parts.map((p) => ({ name: p.name, type: p.type, size: sizeOf(p.data) }));
-        assert.equal(submit.envelopeSize(distinct, described), await written(recipients, parts));
+        assert.equal(upload.envelopeSize(distinct, described), await written(recipients, parts));
       });
     }
   }
@@ -87,11 +89,11 @@ describe('receipts', () => {
 
   it('formats and reads receipts as typed', () => {
     assert.equal(submit.formatReceipt('1234567890123456'), '1234 5678 9012 3456');
-    assert.equal(submit.receiptDigits('1234 5678 9012 3456'), '1234567890123456');
-    assert.equal(submit.receiptDigits('1234-5678-9012-3456'), '1234567890123456');
-    assert.equal(submit.receiptDigits('１２３４５６７８９０１２３４５６'), '1234567890123456');
-    assert.equal(submit.receiptDigits('1234 5678 9012 345'), null);
-    assert.equal(submit.receiptDigits('1234 5678 9012 345x'), null);
+    assert.equal(status.receiptDigits('1234 5678 9012 3456'), '1234567890123456');
+    assert.equal(status.receiptDigits('1234-5678-9012-3456'), '1234567890123456');
+    assert.equal(status.receiptDigits('１２３４５６７８９０１２３４５６'), '1234567890123456');
+    assert.equal(status.receiptDigits('1234 5678 9012 345'), null);
+    assert.equal(status.receiptDigits('1234 5678 9012 345x'), null);
   });
 
   it('keeps part names and types within what an envelope accepts', () => {

@@ -80,3 +80,21 @@ describe('identity file vectors', () => {
     });
   }
 });
+
+describe('receipt vectors', () => {
+  for (const vector of vectors.receipts) {
+    it(`${JSON.stringify(vector.digits)}: ${typeof vector.expect === 'string' ? vector.expect : 'derives'}`, () => {
+      const salt = Uint8Array.from(Buffer.from(vector.salt, 'hex'));
+      if (typeof vector.expect === 'string') {
+        throwsWith(() => sori.deriveReceipt(vector.digits, salt), vector.expect);
+        return;
+      }
+      const keys = sori.deriveReceipt(vector.digits, salt);
+      assert.equal(toHex(keys.secret), vector.expect.secret);
+      assert.equal(toHex(keys.lookupKey), vector.expect.lookup_key);
+      assert.equal(toHex(keys.identity.secretKey), vector.expect.source_secret_key);
+      assert.equal(sori.publicKeyFromRaw(keys.identity.publicKey).text, vector.expect.source_public_key);
+      assert.equal(createHash('sha256').update(keys.secret).digest('hex'), vector.expect.legacy_hash);
+    });
+  }
+});

@@ -48,6 +48,8 @@ SORI = BIN / "sori"
 GUNICORN = BIN / "gunicorn"
 KIB = 1024
 MIB = 1024 * KIB
+#: The public key a source's browser sends with a new receipt (crypto/FORMAT.md 6.1).
+SOURCE_KEY = Identity.generate().public_key.text
 
 #: Worker settings as deploy/ would use them on a small server (see bench/intake_throughput.py).
 GUNICORN_SETTINGS = "-w 2 -k gthread --threads 4 --timeout 60 --graceful-timeout 5"
@@ -329,6 +331,7 @@ class Source:
                 "Content-Type": "application/octet-stream",
                 "X-Form-Nonce": form_nonces.new(),
                 "X-Receipt-Key": receipts.encode_key(key),
+                "X-Source-Key": SOURCE_KEY,
             },
         )
         return self._browser_answer(attempt, key, status, body)
@@ -361,7 +364,13 @@ class Source:
         status, body, _ = self.request(
             "POST",
             f"/api/uploads/{upload_id}/finish",
-            json.dumps({"receipt_key": receipts.encode_key(key), "form_nonce": form_nonces.new()}).encode(),
+            json.dumps(
+                {
+                    "receipt_key": receipts.encode_key(key),
+                    "source_key": SOURCE_KEY,
+                    "form_nonce": form_nonces.new(),
+                }
+            ).encode(),
             _JSON,
         )
         return self._browser_answer(attempt, key, status, body)
@@ -469,8 +478,8 @@ def audit(instance: Instance, attempts: list[Attempt]) -> Audit:
         for attempt in attempts:
             if not attempt.shown:
                 continue
-            key = attempt.receipt_key or receipts.derive_key(attempt.receipt or "", salt)
-            found = submissions.find_by_receipt_key(session, key)
+            key = attempt.receipt_key or receipts.derive(attempt.receipt or "", salt).lookup_key
+            found = submissions.find_by_lookup_key(session, key)
             if found is None:
                 result.problems.append(f"LOST: a {attempt.kind} receipt was shown but opens nothing")
                 continue

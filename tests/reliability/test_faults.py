@@ -40,7 +40,17 @@ from crypto.keys import Identity
 from sori import create_app
 from tests.databases import fresh_database
 from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
-from tests.reliability.harness import KIB, MIB, Instance, Source, audit, run_check, seal, sori_check_available
+from tests.reliability.harness import (
+    KIB,
+    MIB,
+    SOURCE_KEY,
+    Instance,
+    Source,
+    audit,
+    run_check,
+    seal,
+    sori_check_available,
+)
 
 JSON = {"Content-Type": "application/json"}
 FAILURE_TEXT = "could not connect: server at 10.9.8.7 refused"  # what must never reach a page or a log
@@ -94,6 +104,7 @@ def _single(client: FlaskClient, token: str, envelope: bytes, key: bytes):
             "X-CSRFToken": token,
             "X-Form-Nonce": form_nonces.new(),
             "X-Receipt-Key": receipts.encode_key(key),
+            "X-Source-Key": SOURCE_KEY,
         },
     )
 
@@ -214,7 +225,11 @@ def test_a_database_lost_after_the_blob_is_written_leaves_no_blob(
             assert put.status_code == 200
             answer = client.post(
                 f"/api/uploads/{upload}/finish",
-                json={"receipt_key": receipts.encode_key(b"\x06" * 32), "form_nonce": form_nonces.new()},
+                json={
+                    "receipt_key": receipts.encode_key(b"\x06" * 32),
+                    "source_key": SOURCE_KEY,
+                    "form_nonce": form_nonces.new(),
+                },
                 headers=headers,
             )
         else:
@@ -329,7 +344,11 @@ def test_a_full_disk_gets_a_clear_error_and_corrupts_nothing(tmp_path: Path) -> 
                 "POST",
                 f"/api/uploads/{upload_id}/finish",
                 json.dumps(
-                    {"receipt_key": receipts.encode_key(key), "form_nonce": form_nonces.new()}
+                    {
+                        "receipt_key": receipts.encode_key(key),
+                        "source_key": SOURCE_KEY,
+                        "form_nonce": form_nonces.new(),
+                    }
                 ).encode(),
                 JSON,
             )

@@ -24,6 +24,7 @@ from core.models import AuditEntry, Envelope
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity
 from reviewer.models import KeyGrant, ReviewerKey
+from tests.intake.source_helpers import SOURCE_KEY
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user, reauthenticate
 
 PASSPHRASE = "열쇠 암호는 로그인 암호와 다르다 correct"
@@ -133,6 +134,7 @@ def store_envelope(app: Flask, *identities: Identity, text: bytes = b"testimony"
             len(data),
             tuple(i.public_key.key_id for i in identities),
             "browser",
+            source_public_key=SOURCE_KEY,
         )
         session.commit()
         return session.scalars(select(Envelope.id).order_by(Envelope.id.desc())).first()

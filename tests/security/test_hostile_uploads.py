@@ -25,7 +25,7 @@ from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
 from intake.form_sealing import _part_name
 from sori.cli import cli
-from tests.intake.source_helpers import csrf_token, open_envelope, stored, vet_reviewer
+from tests.intake.source_helpers import SOURCE_KEY, csrf_token, open_envelope, stored, vet_reviewer
 from tests.security.hostile import FILE_NAMES, field, file_part, files_outside, multipart
 
 BOUNDARY = b"----sori-hostile"
@@ -75,6 +75,7 @@ def test_a_content_length_over_the_limit_is_refused_on_every_upload_route(
         "X-CSRFToken": token,
         "X-Form-Nonce": form_nonces.new(),
         "X-Receipt-Key": receipts.encode_key(bytes(32)),
+        "X-Source-Key": SOURCE_KEY,
     }
     big = b"\0" * 150_000
     assert _post_raw(client, multipart(BOUNDARY, _form_parts(token)) + big).status_code == 413
@@ -159,6 +160,7 @@ def test_a_chunked_body_that_grows_past_the_limit_is_cut_off_and_leaves_nothing(
         "X-CSRFToken": token,
         "X-Form-Nonce": form_nonces.new(),
         "X-Receipt-Key": receipts.encode_key(bytes(32)),
+        "X-Source-Key": SOURCE_KEY,
     }
     assert _chunked(client, "POST", "/api/submissions", endless, **headers).status_code == 413
     _nothing_kept(app)
@@ -387,6 +389,7 @@ def test_damaged_ciphertext_is_refused_on_both_browser_paths(
                 **headers,
                 "X-Form-Nonce": form_nonces.new(),
                 "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
+                "X-Source-Key": SOURCE_KEY,
             },
         )
         assert one.status_code in (400, 413), (name, one.status_code)

@@ -168,6 +168,7 @@ def _submit_in_one_request(source: Visitor) -> None:
             "X-CSRFToken": token,
             "X-Form-Nonce": form_nonces.new(),
             "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
+            "X-Source-Key": keys[0].text,
             "Content-Type": "application/octet-stream",
         },
     )

@@ -1,0 +1,133 @@
+"""The source side's blueprint and how its pages answer: never cached, in the source's language, refusals
+that say what to do next, a neutral page for a form posted twice, and JSON errors for the browser script.
+
+The view modules (intake/source.py, intake/browser_api.py, intake/status.py) add their routes to
+:data:`bp`; the application factory imports them and registers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from core import db, form_nonces, receipts, submissions
+from core.assets import sri, versioned
+from intake import uploads
+
+bp = Blueprint("source", __name__)
+
+#: Where a submission stands, as its source is told: never more than these three words.
+STATUS_LABELS: dict[str, Callable[[], str]] = {
+    "received": lambda: _("Received, waiting to be read"),
+    "in_review": lambda: _("Being reviewed"),
+    "reviewed": lambda: _("Reviewed"),
+}
+
+REFUSALS: dict[str, Callable[[], str]] = {
+    "csrf": lambda: _(
+        "This form was open too long or was sent from another page, so for your safety it was not accepted. "
+        "Open the form again and send it once more."
+    ),
+    "no_recipients": lambda: _("No reviewer can receive accounts at the moment. Please try again later."),
+    "unknown_receipt": lambda: _("This receipt is not known. Check what you typed and try again."),
+    "too_many_receipts": lambda: _("Too many wrong receipts were tried. Please wait a minute and try again."),
+    "empty": lambda: _("The form was empty. Write something or choose a file, then send it."),
+    "no_account": lambda: _(
+        "Nothing was written under “What happened?”. Write what happened, then send it. "
+        "The other questions can stay unanswered."
+    ),
+    "too_much_text": lambda: _("The text is too long to send at once. Send it in parts, using your receipt."),
+    "bad_form": lambda: _("The form could not be read. Open the form again and send it once more."),
+    "recipients_changed": lambda: _(
+        "The reviewers changed while you were sending. Please send it once more."
+    ),
+    "too_large": lambda: _("The files are too large to send together. Remove some files and send again."),
+    "bad_envelope": lambda: _("The encrypted account arrived damaged. Please send it once more."),
+    "unknown_upload": lambda: _("This upload is no longer open. Please send it once more."),
+    "offset": lambda: _("Part of the upload was lost on the way; the page will resend it."),
+    "expired": lambda: _("This page has expired. Open it again from the start page."),
+}
+
+#: The HTTP status of each refusal on the pages and the API.
+STATUSES = {"csrf": 403, "unknown_receipt": 403, "too_many_receipts": 429, "no_recipients": 409}
+
+
+@bp.app_context_processor
+def _form_nonce() -> dict[str, Callable[[], str]]:
+    # Each source form gets a nonce of its own when it is rendered (core/form_nonces.py).
+    return {"form_nonce": form_nonces.new}
+
+
+def no_store(response: Response) -> Response:
+    """``response``, kept out of every cache: forms, receipts and status must not linger in a shared or
+    seized browser's cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def page(template: str, status: int = 200, **context: Any) -> Response:
+    """A source page, never cached."""
+    return no_store(Response(render_template(template, **context), status=status))
+
+
+def expired() -> Response:
+    """What a replayed form shows: a neutral page in the page's language, and nothing else."""
+    return page("source/expired.html", status=410)
+
+
+def refused(code: str, status: int | None = None) -> Response:
+    """The page saying why nothing was sent, and what to do."""
+    return page("source/refused.html", status=status or STATUSES.get(code, 400), message=REFUSALS[code]())
+
+
+def api_error(code: str, status: int | None = None, **extra: Any) -> Response:
+    """The browser script's error answer: a stable ``error`` code and a translated ``message``."""
+    response = jsonify(error=code, message=REFUSALS[code](), **extra)
+    response.status_code = status or STATUSES.get(code, 400)
+    return no_store(response)
+
+
+def wrong_receipt_code() -> str:
+    """Count a wrong receipt or follow-up key for the whole instance, commit, and name the answer: every
+    path answers an unknown key alike (core/receipts.py)."""
+    session = db.session()
+    too_many = receipts.count_wrong(session)
+    session.commit()
+    return "too_many_receipts" if too_many else "unknown_receipt"
+
+
+def drain() -> None:
+    """Read what is left of a refused request, so the browser gets our page rather than a broken
+    connection; nothing read is kept."""
+    while request.stream.read(65536):
+        pass
+
+
+def intake_context() -> dict[str, Any]:
+    """What the forms' browser script needs: recipient keys, receipt salt, limits, libsodium's scripts."""
+    session = db.session()
+    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    scripts = [
+        url_for("assets.vendor", name="libsodium-sumo.js"),
+        url_for("assets.vendor", name="libsodium-wrappers-sumo.js"),
+        url_for("assets.crypto_js", name="sori-envelope.js"),
+    ]
+    return {
+        "recipients": [key.text for key in submissions.recipient_keys(session)],
+        "receipt_salt": receipts.encode_key(submissions.receipt_salt(session)),
+        "max_bytes": max_bytes,
+        "single_max_bytes": uploads.PIECE_BYTES,
+        "max_size_label": _size_label(max_bytes),
+        "sodium": [{"src": versioned(src), "integrity": sri(src)} for src in scripts],
+    }
+
+
+def _size_label(size: int) -> str:
+    gib, mib = 1024**3, 1024**2
+    if size >= gib:
+        return _("%(num)s GB", num=format_decimal(round(size / gib, 1)))
+    return _("%(num)s MB", num=format_decimal(round(size / mib, 1)))
