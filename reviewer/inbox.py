@@ -7,6 +7,7 @@ with a vetted, unrevoked key; fetches, exports and every triage change are audit
 Routes (all under ``/reviewer``)::
 
     GET  /inbox                                  the inbox (filters and cursor in the query string)
+    GET  /inbox/                                 redirects to /inbox, query string kept
     GET  /submissions/<id>                       one submission: metadata, envelopes, reading, triage, notes
     POST /submissions/<id>/state                 to=<state> [duplicate_of=<id>]
     POST /submissions/<id>/assign                assignee= "" (nobody) | "me" | <user id>
@@ -264,6 +265,14 @@ def inbox_view() -> Response:
             paths=PATHS,
         )
     )
+
+
+@bp.get("/inbox/", endpoint="inbox_slash")
+@requires("reviewer", key=True)
+def inbox_with_slash() -> Response:
+    """The inbox reached as the records and dossier lists are written, with a trailing slash."""
+    query = request.query_string.decode("ascii", "replace")
+    return redirect(url_for(".inbox") + (f"?{query}" if query else ""), code=308)
 
 
 # ---- One submission -----------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def _routes(r: dict) -> list[tuple[str, str]]:
     sid, eid = r["submission"], r["envelope"]
     return [
         ("GET", "/reviewer/inbox"),
+        ("GET", "/reviewer/inbox/"),
         ("GET", f"/reviewer/submissions/{sid}"),
         ("GET", f"/reviewer/api/envelopes/{eid}"),
         ("GET", f"/reviewer/envelopes/{eid}/export"),
@@ -115,6 +116,14 @@ def test_a_revoked_key_is_refused_at_once(app: Flask, kim: FlaskClient, reviewer
     revoke_all_keys_of(app, reviewer["id"])
     for method, path in _routes(reviewer):
         assert _call(kim, method, path) == 403, (method, path)
+
+
+def test_the_inbox_with_a_trailing_slash_leads_to_the_inbox(kim: FlaskClient) -> None:
+    # As /reviewer/records/ and /reviewer/dossiers/ are written; the filters come along.
+    response = kim.get("/reviewer/inbox/?state=new&tag=%ED%9A%8C%EB%A0%B9")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/reviewer/inbox?state=new&tag=%ED%9A%8C%EB%A0%B9"
+    assert kim.get("/reviewer/inbox/", follow_redirects=True).status_code == 200
 
 
 def test_posts_need_the_csrf_token(app: Flask, kim: FlaskClient, reviewer: dict) -> None:
