@@ -21,7 +21,14 @@ from intake import source
 from reviewer import audit_views, auth, inbox, keys
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
-from reviewer.records import analysis_views, event_views, people_views
+from reviewer.records import (
+    analysis_views,
+    facility_views,
+    incident_views,
+    linking_views,
+    organization_views,
+    person_views,
+)
 from reviewer.records import blueprint as records
 from sori import demo
 
@@ -51,7 +58,14 @@ COMMANDS: tuple[click.Command, ...] = (
 
 # Importing a records view module adds its routes to ``records.bp``; named here so that the linter and the
 # reader both see that they are part of the application.
-RECORDS_VIEWS = (people_views, event_views, analysis_views)
+RECORDS_VIEWS = (
+    person_views,
+    organization_views,
+    facility_views,
+    incident_views,
+    linking_views,
+    analysis_views,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -44,12 +44,11 @@ from reviewer.exports.model import (
     Target,
 )
 from reviewer.exports.settings import load_submitter
-from reviewer.records import corroboration
+from reviewer.records import corroboration, record_names
 from reviewer.records.dates import EARLIEST, LATEST
 from reviewer.records.models import (
     Act,
     Facility,
-    FacilityName,
     Incident,
     Involvement,
     Occupancy,
@@ -61,6 +60,7 @@ from reviewer.records.models import (
     Source,
 )
 from reviewer.records.sources import consent_covers
+from reviewer.records.tree import OrganizationTree
 from reviewer.records.vocab import PURPOSES
 
 KINDS = ("person", "organization", "facility")
@@ -96,7 +96,7 @@ def build(
         raise DossierError("unknown_kind")
     if purpose not in PURPOSES:
         raise DossierError("unknown_purpose")
-    tree = _Tree(session)
+    tree = OrganizationTree.load(session)
     captions = _Captions(session)
     target = _target(session, kind, target_id, tree, captions)
 
@@ -143,84 +143,45 @@ def build(
 # --- the organization tree and names -----------------------------------------------------------------
 
 
-class _Tree:
-    """Every organization, loaded once (they are few): parents, children, references."""
+def _ref(tree: OrganizationTree, organization_id: int) -> OrganizationRef:
+    org = tree.by_id[organization_id]
+    return OrganizationRef(org.id, org.name_ko, org.name_en, org.kind, org.parent_id)
 
-    def __init__(self, session: Session) -> None:
-        self.rows = {org.id: org for org in session.scalars(select(Organization))}
-        self.children: dict[int, list[int]] = defaultdict(list)
-        for org in self.rows.values():
-            if org.parent_id is not None:
-                self.children[org.parent_id].append(org.id)
 
-    def ref(self, organization_id: int) -> OrganizationRef:
-        org = self.rows[organization_id]
-        return OrganizationRef(org.id, org.name_ko, org.name_en, org.kind, org.parent_id)
-
-    def above(self, organization_id: int) -> list[int]:
-        """The organizations above, nearest first (a cycle, which forms should prevent, ends the walk)."""
-        chain: list[int] = []
-        parent = self.rows[organization_id].parent_id
-        while parent is not None and parent not in chain and parent != organization_id:
-            chain.append(parent)
-            parent = self.rows[parent].parent_id
-        return chain
-
-    def below(self, organization_id: int) -> list[int]:
-        """Every organization strictly below, breadth first."""
-        found: list[int] = []
-        queue = list(self.children.get(organization_id, ()))
-        while queue:
-            current = queue.pop(0)
-            if current in found or current == organization_id:
-                continue
-            found.append(current)
-            queue.extend(self.children.get(current, ()))
-        return found
+def _above(tree: OrganizationTree, organization_id: int) -> list[int]:
+    """The ids of the organizations above, nearest first."""
+    return [org.id for org in tree.above(organization_id)]
 
 
 class _Captions:
-    """Person display names (first Hangul primary name, then any primary name, then ``#id``), cached."""
+    """Person captions (reviewer/records/record_names.py), each read once per dossier."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.known: dict[int, str] = {}
 
     def __call__(self, person_ids: Iterable[int]) -> dict[int, str]:
-        missing = sorted(set(person_ids) - set(self.known))
-        for start in range(0, len(missing), _BATCH):
-            batch = missing[start : start + _BATCH]
-            names: dict[int, list[PersonName]] = defaultdict(list)
-            query = select(PersonName).where(PersonName.person_id.in_(batch)).order_by(PersonName.id)
-            for name in self.session.scalars(query):
-                names[name.person_id].append(name)
-            for person_id in batch:
-                primary = [name for name in names[person_id] if name.kind == "primary"]
-                hangul = [name for name in primary if name.style == "hangul"]
-                chosen = (hangul or primary or [None])[0]
-                self.known[person_id] = chosen.name if chosen is not None else f"#{person_id}"
+        missing = set(person_ids) - self.known.keys()
+        if missing:
+            self.known.update(record_names.person_captions(self.session, missing))
         return self.known
 
     def one(self, person_id: int) -> str:
         return self([person_id])[person_id]
 
 
-def _facility_caption(names: list[FacilityName], facility_id: int) -> str:
-    hangul = [name for name in names if name.style == "hangul"]
-    chosen = (hangul or names or [None])[0]
-    return chosen.name if chosen is not None else f"#{facility_id}"
-
-
 # --- the target ---------------------------------------------------------------------------------------
 
 
-def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: _Captions) -> Target:
+def _target(
+    session: Session, kind: str, target_id: int, tree: OrganizationTree, captions: _Captions
+) -> Target:
     if kind == "person":
         return _person_target(session, target_id, tree, captions)
     if kind == "organization":
-        if target_id not in tree.rows:
+        if target_id not in tree.by_id:
             raise DossierError("not_found")
-        org = tree.rows[target_id]
+        org = tree.by_id[target_id]
         names = [NameForm(org.name_ko, "hangul", lang="ko")]
         if org.name_en:
             names.append(NameForm(org.name_en, "other", lang="en"))
@@ -229,7 +190,7 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
             id=org.id,
             caption=org.name_ko,
             names=tuple(names),
-            organization=tree.ref(org.id),
+            organization=_ref(tree, org.id),
             province=org.province,
             county=org.county,
             description=org.description,
@@ -239,17 +200,13 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
         raise DossierError("not_found")
     if facility.merged_into_id is not None:
         raise DossierError("merged")
-    names = list(
-        session.scalars(
-            select(FacilityName).where(FacilityName.facility_id == facility.id).order_by(FacilityName.id)
-        )
-    )
+    names = record_names.name_rows(session, "facility", facility.id)
     return Target(
         kind=kind,
         id=facility.id,
-        caption=_facility_caption(names, facility.id),
+        caption=record_names.facility_captions(session, [facility.id])[facility.id],
         names=tuple(NameForm(name.name, name.style) for name in names),
-        organization=tree.ref(facility.organization_id) if facility.organization_id in tree.rows else None,
+        organization=_ref(tree, facility.organization_id) if facility.organization_id in tree.by_id else None,
         facility_kind=facility.kind,
         agency=facility.agency,
         province=facility.province,
@@ -260,7 +217,7 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
     )
 
 
-def _person_target(session: Session, person_id: int, tree: _Tree, captions: _Captions) -> Target:
+def _person_target(session: Session, person_id: int, tree: OrganizationTree, captions: _Captions) -> Target:
     person = session.get(Person, person_id)
     if person is None:
         raise DossierError("not_found")
@@ -287,7 +244,7 @@ def _person_target(session: Session, person_id: int, tree: _Tree, captions: _Cap
     )
 
 
-def _posts(session: Session, where: list, tree: _Tree, captions: _Captions) -> list[PostHeld]:
+def _posts(session: Session, where: list, tree: OrganizationTree, captions: _Captions) -> list[PostHeld]:
     """Occupancies matching ``where``, oldest first, as :class:`PostHeld`."""
     rows = session.execute(
         select(Occupancy, Position)
@@ -304,7 +261,7 @@ def _posts(session: Session, where: list, tree: _Tree, captions: _Captions) -> l
             position_id=position.id,
             title_ko=position.title_ko,
             title_en=position.title_en,
-            organization=tree.ref(position.organization_id),
+            organization=_ref(tree, position.organization_id),
             start=occupancy.start,
             end=occupancy.end,
             is_head=position.is_head,
@@ -316,7 +273,7 @@ def _posts(session: Session, where: list, tree: _Tree, captions: _Captions) -> l
 # --- conduct ------------------------------------------------------------------------------------------
 
 
-def _candidate_acts(session: Session, kind: str, target_id: int, tree: _Tree) -> list[int]:
+def _candidate_acts(session: Session, kind: str, target_id: int, tree: OrganizationTree) -> list[int]:
     """Every act the target may answer for, before consent filters them."""
     if kind == "person":
         query = select(Involvement.act_id).where(Involvement.person_id == target_id)
@@ -342,7 +299,7 @@ def _candidate_acts(session: Session, kind: str, target_id: int, tree: _Tree) ->
     return sorted(set(session.scalars(attributed)) | set(session.scalars(at_facilities)))
 
 
-def _commanded_acts(session: Session, person_id: int, tree: _Tree) -> set[int]:
+def _commanded_acts(session: Session, person_id: int, tree: OrganizationTree) -> set[int]:
     """Acts of persons under ``person_id``'s command: involved in the act, holding a post the person's post
     commanded, the act within both tenures."""
     held = session.execute(
@@ -392,13 +349,8 @@ def _conduct(
 ) -> tuple[Conduct, ...]:
     act_ids = [act.id for act in acts]
     incidents = _by_id(session, Incident, {act.incident_id for act in acts})
-    facility_names: dict[int, list[FacilityName]] = defaultdict(list)
+    facilities = record_names.facility_captions(session, {act.facility_id for act in acts if act.facility_id})
     involvements: dict[int, list[Involvement]] = defaultdict(list)
-    facility_ids = sorted({act.facility_id for act in acts if act.facility_id is not None})
-    for start in range(0, len(facility_ids), _BATCH):
-        query = select(FacilityName).where(FacilityName.facility_id.in_(facility_ids[start : start + _BATCH]))
-        for name in session.scalars(query.order_by(FacilityName.id)):
-            facility_names[name.facility_id].append(name)
     for start in range(0, len(act_ids), _BATCH):
         query = select(Involvement).where(Involvement.act_id.in_(act_ids[start : start + _BATCH]))
         for involvement in session.scalars(query.order_by(Involvement.id)):
@@ -416,11 +368,7 @@ def _conduct(
                 date_start=act.date_start,
                 date_end=act.date_end,
                 facility_id=act.facility_id,
-                facility_name=(
-                    _facility_caption(facility_names[act.facility_id], act.facility_id)
-                    if act.facility_id is not None
-                    else None
-                ),
+                facility_name=facilities.get(act.facility_id) if act.facility_id is not None else None,
                 place=act.place,
                 province=act.province,
                 county=act.county,
@@ -530,7 +478,7 @@ def _chain(
     session: Session,
     kind: str,
     target: Target,
-    tree: _Tree,
+    tree: OrganizationTree,
     captions: _Captions,
     period: tuple[date, date],
 ) -> tuple[tuple[OrganizationRef, ...], tuple[PostHeld, ...], tuple[PostHeld, ...]]:
@@ -540,8 +488,8 @@ def _chain(
     if target.organization is None:  # a facility no organization is recorded to operate
         return (), (), ()
     org_id = target.organization.id
-    up = [org_id, *tree.above(org_id)] if kind == "facility" else tree.above(org_id)
-    heads_of = [org_id, *tree.above(org_id)]
+    up = [org_id, *_above(tree, org_id)] if kind == "facility" else _above(tree, org_id)
+    heads_of = [org_id, *_above(tree, org_id)]
     superiors = _posts(
         session, [Position.organization_id.in_(heads_of), Position.is_head, *_overlap(period)], tree, captions
     )
@@ -553,11 +501,11 @@ def _chain(
         captions,
     )
     subordinates = [post for post in subordinates if not (post.is_head and post.organization.id == org_id)]
-    return tuple(tree.ref(o) for o in up), tuple(superiors), tuple(subordinates)
+    return tuple(_ref(tree, o) for o in up), tuple(superiors), tuple(subordinates)
 
 
 def _person_chain(
-    session: Session, target: Target, tree: _Tree, captions: _Captions
+    session: Session, target: Target, tree: OrganizationTree, captions: _Captions
 ) -> tuple[tuple[OrganizationRef, ...], tuple[PostHeld, ...], tuple[PostHeld, ...]]:
     up: list[int] = []
     superiors: dict[int, PostHeld] = {}
@@ -567,10 +515,10 @@ def _person_chain(
         occupancy = occupancies[post.occupancy_id]
         tenure = (occupancy.start_lo, occupancy.end_hi)
         org_id = post.organization.id
-        for org in [org_id, *tree.above(org_id)]:
+        for org in [org_id, *_above(tree, org_id)]:
             if org not in up:
                 up.append(org)
-        heads_of = tree.above(org_id) if post.is_head else [org_id, *tree.above(org_id)]
+        heads_of = _above(tree, org_id) if post.is_head else [org_id, *_above(tree, org_id)]
         for held in _posts(
             session,
             [Position.organization_id.in_(heads_of), Position.is_head, *_overlap(tenure)],
@@ -587,7 +535,7 @@ def _person_chain(
                 if held.person_id != target.id:
                     subordinates.setdefault(held.occupancy_id, held)
     return (
-        tuple(tree.ref(o) for o in up),
+        tuple(_ref(tree, o) for o in up),
         tuple(superiors.values()),
         tuple(subordinates.values()),
     )

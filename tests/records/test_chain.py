@@ -23,6 +23,7 @@ from reviewer.records.models import (
     PersonName,
     Position,
 )
+from reviewer.records.tree import OrganizationTree
 from tests.records.event_helpers import RECORDS, case_team, submission
 from tests.reviewer.helpers import make_user
 
@@ -205,9 +206,9 @@ def test_above_a_guard_stand_the_heads_in_office_during_the_tenure(app: Flask, w
 
 def test_organizations_above_walk_to_the_top_nearest_first(app: Flask, world: World) -> None:
     with app.app_context():
-        found = chain.organizations_above(db.session(), world.unit)
+        found = OrganizationTree.load(db.session()).above(world.unit)
         assert [o.id for o in found] == [world.county, world.province, world.ministry]
-        assert chain.organizations_above(db.session(), world.ministry) == []
+        assert OrganizationTree.load(db.session()).above(world.ministry) == []
 
 
 def test_the_organization_view_lists_every_post_in_it_and_below_with_their_acts(

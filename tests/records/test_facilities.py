@@ -1,4 +1,4 @@
-"""Facility records over HTTP (reviewer/records/people_views.py, entities.py): names in Hangul and
+"""Facility records over HTTP (reviewer/records/facility_views.py, facilities.py): names in Hangul and
 romanized, kind, agency, operating organization, province and county, coordinates; validation; the audit
 trail; findability by name; practices with their corroboration; merged facilities; the case team reading."""
 

@@ -1,6 +1,7 @@
-"""Organizations, their positions and holders over HTTP (reviewer/records/people_views.py, entities.py): the
-chain of command upward and downward, a parent that would make a loop refused, province and county checked,
-posts and their current and past holders, the audit trail, the case team reading only."""
+"""Organizations, their positions and holders over HTTP (reviewer/records/organization_views.py,
+organizations.py, posts.py): the chain of command upward and downward, a parent that would make a loop
+refused, province and county checked, posts and their current and past holders, the audit trail, the case
+team reading only."""
 
 from __future__ import annotations
 
