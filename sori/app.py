@@ -18,9 +18,11 @@ from core import assets, config, db, errors, health, i18n, offline, security
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import source
-from reviewer import audit_views, auth, inbox, keys
+from reviewer import audit_views, auth
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
+from reviewer.inbox import views as inbox_views
+from reviewer.keys import views as key_views
 from reviewer.records import (
     analysis_views,
     facility_views,
@@ -40,8 +42,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     source.bp,
     # what reviewers and case teams meet
     auth.bp,
-    keys.bp,
-    inbox.bp,
+    key_views.bp,
+    inbox_views.bp,
     audit_views.bp,
     records.bp,
     exports_views.bp,

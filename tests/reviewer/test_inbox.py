@@ -1,4 +1,4 @@
-"""The inbox and submission routes (reviewer/inbox.py): who gets in, filters and pagination, ciphertext
+"""The inbox and submission routes (reviewer/inbox/): who gets in, filters and pagination, ciphertext
 served and audited, triage over HTTP with CSRF, notes stored as ciphertext only."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core import audit, db, submissions
 from core.models import AuditEntry, Submission
 from crypto.envelope import decrypt_all, encrypt_parts
 from reviewer import triage
-from reviewer.inbox import InboxFilters, inbox_page
+from reviewer.inbox.listing import InboxFilters, inbox_page
 from reviewer.models import Note, Triage, User
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
 from tests.reviewer.reading_helpers import add_submission, give_vetted_key, revoke_all_keys_of

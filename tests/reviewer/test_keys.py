@@ -1,4 +1,4 @@
-"""Reviewer keys (reviewer/keys.py): enrolment refuses what is not a matching, strongly wrapped key; vetting
+"""Reviewer keys (reviewer/keys/): enrolment refuses what is not a matching, strongly wrapped key; vetting
 makes a key a recipient and revocation stops it at once; only the owner fetches a wrapped key, freshly
 re-authenticated; grants reach only vetted colleagues and let them open what they could not; and every act
 is in an audit trail that verifies."""
