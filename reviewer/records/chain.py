@@ -1,6 +1,9 @@
 """The chain of command: who stood above a person, an organization or a facility, and whose acts fall under
 whom (DESIGN.md section 4: occupancies → positions → organization → parent organizations → the top).
 
+Longer than most modules on purpose: it is one algorithm (a post's scope, the subordinates in it, their
+acts in the common period, the heads above), whose views, queries and counting read best side by side.
+
 Rules:
 
 - A person in a post at organization O commands every post of every organization strictly below O; when the
