@@ -22,6 +22,7 @@ Routes (all under ``/reviewer``)::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -169,78 +170,64 @@ def _envelope_view(envelope: Envelope) -> dict[str, Any]:
 # ---- Triage -------------------------------------------------------------------------------------------
 
 
-def _after_change(submission: Submission) -> Response:
+def _triage(submission_id: str, change: Callable[[Session, Submission], str | None]) -> Response:
+    """Apply a triage ``change`` to the submission and go back to its page, flashing what ``change`` returns;
+    a refused change shows the page again with the rule that refused it (409)."""
+    session = db.session()
+    submission = _submission_or_404(session, submission_id)
+    try:
+        done = change(session, submission)
+    except triage.TriageError as error:
+        session.rollback()
+        return _submission_page(submission_id, error.code, 409)
+    session.commit()
+    if done:
+        flash(done)
     return redirect(url_for(".submission_view", submission_id=submission.id), code=303)
 
 
 @bp.post("/submissions/<submission_id>/state")
 @requires("reviewer", key=True)
 def state_change(submission_id: str) -> Response:
-    session = db.session()
-    submission = _submission_or_404(session, submission_id)
-    try:
-        outcome = triage.change_state(
-            session,
-            submission,
-            request.form.get("to", ""),
-            g.user,
-            duplicate_of=request.form.get("duplicate_of"),
-        )
-    except triage.TriageError as error:
-        session.rollback()
-        return _submission_page(submission_id, error.code, 409)
-    session.commit()
-    if outcome.kind == "proposed":
-        flash(_("Proposed as verified. A second reviewer must confirm it."))
-    return _after_change(submission)
+    def change(session: Session, submission: Submission) -> str | None:
+        to, original = request.form.get("to", ""), request.form.get("duplicate_of")
+        outcome = triage.change_state(session, submission, to, g.user, duplicate_of=original)
+        if outcome.kind == "proposed":
+            return _("Proposed as verified. A second reviewer must confirm it.")
+        return None
+
+    return _triage(submission_id, change)
 
 
 @bp.post("/submissions/<submission_id>/assign")
 @requires("reviewer", key=True)
 def assign(submission_id: str) -> Response:
-    session = db.session()
-    submission = _submission_or_404(session, submission_id)
-    choice = request.form.get("assignee", "")
-    assignee: User | None = None
-    if choice == "me":
-        assignee = g.user
-    elif choice.isdigit():
-        assignee = session.get(User, int(choice))
-        if assignee is None:
-            return _submission_page(submission_id, "bad_assignee", 409)
-    elif choice:
-        return _submission_page(submission_id, "bad_assignee", 409)
-    try:
+    def change(session: Session, submission: Submission) -> None:
+        choice = request.form.get("assignee", "")
+        assignee = g.user if choice == "me" else session.get(User, int(choice)) if choice.isdigit() else None
+        if choice not in ("", "me") and assignee is None:
+            raise triage.BadAssignee(choice)
         triage.assign(session, submission, assignee, g.user)
-    except triage.TriageError as error:
-        session.rollback()
-        return _submission_page(submission_id, error.code, 409)
-    session.commit()
-    return _after_change(submission)
+
+    return _triage(submission_id, change)
 
 
 @bp.post("/submissions/<submission_id>/tags")
 @requires("reviewer", key=True)
 def tag_add(submission_id: str) -> Response:
-    session = db.session()
-    submission = _submission_or_404(session, submission_id)
-    try:
+    def change(session: Session, submission: Submission) -> None:
         triage.add_tag(session, submission, request.form.get("tag", ""), g.user)
-    except triage.TriageError as error:
-        session.rollback()
-        return _submission_page(submission_id, error.code, 409)
-    session.commit()
-    return _after_change(submission)
+
+    return _triage(submission_id, change)
 
 
 @bp.post("/submissions/<submission_id>/tags/<int:tag_id>/remove")
 @requires("reviewer", key=True)
 def tag_remove(submission_id: str, tag_id: int) -> Response:
-    session = db.session()
-    submission = _submission_or_404(session, submission_id)
-    triage.remove_tag(session, submission, tag_id, g.user)
-    session.commit()
-    return _after_change(submission)
+    def change(session: Session, submission: Submission) -> None:
+        triage.remove_tag(session, submission, tag_id, g.user)
+
+    return _triage(submission_id, change)
 
 
 # ---- Ciphertext: envelopes and notes ------------------------------------------------------------------

@@ -121,15 +121,7 @@ def approve(session: Session, admin: User, reviewer_key: ReviewerKey) -> Recipie
     reviewer_key.vetted_by_id = admin.id
     reviewer_key.vetted_at = datetime.now(UTC)
     session.flush()
-    audit.record(
-        session,
-        admin,
-        "key.vet",
-        f"user:{owner.login}",
-        recipient=recipient.name,
-        key_id=recipient.key_id,
-        fingerprint=recipient.fingerprint,
-    )
+    _audit(session, admin, "key.vet", owner.login, recipient)
     return recipient
 
 
@@ -145,16 +137,21 @@ def revoke(session: Session, admin: User, reviewer_key: ReviewerKey) -> Recipien
     except recipients.AlreadyRevoked as exc:
         raise KeyRefused("already_revoked", 409) from exc
     owner = session.get(User, reviewer_key.user_id)
+    _audit(session, admin, "key.revoke", owner.login if owner else str(reviewer_key.user_id), recipient)
+    return recipient
+
+
+def _audit(session: Session, admin: User, action: str, owner: str, recipient: Recipient) -> None:
+    """An admin's act on the key of ``owner`` (a login), naming the recipient it is."""
     audit.record(
         session,
         admin,
-        "key.revoke",
-        f"user:{owner.login if owner else reviewer_key.user_id}",
+        action,
+        f"user:{owner}",
         recipient=recipient.name,
         key_id=recipient.key_id,
         fingerprint=recipient.fingerprint,
     )
-    return recipient
 
 
 def _active_key(session: Session, user: User) -> ReviewerKey | None:

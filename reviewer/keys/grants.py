@@ -27,6 +27,12 @@ GRANT_BATCH = 200
 PENDING_LIMIT = 200
 
 
+def own_recipient(session: Session, user: User) -> Recipient | None:
+    """The recipient of the user's vetted, unrevoked key (``None`` without one)."""
+    own_key = vetted_key(user)
+    return session.get(Recipient, own_key.recipient_id) if own_key is not None else None
+
+
 def colleagues(session: Session, user: User) -> list[tuple[User, ReviewerKey, Recipient]]:
     """Other reviewers with a vetted, unrevoked key: who can be granted access."""
     query = (
@@ -91,11 +97,9 @@ def grant(session: Session, granter: User, items: Any) -> tuple[int, int]:
     """Store sealed file keys for colleagues; all or nothing. Returns (granted, already there).
 
     Raises :class:`KeyRefused` with the index of the first bad item."""
-    own_key = vetted_key(granter)
-    if own_key is None:
+    own = own_recipient(session, granter)
+    if own is None:
         raise KeyRefused("no_vetted_key", 403)
-    own = session.get(Recipient, own_key.recipient_id)
-    assert own is not None
     if not isinstance(items, list) or not 1 <= len(items) <= GRANT_BATCH:
         raise KeyRefused("bad_request")
     granted: dict[int, list[int]] = {}

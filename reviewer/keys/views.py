@@ -72,6 +72,7 @@ from reviewer.keys.grants import (
     encode_sealed_key,
     grant,
     grant_of,
+    own_recipient,
     pending_count,
     pending_envelopes,
     vetted_colleague,
@@ -196,10 +197,8 @@ def identity_file() -> Response:
 @requires("reviewer", key=True)
 def grants() -> Response:
     session = db.session()
-    own_key = vetted_key(g.user)
-    assert own_key is not None
-    own = session.get(Recipient, own_key.recipient_id)
-    assert own is not None
+    own = own_recipient(session, g.user)
+    assert own is not None  # requires(key=True)
     rows = [
         {"user": u, "recipient": r, "pending": pending_count(session, own, r)}
         for u, _k, r in colleagues(session, g.user)
@@ -219,10 +218,8 @@ def grants() -> Response:
 @requires("reviewer", key=True)
 def pending_grants() -> Response:
     session = db.session()
-    own_key = vetted_key(g.user)
-    assert own_key is not None
-    own = session.get(Recipient, own_key.recipient_id)
-    assert own is not None
+    own = own_recipient(session, g.user)
+    assert own is not None  # requires(key=True)
     try:
         recipient_id = int(request.args.get("recipient_id", ""))
         after = int(request.args.get("after", "0"))

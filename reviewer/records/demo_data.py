@@ -309,4 +309,3 @@ CITATIONS = (
     ),
     Citation("W-0003", False, "third_party", "unsure", incidents=("hamhung",)),
 )  # fmt: skip
-

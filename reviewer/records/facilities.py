@@ -122,23 +122,22 @@ def save_facility(
         errors["longitude" if longitude is None else "latitude"] = "coordinates_pair"
     if errors:
         raise Refused(errors)
-    before = None if facility is None else forms.stored(FacilityInput.of(session, facility))
-    if facility is None:
-        facility = Facility()
-        session.add(facility)
-    facility.kind = data.kind
-    facility.agency = data.agency
-    facility.organization_id = operator.id if operator is not None else None
-    facility.province, facility.county = province, county
-    facility.latitude, facility.longitude = latitude, longitude
-    facility.description = forms.text(data.description)
-    facility.exculpatory = forms.text(data.exculpatory)
-    facility.updated_at = forms.now()
-    session.flush()
-    record_names.replace_names(session, "facility", facility.id, names)
-    after = forms.stored(FacilityInput.of(session, facility))
-    forms.audit_save(session, actor, f"facility:{facility.id}", before, after)
-    return facility
+
+    def fill(record: Facility) -> None:
+        record.kind = data.kind
+        record.agency = data.agency
+        record.organization_id = operator.id if operator is not None else None
+        record.province, record.county = province, county
+        record.latitude, record.longitude = latitude, longitude
+        record.description = forms.text(data.description)
+        record.exculpatory = forms.text(data.exculpatory)
+        record.updated_at = forms.now()
+        session.flush()
+        record_names.replace_names(session, "facility", record.id, names)
+
+    return forms.save(
+        session, actor, "facility", facility, Facility, fill, lambda f: FacilityInput.of(session, f)
+    )
 
 
 @dataclass
@@ -153,11 +152,7 @@ class FacilityRow:
 def facilities_page(session: Session, query: str = "", page: int = 1) -> tuple[list[FacilityRow], bool]:
     """One page of facilities not merged into another (reviewer/records/lists.py) and whether another
     follows."""
-    statement = select(Facility).where(Facility.merged_into_id.is_(None))
-    facilities, more = lists.page_of(session, statement, Facility, "facility", query, page)
-    ids = [f.id for f in facilities]
-    names = record_names.names_by_owner(session, "facility", ids)
-    captions = record_names.facility_captions(session, ids)
+    facilities, captions, names, more = lists.named_page(session, Facility, "facility", query, page)
     return [FacilityRow(f, captions[f.id], names.get(f.id, [])) for f in facilities], more
 
 
@@ -209,7 +204,5 @@ def facility_view(session: Session, facility: Facility) -> FacilityView:
         operator,
         [(v, practices.get(v, Support())) for v in ordered],
         acts,
-        record_names.facility_captions(session, [facility.merged_into_id])[facility.merged_into_id]
-        if facility.merged_into_id
-        else None,
+        record_names.merged_into_caption(session, "facility", facility.merged_into_id),
     )

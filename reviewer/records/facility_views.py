@@ -11,8 +11,8 @@ Routes (all under ``/reviewer/records``)::
 
 from __future__ import annotations
 
-from flask import Response, g, request, url_for
-from flask_babel import gettext as _
+from flask import Response, request
+from flask_babel import lazy_gettext as _l
 
 from core import db
 from reviewer.access import requires
@@ -51,14 +51,15 @@ def _facility_form(
     )
 
 
-def _save_facility(facility: Facility | None) -> Response:
-    data = _facility_form_data()
-    return pages.save_form(
-        lambda: facilities.save_facility(db.session(), g.user, data, facility),
-        lambda errors: _facility_form(data, facility, errors, 400),
-        _("The facility was saved."),
-        lambda saved: url_for(".facility", facility_id=saved.id),
-    )
+FORM = pages.RecordForm(
+    kind="facility",
+    model=Facility,
+    read=_facility_form_data,
+    stored=FacilityInput.of,
+    show=_facility_form,
+    save=facilities.save_facility,
+    saved=_l("The facility was saved."),
+)
 
 
 @bp.get("/facilities", endpoint="facilities")
@@ -70,9 +71,7 @@ def facilities_list() -> Response:
 @bp.route("/facilities/new", methods=["GET", "POST"], endpoint="facility_new")
 @requires("reviewer")
 def facility_new() -> Response:
-    if request.method == "GET":
-        return _facility_form(FacilityInput(), None, {})
-    return _save_facility(None)
+    return FORM.new_page(FacilityInput())
 
 
 @bp.get("/facilities/<int:facility_id>", endpoint="facility")
@@ -88,11 +87,4 @@ def facility(facility_id: int) -> Response:
 @bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"], endpoint="facility_edit")
 @requires("reviewer")
 def facility_edit(facility_id: int) -> Response:
-    session = db.session()
-    record = get_or_404(session, Facility, facility_id)
-    merged = pages.refuse_merged(record, url_for(".facility", facility_id=facility_id))
-    if merged is not None:
-        return merged
-    if request.method == "GET":
-        return _facility_form(FacilityInput.of(session, record), record, {})
-    return _save_facility(record)
+    return FORM.edit_page(facility_id)

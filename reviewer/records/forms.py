@@ -8,9 +8,10 @@ their values), all in the caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,8 @@ from reviewer.models import User
 from reviewer.records import dates
 
 NAME_MAX = 200
+
+Record = TypeVar("Record")
 
 
 class Refused(Exception):
@@ -75,19 +78,29 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def stored(form: Any) -> dict[str, Any]:
-    """A form dataclass filled from a record (``PersonInput.of``...), as plain values to compare before and
-    after a save."""
-    return asdict(form)
-
-
-def audit_save(
-    session: Session, actor: User, subject: str, before: dict[str, Any] | None, after: dict[str, Any]
-) -> None:
-    """Audit a save of ``subject`` (``person:3``): ``record.create`` when there was nothing ``before``,
-    else ``record.update`` if any field differs from ``after``; with the names of those fields."""
+def save(
+    session: Session,
+    actor: User,
+    kind: str,
+    record: Record | None,
+    make: Callable[[], Record],
+    fill: Callable[[Record], None],
+    as_form: Callable[[Record], Any],
+) -> Record:
+    """Create a record of ``kind`` with ``make`` (``record`` None) or change ``record``: ``fill`` sets what
+    the checked form says, then the record is audited as ``record.create`` or, if any field of its form
+    (``as_form``, such as ``PersonInput.of``) changed, ``record.update``, naming those fields."""
+    before = None if record is None else asdict(as_form(record))
+    if record is None:
+        record = make()
+        session.add(record)
+    fill(record)
+    session.flush()
+    after = asdict(as_form(record))
     changed = sorted(name for name in after if before is None or before.get(name) != after[name])
+    subject = f"{kind}:{record.id}"  # type: ignore[attr-defined]
     if before is None:
         audit.record(session, actor, "record.create", subject, fields=changed)
     elif changed:
         audit.record(session, actor, "record.update", subject, fields=changed)
+    return record

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from reviewer.records import search
+from reviewer.records import record_names, search
 from reviewer.records.models import Facility, Incident, Organization, Person
 
 PAGE_SIZE = 50
@@ -36,6 +36,22 @@ def page_of(
     wanted = [owner_id for owner_id in ranked if owner_id in listed][offset : offset + PAGE_SIZE + 1]
     rows = {row.id: row for row in session.scalars(statement.where(model.id.in_(wanted)))} if wanted else {}
     return [rows[owner_id] for owner_id in wanted[:PAGE_SIZE]], len(wanted) > PAGE_SIZE
+
+
+def named_page(
+    session: Session, model: type[Person] | type[Facility], kind: str, query: str, page: int
+) -> tuple[list[Any], dict[int, str], dict[int, list[str]], bool]:
+    """One page of the persons or facilities (``kind``) not merged into another, with their captions and
+    every name form of each, and whether another page follows."""
+    statement = select(model).where(model.merged_into_id.is_(None))
+    records, more = page_of(session, statement, model, kind, query, page)
+    ids = [record.id for record in records]
+    return (
+        records,
+        record_names.captions(session, kind, ids),
+        record_names.names_by_owner(session, kind, ids),
+        more,
+    )
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Response, g, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from core import db
@@ -52,14 +53,16 @@ def _organization_form(
     )
 
 
-def _save_organization(organization: Organization | None) -> Response:
-    data = _organization_form_data()
-    return pages.save_form(
-        lambda: organizations.save_organization(db.session(), g.user, data, organization),
-        lambda errors: _organization_form(data, organization, errors, 400),
-        _("The organization was saved."),
-        lambda saved: url_for(".organization", organization_id=saved.id),
-    )
+FORM = pages.RecordForm(
+    kind="organization",
+    model=Organization,
+    read=_organization_form_data,
+    stored=lambda _session, organization: OrganizationInput.of(organization),
+    show=_organization_form,
+    save=organizations.save_organization,
+    saved=_l("The organization was saved."),
+    refuse_merged=False,
+)
 
 
 def _parents(session: Session, rows: list[Organization]) -> dict[str, dict[int, Organization]]:
@@ -75,9 +78,7 @@ def organizations_list() -> Response:
 @bp.route("/organizations/new", methods=["GET", "POST"], endpoint="organization_new")
 @requires("reviewer")
 def organization_new() -> Response:
-    if request.method == "GET":
-        return _organization_form(OrganizationInput(parent_id=request.args.get("parent_id", "")), None, {})
-    return _save_organization(None)
+    return FORM.new_page(OrganizationInput(parent_id=request.args.get("parent_id", "")))
 
 
 @bp.get("/organizations/<int:organization_id>", endpoint="organization")
@@ -97,10 +98,7 @@ def organization(organization_id: int) -> Response:
 @bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"], endpoint="organization_edit")
 @requires("reviewer")
 def organization_edit(organization_id: int) -> Response:
-    record = get_or_404(db.session(), Organization, organization_id)
-    if request.method == "GET":
-        return _organization_form(OrganizationInput.of(record), record, {})
-    return _save_organization(record)
+    return FORM.edit_page(organization_id)
 
 
 # ---- Posts ----------------------------------------------------------------------------------------------

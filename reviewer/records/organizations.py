@@ -76,24 +76,21 @@ def save_organization(
     province, county = forms.division(errors, data.province, data.county)
     if errors:
         raise Refused(errors)
-    before = None if organization is None else forms.stored(OrganizationInput.of(organization))
-    if organization is None:
-        organization = Organization()
-        session.add(organization)
-    organization.name_ko = name_ko  # type: ignore[assignment]
-    organization.name_en = name_en
-    organization.kind = data.kind
-    organization.parent_id = parent.id if parent is not None else None
-    organization.province = province
-    organization.county = county
-    organization.description = forms.text(data.description)
-    organization.exculpatory = forms.text(data.exculpatory)
-    organization.updated_at = forms.now()
-    session.flush()
-    name_index.reindex(session, "organization", organization.id, [n for n in (name_ko, name_en) if n])
-    after = forms.stored(OrganizationInput.of(organization))
-    forms.audit_save(session, actor, f"organization:{organization.id}", before, after)
-    return organization
+
+    def fill(record: Organization) -> None:
+        record.name_ko = name_ko  # type: ignore[assignment]
+        record.name_en = name_en
+        record.kind = data.kind
+        record.parent_id = parent.id if parent is not None else None
+        record.province = province
+        record.county = county
+        record.description = forms.text(data.description)
+        record.exculpatory = forms.text(data.exculpatory)
+        record.updated_at = forms.now()
+        session.flush()
+        name_index.reindex(session, "organization", record.id, [n for n in (name_ko, name_en) if n])
+
+    return forms.save(session, actor, "organization", organization, Organization, fill, OrganizationInput.of)
 
 
 def organizations_page(session: Session, query: str = "", page: int = 1) -> tuple[list[Organization], bool]:

@@ -6,18 +6,20 @@ incident, act and linking pages, going back to the page a form was on, with the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, flash, g, redirect, render_template, request
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from core import db, divisions
+from reviewer.models import User
 from reviewer.records import events, sources, vocab
-from reviewer.records.blueprint import division_label, page_number
+from reviewer.records.blueprint import division_label, get_or_404, page_number
 from reviewer.records.corroboration import Support
 from reviewer.records.forms import Refused
 from reviewer.records.record_names import organization_caption
@@ -148,6 +150,59 @@ def save_form(
     session.commit()
     flash(saved)
     return redirect(to(record), code=303)
+
+
+@dataclass(frozen=True)
+class RecordForm:
+    """The new and edit pages of one kind of record (``person``, ``organization``, ``facility``): how its form
+    is read from the request, filled from a stored record, shown and saved. A saved record leads to its page
+    (``.<kind>``); a refused form comes back with HTTP 400."""
+
+    kind: str
+    model: type
+    #: The form as the request sent it.
+    read: Callable[[], Any]
+    #: The form filled from a stored record.
+    stored: Callable[[Session, Any], Any]
+    #: The form page: (form, record or None, messages, status).
+    show: Callable[[Any, Any, dict[str, str], int], Response]
+    #: The service that saves it: (session, actor, form, record or None), raising :class:`Refused`.
+    save: Callable[[Session, User, Any, Any], Any]
+    #: The flashed message (lazily translated).
+    saved: Any
+    #: Whether a record merged into another is refused (that one is to be changed instead).
+    refuse_merged: bool = True
+
+    def new_page(self, blank: Any) -> Response:
+        """GET: the empty form (``blank``); POST: save a new record."""
+        if request.method == "GET":
+            return self.show(blank, None, {}, 200)
+        return self._save(None)
+
+    def edit_page(self, record_id: int) -> Response:
+        """GET: the form filled from the record; POST: save it."""
+        session = db.session()
+        record = get_or_404(session, self.model, record_id)
+        if self.refuse_merged:
+            merged = refuse_merged(record, self.url(record))
+            if merged is not None:
+                return merged
+        if request.method == "GET":
+            return self.show(self.stored(session, record), record, {}, 200)
+        return self._save(record)
+
+    def url(self, record: Any) -> str:
+        """The record's page."""
+        return url_for(f".{self.kind}", **{f"{self.kind}_id": record.id})
+
+    def _save(self, record: Any) -> Response:
+        data = self.read()
+        return save_form(
+            lambda: self.save(db.session(), g.user, data, record),
+            lambda errors: self.show(data, record, errors, 400),
+            str(self.saved),
+            self.url,
+        )
 
 
 def support_text(support: Support | None) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Response, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from core import db
 from reviewer.access import requires
@@ -75,14 +76,15 @@ def _person_form(
     )
 
 
-def _save_person(person: Person | None) -> Response:
-    data = _person_form_data()
-    return pages.save_form(
-        lambda: persons.save_person(db.session(), g.user, data, person),
-        lambda errors: _person_form(data, person, errors, 400),
-        _("The person was saved."),
-        lambda saved: url_for(".person", person_id=saved.id),
-    )
+FORM = pages.RecordForm(
+    kind="person",
+    model=Person,
+    read=_person_form_data,
+    stored=PersonInput.of,
+    show=_person_form,
+    save=persons.save_person,
+    saved=_l("The person was saved."),
+)
 
 
 @bp.get("/persons", endpoint="persons")
@@ -94,9 +96,7 @@ def persons_list() -> Response:
 @bp.route("/persons/new", methods=["GET", "POST"], endpoint="person_new")
 @requires("reviewer")
 def person_new() -> Response:
-    if request.method == "GET":
-        return _person_form(PersonInput(), None, {})
-    return _save_person(None)
+    return FORM.new_page(PersonInput())
 
 
 @bp.get("/persons/<int:person_id>", endpoint="person")
@@ -118,14 +118,7 @@ def person(person_id: int) -> Response:
 @bp.route("/persons/<int:person_id>/edit", methods=["GET", "POST"], endpoint="person_edit")
 @requires("reviewer")
 def person_edit(person_id: int) -> Response:
-    session = db.session()
-    record = get_or_404(session, Person, person_id)
-    merged = pages.refuse_merged(record, url_for(".person", person_id=person_id))
-    if merged is not None:
-        return merged
-    if request.method == "GET":
-        return _person_form(PersonInput.of(session, record), record, {})
-    return _save_person(record)
+    return FORM.edit_page(person_id)
 
 
 # ---- Posts held -----------------------------------------------------------------------------------------

@@ -196,24 +196,20 @@ def save_person(session: Session, actor: User, data: PersonInput, person: Person
     envelope_id, part = _photo(session, errors, data.photo_envelope_id, data.photo_part)
     if errors:
         raise Refused(errors)
-    before = None if person is None else forms.stored(PersonInput.of(session, person))
-    if person is None:
-        person = Person()
-        session.add(person)
-    person.gender = data.gender
-    person.birth_date, person.birth_place, person.nationality = birth_date, birth_place, nationality
-    person.photo_envelope_id, person.photo_part = envelope_id, part
-    person.description = forms.text(data.description)
-    person.exculpatory = forms.text(data.exculpatory)
-    person.updated_at = forms.now()
-    session.flush()
-    record_names.replace_names(session, "person", person.id, names)
-    session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id == person.id))
-    session.add_all(PersonIdentifier(person_id=person.id, **identifier) for identifier in identifiers)
-    session.flush()
-    after = forms.stored(PersonInput.of(session, person))
-    forms.audit_save(session, actor, f"person:{person.id}", before, after)
-    return person
+
+    def fill(record: Person) -> None:
+        record.gender = data.gender
+        record.birth_date, record.birth_place, record.nationality = birth_date, birth_place, nationality
+        record.photo_envelope_id, record.photo_part = envelope_id, part
+        record.description = forms.text(data.description)
+        record.exculpatory = forms.text(data.exculpatory)
+        record.updated_at = forms.now()
+        session.flush()
+        record_names.replace_names(session, "person", record.id, names)
+        session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id == record.id))
+        session.add_all(PersonIdentifier(person_id=record.id, **identifier) for identifier in identifiers)
+
+    return forms.save(session, actor, "person", person, Person, fill, lambda p: PersonInput.of(session, p))
 
 
 @dataclass
@@ -229,11 +225,7 @@ class PersonRow:
 def persons_page(session: Session, query: str = "", page: int = 1) -> tuple[list[PersonRow], bool]:
     """One page of persons not merged into another (reviewer/records/lists.py) and whether another
     follows."""
-    statement = select(Person).where(Person.merged_into_id.is_(None))
-    persons, more = lists.page_of(session, statement, Person, "person", query, page)
-    ids = [p.id for p in persons]
-    names = record_names.names_by_owner(session, "person", ids)
-    captions = record_names.person_captions(session, ids)
+    persons, captions, names, more = lists.named_page(session, Person, "person", query, page)
     return [PersonRow(p.id, captions[p.id], names.get(p.id, []), p.birth_date) for p in persons], more
 
 
@@ -287,8 +279,6 @@ def person_view(session: Session, person: Person) -> PersonView:
             InvolvementRow(involvement, act, incident, support.get(involvement.id, Support()))
             for involvement, act, incident in found
         ],
-        record_names.person_captions(session, [person.merged_into_id])[person.merged_into_id]
-        if person.merged_into_id
-        else None,
+        record_names.merged_into_caption(session, "person", person.merged_into_id),
         envelope.submission_id if envelope is not None else None,
     )

@@ -9,6 +9,7 @@ An occupancy's ``start_lo`` and ``end_hi`` are the widest period its partial dat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,18 +82,14 @@ def save_position(
         errors["title_en"] = "too_long"
     if errors:
         raise Refused(errors)
-    before = None if position is None else forms.stored(PositionInput.of(position))
-    if position is None:
-        position = Position(organization_id=organization.id)
-        session.add(position)
-    position.title_ko = title_ko  # type: ignore[assignment]
-    position.title_en = title_en
-    position.is_head = data.is_head
-    session.flush()
-    forms.audit_save(
-        session, actor, f"position:{position.id}", before, forms.stored(PositionInput.of(position))
-    )
-    return position
+
+    def fill(record: Position) -> None:
+        record.title_ko = title_ko  # type: ignore[assignment]
+        record.title_en = title_en
+        record.is_head = data.is_head
+
+    make = partial(Position, organization_id=organization.id)
+    return forms.save(session, actor, "position", position, make, fill, PositionInput.of)
 
 
 @dataclass
@@ -157,20 +154,15 @@ def save_occupancy(
     if errors:
         raise Refused(errors)
     assert person is not None and position is not None
-    before = None if occupancy is None else forms.stored(OccupancyInput.of(occupancy))
-    if occupancy is None:
-        occupancy = Occupancy()
-        session.add(occupancy)
-    occupancy.person_id = person.id
-    occupancy.position_id = position.id
-    occupancy.start, occupancy.end = start, end
-    occupancy.start_lo = dates.earliest(start)
-    occupancy.end_hi = dates.latest(end)
-    session.flush()
-    forms.audit_save(
-        session, actor, f"occupancy:{occupancy.id}", before, forms.stored(OccupancyInput.of(occupancy))
-    )
-    return occupancy
+
+    def fill(record: Occupancy) -> None:
+        record.person_id = person.id
+        record.position_id = position.id
+        record.start, record.end = start, end
+        record.start_lo = dates.earliest(start)
+        record.end_hi = dates.latest(end)
+
+    return forms.save(session, actor, "occupancy", occupancy, Occupancy, fill, OccupancyInput.of)
 
 
 def remove_occupancy(session: Session, actor: User, occupancy: Occupancy) -> None:

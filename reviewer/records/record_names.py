@@ -64,6 +64,11 @@ def facility_captions(session: Session, facility_ids: Iterable[int]) -> dict[int
     return captions(session, "facility", facility_ids)
 
 
+def merged_into_caption(session: Session, kind: str, merged_into_id: int | None) -> str | None:
+    """The caption of the record a person or facility was merged into (``None`` when not merged)."""
+    return captions(session, kind, [merged_into_id])[merged_into_id] if merged_into_id is not None else None
+
+
 def caption_of(record: Person | Facility) -> str:
     """The caption of one person or facility."""
     kind = "person" if isinstance(record, Person) else "facility"
