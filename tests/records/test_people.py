@@ -38,14 +38,6 @@ from tests.reviewer.reading_helpers import add_submission
 NEW = "/reviewer/records/persons/new"
 
 
-@pytest.fixture
-def kim(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A logged-in reviewer."""
-    _, secret = make_user(app, "kim", "reviewer")
-    log_in(client, "kim", PASSWORD, secret)
-    return client
-
-
 def person_form(**overrides: str) -> dict[str, str]:
     form = {
         "name-0-name": "리창대",
