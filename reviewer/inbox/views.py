@@ -88,11 +88,12 @@ def inbox_with_slash() -> Response:
 # ---- One submission -----------------------------------------------------------------------------------
 
 
-def _submission_or_404(session: Session, submission_id: str) -> Submission:
-    submission = session.get(Submission, submission_id)
-    if submission is None:
+def _or_404(session: Session, model: type[Submission] | type[Envelope], key: str | int) -> Any:
+    """The submission or envelope ``key``, or a 404 page."""
+    found = session.get(model, key)
+    if found is None:
         abort(404)
-    return submission
+    return found
 
 
 @bp.get("/submissions/<submission_id>")
@@ -103,7 +104,7 @@ def submission_view(submission_id: str) -> Response:
 
 def _submission_page(submission_id: str, error: str | None = None, status: int = 200) -> Response:
     session = db.session()
-    submission = _submission_or_404(session, submission_id)
+    submission = _or_404(session, Submission, submission_id)
     row = session.get(Triage, submission.id)
     assignee = session.get(User, row.assignee_id) if row and row.assignee_id else None
     proposer = session.get(User, row.verify_proposed_by_id) if row and row.verify_proposed_by_id else None
@@ -174,7 +175,7 @@ def _triage(submission_id: str, change: Callable[[Session, Submission], str | No
     """Apply a triage ``change`` to the submission and go back to its page, flashing what ``change`` returns;
     a refused change shows the page again with the rule that refused it (409)."""
     session = db.session()
-    submission = _submission_or_404(session, submission_id)
+    submission = _or_404(session, Submission, submission_id)
     try:
         done = change(session, submission)
     except triage.TriageError as error:
@@ -246,19 +247,12 @@ def _ciphertext_response(envelope: Envelope, download_name: str | None = None) -
     return _no_store(response)
 
 
-def _envelope_or_404(session: Session, envelope_id: int) -> Envelope:
-    envelope = session.get(Envelope, envelope_id)
-    if envelope is None:
-        abort(404)
-    return envelope
-
-
 @bp.get("/api/envelopes/<int:envelope_id>")
 @requires("reviewer", key=True)
 def envelope_fetch(envelope_id: int) -> Response:
     """The envelope's ciphertext, streamed from the blob store or its row."""
     session = db.session()
-    envelope = _envelope_or_404(session, envelope_id)
+    envelope = _or_404(session, Envelope, envelope_id)
     audit.record(
         session, g.user, "envelope.fetch", f"envelope:{envelope.id}", submission=envelope.submission_id
     )
@@ -271,7 +265,7 @@ def envelope_fetch(envelope_id: int) -> Response:
 def envelope_export(envelope_id: int) -> Response:
     """The envelope as a file for ``sori decrypt`` offline: ``<submission>-<n>.sori``."""
     session = db.session()
-    envelope = _envelope_or_404(session, envelope_id)
+    envelope = _or_404(session, Envelope, envelope_id)
     name = f"{envelope.submission_id}-{envelope.sequence}.sori"
     audit.record(
         session, g.user, "envelope.export", f"envelope:{envelope.id}", submission=envelope.submission_id

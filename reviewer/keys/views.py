@@ -52,6 +52,7 @@ The envelope bytes come from the inbox's ``GET /reviewer/api/envelopes/<envelope
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 from urllib.parse import quote
@@ -59,6 +60,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import audit, db
 from core.models import Recipient
@@ -136,28 +138,35 @@ def my_keys() -> Response:
     )
 
 
-@bp.post("/api/keys")
-@requires("reviewer")
-def enrol_key() -> Response:
+def _json_change(change: Callable[[Session, dict[str, Any]], Response]) -> Response:
+    """Apply a JSON request's ``change`` and commit; a body that is not an object, or a refused change,
+    answers ``{"error": code}`` with nothing written."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _json_error(KeyRefused("bad_request"))
     session = db.session()
     try:
-        reviewer_key = enrol(session, g.user, payload.get("public_key"), payload.get("identity_file"))
+        response = change(session, payload)
     except KeyRefused as error:
         session.rollback()
         return _json_error(error)
     session.commit()
-    key = crypto_keys.PublicKey.parse(reviewer_key.public_key)
-    response = jsonify(
-        id=reviewer_key.id,
-        public_key=key.text,
-        fingerprint=key.fingerprint,
-        key_id=key.key_id.hex(),
-    )
-    response.status_code = 201
     return _no_store(response)
+
+
+@bp.post("/api/keys")
+@requires("reviewer")
+def enrol_key() -> Response:
+    def change(session: Session, payload: dict[str, Any]) -> Response:
+        reviewer_key = enrol(session, g.user, payload.get("public_key"), payload.get("identity_file"))
+        key = crypto_keys.PublicKey.parse(reviewer_key.public_key)
+        response = jsonify(
+            id=reviewer_key.id, public_key=key.text, fingerprint=key.fingerprint, key_id=key.key_id.hex()
+        )
+        response.status_code = 201
+        return response
+
+    return _json_change(change)
 
 
 @bp.get("/api/keys/mine")
@@ -249,17 +258,11 @@ def pending_grants() -> Response:
 @bp.post("/api/grants")
 @requires("reviewer", key=True)
 def create_grants() -> Response:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return _json_error(KeyRefused("bad_request"))
-    session = db.session()
-    try:
+    def change(session: Session, payload: dict[str, Any]) -> Response:
         granted, already = grant(session, g.user, payload.get("grants"))
-    except KeyRefused as error:
-        session.rollback()
-        return _json_error(error)
-    session.commit()
-    return _no_store(jsonify(granted=granted, already=already))
+        return jsonify(granted=granted, already=already)
+
+    return _json_change(change)
 
 
 @bp.get("/api/envelopes/<int:envelope_id>/grant")
