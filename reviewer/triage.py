@@ -1,7 +1,7 @@
 """Triage as a service: the states a submission moves through, who may move it, assignment, tags and notes.
 
-No Flask here: views in reviewer/inbox.py call these functions inside their request's transaction, and every
-change is written to the audit trail in that same transaction (the caller commits).
+No Flask here: views in reviewer/inbox/views.py call these functions inside their request's transaction, and
+every change is written to the audit trail in that same transaction (the caller commits).
 
 States (DESIGN.md section 4)::
 

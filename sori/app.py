@@ -18,10 +18,19 @@ from core import assets, config, db, errors, health, i18n, offline, security
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import browser_api, responses, source, status
-from reviewer import audit_views, auth, inbox, keys
+from reviewer import audit_views, auth
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
-from reviewer.records import analysis_views, event_views, people_views
+from reviewer.inbox import views as inbox_views
+from reviewer.keys import views as key_views
+from reviewer.records import (
+    analysis_views,
+    facility_views,
+    incident_views,
+    linking_views,
+    organization_views,
+    person_views,
+)
 from reviewer.records import blueprint as records
 from sori import demo
 
@@ -33,8 +42,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     responses.bp,
     # what reviewers and case teams meet
     auth.bp,
-    keys.bp,
-    inbox.bp,
+    key_views.bp,
+    inbox_views.bp,
     audit_views.bp,
     records.bp,
     exports_views.bp,
@@ -52,7 +61,14 @@ COMMANDS: tuple[click.Command, ...] = (
 # Importing a view module adds its routes to its part's blueprint; named here so that the linter and the
 # reader both see that they are part of the application.
 SOURCE_VIEWS = (source, browser_api, status)
-RECORDS_VIEWS = (people_views, event_views, analysis_views)
+RECORDS_VIEWS = (
+    person_views,
+    organization_views,
+    facility_views,
+    incident_views,
+    linking_views,
+    analysis_views,
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -6,69 +6,31 @@ submissions whose recorded consent covers the purpose (reviewer/records/sources.
 scope given, nothing withdrawn by the source, consent recorded at all). An act none of whose evidence may be
 included is left out of the dossier; the sources left out are counted, never named.
 
-Conduct:
-
-- a person: the acts they are involved in, and the acts of persons under their command while they held the
-  post above them (command responsibility: reviewer/records/chain.py's rule, the act within both tenures);
-- an organization: acts attributed (through involvements) to persons holding a post in it or below while
-  the act may have happened, and acts at the facilities it or an organization below it operates;
-- a facility: the acts recorded there.
-
-The chain of command follows reviewer/records/chain.py's rules (a head commands their own organization and
-everything below; any other post, the organizations below); organizations are few, so the tree is walked in
-Python.
+The parts: the target's identification (here), its conduct (reviewer/exports/conduct.py), the evidence
+(reviewer/exports/evidence.py) and the chain of command (reviewer/exports/chain_of_command.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core import submissions
-from core.models import Envelope
-from reviewer.exports import legal, sanctions
-from reviewer.exports.model import (
-    Conduct,
-    Dossier,
-    EvidenceDocument,
-    Identifier,
-    NameForm,
-    OrganizationRef,
-    PostHeld,
-    SourceUse,
-    Target,
-)
+from reviewer.exports import conduct, evidence, legal, sanctions
+from reviewer.exports.chain_of_command import chain_of_command
+from reviewer.exports.dossier_reading import Captions, posts, ref
+from reviewer.exports.model import Dossier, Identifier, NameForm, SourceUse, Target
 from reviewer.exports.settings import load_submitter
-from reviewer.records import corroboration
-from reviewer.records.dates import EARLIEST, LATEST
-from reviewer.records.models import (
-    Act,
-    Facility,
-    FacilityName,
-    Incident,
-    Involvement,
-    Occupancy,
-    Organization,
-    Person,
-    PersonIdentifier,
-    PersonName,
-    Position,
-    Source,
-)
+from reviewer.records import corroboration, record_names
+from reviewer.records.models import Facility, Occupancy, Person, PersonIdentifier, PersonName
 from reviewer.records.sources import consent_covers
+from reviewer.records.tree import OrganizationTree
 from reviewer.records.vocab import PURPOSES
 
 KINDS = ("person", "organization", "facility")
-#: Confidence codes from the weakest: a conduct line states the weakest of the target's involvements.
-_CONFIDENCE_ORDER = ("low", "medium", "high")
-#: Submission ids per query when reading envelopes (keeps the statement's parameters bounded).
-_BATCH = 500
-_HASH_CHUNK = 1 << 16
 
 
 class DossierError(ValueError):
@@ -96,30 +58,30 @@ def build(
         raise DossierError("unknown_kind")
     if purpose not in PURPOSES:
         raise DossierError("unknown_purpose")
-    tree = _Tree(session)
-    captions = _Captions(session)
+    tree = OrganizationTree.load(session)
+    captions = Captions(session)
     target = _target(session, kind, target_id, tree, captions)
 
-    candidates = _candidate_acts(session, kind, target_id, tree)
-    evidence = corroboration.act_evidence(session, candidates)
-    allowed = consent_covers(session, {row.submission_id for row in evidence}, purpose)
-    included = [row for row in evidence if row.submission_id in allowed]
-    excluded_keys = {row.key for row in evidence} - {row.key for row in included}
+    candidates = conduct.candidate_acts(session, kind, target_id, tree)
+    supporting = corroboration.act_evidence(session, candidates)
+    allowed = consent_covers(session, {row.submission_id for row in supporting}, purpose)
+    included = [row for row in supporting if row.submission_id in allowed]
+    excluded_keys = {row.key for row in supporting} - {row.key for row in included}
 
     keys_by_act: dict[int, set[str]] = defaultdict(set)
     for row in included:
         keys_by_act[row.act_id].add(row.key)
-    acts = _load_acts(session, sorted(keys_by_act))
-    conduct = _conduct(session, kind, target_id, acts, keys_by_act, captions)
+    acts = conduct.load_acts(session, sorted(keys_by_act))
+    lines = conduct.conduct_lines(session, kind, target_id, acts, keys_by_act, captions)
 
-    refs = _source_refs(session, {row.key for row in included})
+    refs = evidence.source_refs(session, {row.key for row in included})
     evidence_uses = sorted(
         {SourceUse(refs[row.key], row.act_id, row.connection, row.reliability) for row in included},
         key=lambda use: (use.act_id, use.source_ref, use.connection, use.reliability),
     )
     submission_refs = {row.submission_id: refs[row.key] for row in included}
-    period = _period(acts)
-    chain_up, superiors, subordinates = _chain(session, kind, target, tree, captions, period)
+    period = conduct.period(acts)
+    chain_up, superiors, subordinates = chain_of_command(session, kind, target, tree, captions, period)
     return Dossier(
         target=target,
         purpose=purpose,
@@ -127,100 +89,31 @@ def build(
         created_by=actor_login,
         submitter=load_submitter(session),
         legal_basis=legal.basis(act.violation for act in acts),
-        conduct=conduct,
+        conduct=lines,
         evidence=tuple(evidence_uses),
-        documents=_documents(session, submission_refs),
+        documents=evidence.documents(session, submission_refs),
         chain_up=chain_up,
         superiors=superiors,
         subordinates=subordinates,
-        exculpatory=_exculpatory(session, kind, target_id, [act.id for act in acts]),
+        exculpatory=evidence.exculpatory(session, kind, target_id, [act.id for act in acts]),
         sources_excluded=len(excluded_keys),
         sources_included=len(set(refs.values())),
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
     )
 
 
-# --- the organization tree and names -----------------------------------------------------------------
-
-
-class _Tree:
-    """Every organization, loaded once (they are few): parents, children, references."""
-
-    def __init__(self, session: Session) -> None:
-        self.rows = {org.id: org for org in session.scalars(select(Organization))}
-        self.children: dict[int, list[int]] = defaultdict(list)
-        for org in self.rows.values():
-            if org.parent_id is not None:
-                self.children[org.parent_id].append(org.id)
-
-    def ref(self, organization_id: int) -> OrganizationRef:
-        org = self.rows[organization_id]
-        return OrganizationRef(org.id, org.name_ko, org.name_en, org.kind, org.parent_id)
-
-    def above(self, organization_id: int) -> list[int]:
-        """The organizations above, nearest first (a cycle, which forms should prevent, ends the walk)."""
-        chain: list[int] = []
-        parent = self.rows[organization_id].parent_id
-        while parent is not None and parent not in chain and parent != organization_id:
-            chain.append(parent)
-            parent = self.rows[parent].parent_id
-        return chain
-
-    def below(self, organization_id: int) -> list[int]:
-        """Every organization strictly below, breadth first."""
-        found: list[int] = []
-        queue = list(self.children.get(organization_id, ()))
-        while queue:
-            current = queue.pop(0)
-            if current in found or current == organization_id:
-                continue
-            found.append(current)
-            queue.extend(self.children.get(current, ()))
-        return found
-
-
-class _Captions:
-    """Person display names (first Hangul primary name, then any primary name, then ``#id``), cached."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.known: dict[int, str] = {}
-
-    def __call__(self, person_ids: Iterable[int]) -> dict[int, str]:
-        missing = sorted(set(person_ids) - set(self.known))
-        for start in range(0, len(missing), _BATCH):
-            batch = missing[start : start + _BATCH]
-            names: dict[int, list[PersonName]] = defaultdict(list)
-            query = select(PersonName).where(PersonName.person_id.in_(batch)).order_by(PersonName.id)
-            for name in self.session.scalars(query):
-                names[name.person_id].append(name)
-            for person_id in batch:
-                primary = [name for name in names[person_id] if name.kind == "primary"]
-                hangul = [name for name in primary if name.style == "hangul"]
-                chosen = (hangul or primary or [None])[0]
-                self.known[person_id] = chosen.name if chosen is not None else f"#{person_id}"
-        return self.known
-
-    def one(self, person_id: int) -> str:
-        return self([person_id])[person_id]
-
-
-def _facility_caption(names: list[FacilityName], facility_id: int) -> str:
-    hangul = [name for name in names if name.style == "hangul"]
-    chosen = (hangul or names or [None])[0]
-    return chosen.name if chosen is not None else f"#{facility_id}"
-
-
 # --- the target ---------------------------------------------------------------------------------------
 
 
-def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: _Captions) -> Target:
+def _target(
+    session: Session, kind: str, target_id: int, tree: OrganizationTree, captions: Captions
+) -> Target:
     if kind == "person":
         return _person_target(session, target_id, tree, captions)
     if kind == "organization":
-        if target_id not in tree.rows:
+        if target_id not in tree.by_id:
             raise DossierError("not_found")
-        org = tree.rows[target_id]
+        org = tree.by_id[target_id]
         names = [NameForm(org.name_ko, "hangul", lang="ko")]
         if org.name_en:
             names.append(NameForm(org.name_en, "other", lang="en"))
@@ -229,7 +122,7 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
             id=org.id,
             caption=org.name_ko,
             names=tuple(names),
-            organization=tree.ref(org.id),
+            organization=ref(tree, org.id),
             province=org.province,
             county=org.county,
             description=org.description,
@@ -239,17 +132,13 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
         raise DossierError("not_found")
     if facility.merged_into_id is not None:
         raise DossierError("merged")
-    names = list(
-        session.scalars(
-            select(FacilityName).where(FacilityName.facility_id == facility.id).order_by(FacilityName.id)
-        )
-    )
+    names = record_names.name_rows(session, "facility", facility.id)
     return Target(
         kind=kind,
         id=facility.id,
-        caption=_facility_caption(names, facility.id),
+        caption=record_names.facility_captions(session, [facility.id])[facility.id],
         names=tuple(NameForm(name.name, name.style) for name in names),
-        organization=tree.ref(facility.organization_id) if facility.organization_id in tree.rows else None,
+        organization=ref(tree, facility.organization_id) if facility.organization_id in tree.by_id else None,
         facility_kind=facility.kind,
         agency=facility.agency,
         province=facility.province,
@@ -260,7 +149,7 @@ def _target(session: Session, kind: str, target_id: int, tree: _Tree, captions: 
     )
 
 
-def _person_target(session: Session, person_id: int, tree: _Tree, captions: _Captions) -> Target:
+def _person_target(session: Session, person_id: int, tree: OrganizationTree, captions: Captions) -> Target:
     person = session.get(Person, person_id)
     if person is None:
         raise DossierError("not_found")
@@ -282,316 +171,6 @@ def _person_target(session: Session, person_id: int, tree: _Tree, captions: _Cap
         birth_place=person.birth_place,
         nationality=tuple((person.nationality or "").split()),
         identifiers=tuple(Identifier(i.kind, i.value, i.country) for i in identifiers),
-        posts=tuple(_posts(session, [Occupancy.person_id == person_id], tree, captions)),
+        posts=tuple(posts(session, [Occupancy.person_id == person_id], tree, captions)),
         description=person.description,
     )
-
-
-def _posts(session: Session, where: list, tree: _Tree, captions: _Captions) -> list[PostHeld]:
-    """Occupancies matching ``where``, oldest first, as :class:`PostHeld`."""
-    rows = session.execute(
-        select(Occupancy, Position)
-        .join(Position, Position.id == Occupancy.position_id)
-        .where(*where)
-        .order_by(Occupancy.start_lo, Occupancy.id)
-    ).all()
-    names = captions(occupancy.person_id for occupancy, _position in rows)
-    return [
-        PostHeld(
-            occupancy_id=occupancy.id,
-            person_id=occupancy.person_id,
-            person_name=names[occupancy.person_id],
-            position_id=position.id,
-            title_ko=position.title_ko,
-            title_en=position.title_en,
-            organization=tree.ref(position.organization_id),
-            start=occupancy.start,
-            end=occupancy.end,
-            is_head=position.is_head,
-        )
-        for occupancy, position in rows
-    ]
-
-
-# --- conduct ------------------------------------------------------------------------------------------
-
-
-def _candidate_acts(session: Session, kind: str, target_id: int, tree: _Tree) -> list[int]:
-    """Every act the target may answer for, before consent filters them."""
-    if kind == "person":
-        query = select(Involvement.act_id).where(Involvement.person_id == target_id)
-        return sorted(set(session.scalars(query)) | _commanded_acts(session, target_id, tree))
-    if kind == "facility":
-        return sorted(set(session.scalars(select(Act.id).where(Act.facility_id == target_id))))
-    organizations = [target_id, *tree.below(target_id)]
-    attributed = (
-        select(Act.id)
-        .join(Involvement, Involvement.act_id == Act.id)
-        .join(Occupancy, Occupancy.person_id == Involvement.person_id)
-        .join(Position, Position.id == Occupancy.position_id)
-        .where(
-            Position.organization_id.in_(organizations),
-            and_(Occupancy.start_lo <= Act.date_hi, Occupancy.end_hi >= Act.date_lo),
-        )
-    )
-    at_facilities = (
-        select(Act.id)
-        .join(Facility, Facility.id == Act.facility_id)
-        .where(Facility.organization_id.in_(organizations))
-    )
-    return sorted(set(session.scalars(attributed)) | set(session.scalars(at_facilities)))
-
-
-def _commanded_acts(session: Session, person_id: int, tree: _Tree) -> set[int]:
-    """Acts of persons under ``person_id``'s command: involved in the act, holding a post the person's post
-    commanded, the act within both tenures."""
-    held = session.execute(
-        select(Occupancy.start_lo, Occupancy.end_hi, Position.organization_id, Position.is_head)
-        .join(Position, Position.id == Occupancy.position_id)
-        .where(Occupancy.person_id == person_id)
-    )
-    acts: set[int] = set()
-    for start, end, org_id, is_head in held:
-        commanded = [org_id, *tree.below(org_id)] if is_head else tree.below(org_id)
-        if not commanded:
-            continue
-        query = (
-            select(Act.id)
-            .join(Involvement, Involvement.act_id == Act.id)
-            .join(Occupancy, Occupancy.person_id == Involvement.person_id)
-            .join(Position, Position.id == Occupancy.position_id)
-            .where(
-                Involvement.person_id != person_id,
-                Position.organization_id.in_(commanded),
-                Occupancy.start_lo <= end,
-                Occupancy.end_hi >= start,
-                Act.date_hi >= start,
-                Act.date_lo <= end,
-                Occupancy.start_lo <= Act.date_hi,
-                Occupancy.end_hi >= Act.date_lo,
-            )
-        )
-        acts |= set(session.scalars(query))
-    return acts
-
-
-def _load_acts(session: Session, act_ids: list[int]) -> list[Act]:
-    acts: list[Act] = []
-    for start in range(0, len(act_ids), _BATCH):
-        acts.extend(session.scalars(select(Act).where(Act.id.in_(act_ids[start : start + _BATCH]))))
-    return sorted(acts, key=lambda act: (act.date_lo, act.date_hi, act.id))
-
-
-def _conduct(
-    session: Session,
-    kind: str,
-    target_id: int,
-    acts: list[Act],
-    keys_by_act: dict[int, set[str]],
-    captions: _Captions,
-) -> tuple[Conduct, ...]:
-    act_ids = [act.id for act in acts]
-    incidents = _by_id(session, Incident, {act.incident_id for act in acts})
-    facility_names: dict[int, list[FacilityName]] = defaultdict(list)
-    involvements: dict[int, list[Involvement]] = defaultdict(list)
-    facility_ids = sorted({act.facility_id for act in acts if act.facility_id is not None})
-    for start in range(0, len(facility_ids), _BATCH):
-        query = select(FacilityName).where(FacilityName.facility_id.in_(facility_ids[start : start + _BATCH]))
-        for name in session.scalars(query.order_by(FacilityName.id)):
-            facility_names[name.facility_id].append(name)
-    for start in range(0, len(act_ids), _BATCH):
-        query = select(Involvement).where(Involvement.act_id.in_(act_ids[start : start + _BATCH]))
-        for involvement in session.scalars(query.order_by(Involvement.id)):
-            involvements[involvement.act_id].append(involvement)
-    names = captions(i.person_id for rows in involvements.values() for i in rows)
-    lines = []
-    for act in acts:
-        own = [i for i in involvements[act.id] if kind == "person" and i.person_id == target_id]
-        lines.append(
-            Conduct(
-                act_id=act.id,
-                incident_id=act.incident_id,
-                incident_title=incidents[act.incident_id].title,
-                violation=act.violation,
-                date_start=act.date_start,
-                date_end=act.date_end,
-                facility_id=act.facility_id,
-                facility_name=(
-                    _facility_caption(facility_names[act.facility_id], act.facility_id)
-                    if act.facility_id is not None
-                    else None
-                ),
-                place=act.place,
-                province=act.province,
-                county=act.county,
-                victims=act.victims,
-                victim_count=act.victim_count,
-                description=act.description,
-                degrees=tuple(i.degree for i in own),
-                under_command=kind == "person" and not own,
-                perpetrators=tuple((names[i.person_id], i.degree) for i in involvements[act.id]),
-                perpetrator_ids=tuple(i.person_id for i in involvements[act.id]),
-                confidence=min((i.confidence for i in own), key=_confidence_rank, default=None),
-                corroboration=len(keys_by_act[act.id]),
-            )
-        )
-    return tuple(lines)
-
-
-def _confidence_rank(code: str) -> int:
-    return _CONFIDENCE_ORDER.index(code) if code in _CONFIDENCE_ORDER else -1
-
-
-def _by_id(session: Session, model: type, ids: Collection[int]) -> dict:
-    found = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), _BATCH):
-        for row in session.scalars(select(model).where(model.id.in_(ordered[start : start + _BATCH]))):
-            found[row.id] = row
-    return found
-
-
-def _period(acts: list[Act]) -> tuple[date, date]:
-    """The widest period the listed acts may span (all time when there are none)."""
-    if not acts:
-        return EARLIEST, LATEST
-    return min(act.date_lo for act in acts), max(act.date_hi for act in acts)
-
-
-# --- evidence -----------------------------------------------------------------------------------------
-
-
-def _source_refs(session: Session, keys: set[str]) -> dict[str, str]:
-    """Source key (``s<id>``) -> pseudonymous reference. Included evidence always has a recorded source,
-    since consent is only known through one."""
-    ids = sorted(int(key[1:]) for key in keys if key.startswith("s"))
-    refs = {}
-    for start in range(0, len(ids), _BATCH):
-        query = select(Source.id, Source.ref).where(Source.id.in_(ids[start : start + _BATCH]))
-        refs.update({f"s{source_id}": ref for source_id, ref in session.execute(query)})
-    return refs
-
-
-def _documents(session: Session, submission_refs: dict[str, str]) -> tuple[EvidenceDocument, ...]:
-    """The SHA-256 (and SHA-1, FollowTheMoney's content hash) of every envelope of the included
-    submissions, streamed from wherever the bytes are kept. Submission ids stay inside: only the source
-    reference, the digests, the size and the day of receipt travel."""
-    documents = []
-    ids = sorted(submission_refs)
-    for start in range(0, len(ids), _BATCH):
-        query = (
-            select(Envelope)
-            .options(undefer(Envelope.ciphertext))
-            .where(Envelope.submission_id.in_(ids[start : start + _BATCH]))
-        )
-        for envelope in session.scalars(query):
-            sha256, sha1 = hashlib.sha256(), hashlib.sha1(usedforsecurity=False)  # FtM's content hash
-            with submissions.open_envelope(envelope) as stream:
-                while chunk := stream.read(_HASH_CHUNK):
-                    sha256.update(chunk)
-                    sha1.update(chunk)
-            documents.append(
-                EvidenceDocument(
-                    source_ref=submission_refs[envelope.submission_id],
-                    sha256=sha256.hexdigest(),
-                    size=envelope.ciphertext_size,
-                    received_on=envelope.received_on.isoformat(),
-                    sha1=sha1.hexdigest(),
-                )
-            )
-            # The ciphertext was only needed for the digest; do not keep thousands in the session.
-            session.expunge(envelope)
-    return tuple(sorted(documents, key=lambda doc: (doc.source_ref, doc.received_on, doc.sha256)))
-
-
-def _exculpatory(session: Session, kind: str, target_id: int, act_ids: list[int]) -> tuple[str, ...]:
-    """What reviewers recorded in the target's favour: on the record itself and, for the listed acts, on the
-    involvements (the target's own for a person; every one for an organization or a facility)."""
-    model = {"person": Person, "organization": Organization, "facility": Facility}[kind]
-    texts = [session.get(model, target_id).exculpatory]  # type: ignore[attr-defined]
-    for start in range(0, len(act_ids), _BATCH):
-        query = select(Involvement.exculpatory).where(
-            Involvement.act_id.in_(act_ids[start : start + _BATCH]), Involvement.exculpatory.is_not(None)
-        )
-        if kind == "person":
-            query = query.where(Involvement.person_id == target_id)
-        texts.extend(session.scalars(query.order_by(Involvement.act_id, Involvement.id)))
-    seen: list[str] = []
-    for text in texts:
-        if text and text.strip() and text.strip() not in seen:
-            seen.append(text.strip())
-    return tuple(seen)
-
-
-# --- chain of command ---------------------------------------------------------------------------------
-
-
-def _chain(
-    session: Session,
-    kind: str,
-    target: Target,
-    tree: _Tree,
-    captions: _Captions,
-    period: tuple[date, date],
-) -> tuple[tuple[OrganizationRef, ...], tuple[PostHeld, ...], tuple[PostHeld, ...]]:
-    """(organizations from the target up, the heads above in office at the time, the persons below)."""
-    if kind == "person":
-        return _person_chain(session, target, tree, captions)
-    if target.organization is None:  # a facility no organization is recorded to operate
-        return (), (), ()
-    org_id = target.organization.id
-    up = [org_id, *tree.above(org_id)] if kind == "facility" else tree.above(org_id)
-    heads_of = [org_id, *tree.above(org_id)]
-    superiors = _posts(
-        session, [Position.organization_id.in_(heads_of), Position.is_head, *_overlap(period)], tree, captions
-    )
-    below = [org_id, *tree.below(org_id)]
-    subordinates = _posts(
-        session,
-        [Position.organization_id.in_(below), *_overlap(period)],
-        tree,
-        captions,
-    )
-    subordinates = [post for post in subordinates if not (post.is_head and post.organization.id == org_id)]
-    return tuple(tree.ref(o) for o in up), tuple(superiors), tuple(subordinates)
-
-
-def _person_chain(
-    session: Session, target: Target, tree: _Tree, captions: _Captions
-) -> tuple[tuple[OrganizationRef, ...], tuple[PostHeld, ...], tuple[PostHeld, ...]]:
-    up: list[int] = []
-    superiors: dict[int, PostHeld] = {}
-    subordinates: dict[int, PostHeld] = {}
-    occupancies = _by_id(session, Occupancy, {post.occupancy_id for post in target.posts})
-    for post in target.posts:
-        occupancy = occupancies[post.occupancy_id]
-        tenure = (occupancy.start_lo, occupancy.end_hi)
-        org_id = post.organization.id
-        for org in [org_id, *tree.above(org_id)]:
-            if org not in up:
-                up.append(org)
-        heads_of = tree.above(org_id) if post.is_head else [org_id, *tree.above(org_id)]
-        for held in _posts(
-            session,
-            [Position.organization_id.in_(heads_of), Position.is_head, *_overlap(tenure)],
-            tree,
-            captions,
-        ):
-            if held.person_id != target.id:
-                superiors.setdefault(held.occupancy_id, held)
-        commanded = [org_id, *tree.below(org_id)] if post.is_head else tree.below(org_id)
-        if commanded:
-            for held in _posts(
-                session, [Position.organization_id.in_(commanded), *_overlap(tenure)], tree, captions
-            ):
-                if held.person_id != target.id:
-                    subordinates.setdefault(held.occupancy_id, held)
-    return (
-        tuple(tree.ref(o) for o in up),
-        tuple(superiors.values()),
-        tuple(subordinates.values()),
-    )
-
-
-def _overlap(period: tuple[date, date]) -> list:
-    return [Occupancy.start_lo <= period[1], Occupancy.end_hi >= period[0]]

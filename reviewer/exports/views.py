@@ -47,7 +47,7 @@ from reviewer import access
 from reviewer.exports import bundle, pdf
 from reviewer.exports.dossier import DossierError
 from reviewer.exports.settings import MAX_LENGTH, SUBMITTER_FIELDS, load_submitter, save_submitter
-from reviewer.records import entities
+from reviewer.records import record_names
 from reviewer.records.models import Facility, Organization, Person
 from reviewer.records.vocab import PURPOSES
 
@@ -214,12 +214,10 @@ def _target_or_404(kind: str, target_id: int) -> tuple[Any, str]:
     record = db.session().get(model, target_id) if model is not None else None
     if record is None:
         abort(404)
-    if isinstance(record, Person):
-        caption = entities.person_caption(record)
-    elif isinstance(record, Facility):
-        caption = entities.facility_caption(record)
+    if isinstance(record, Person | Facility):
+        caption = record_names.caption_of(record)
     else:
-        caption = entities.organization_caption(record, str(get_locale() or "ko"))
+        caption = record_names.organization_caption(record, str(get_locale() or "ko"))
     return record, caption
 
 

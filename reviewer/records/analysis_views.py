@@ -1,9 +1,10 @@
-"""Records pages for looking across records: the chain of command of a person, an organization or a facility,
-finding records whatever the spelling of their names, and merging two records of one person or facility
-(and undoing a merge).
+"""Records pages for looking across records: the records start page, the chain of command of a person, an
+organization or a facility, finding records whatever the spelling of their names, and merging two records
+of one person or facility (and undoing a merge).
 
 Routes (all under ``/reviewer/records``)::
 
+    GET       /                                   counts and links to every list
     GET       /search?q=                          persons, facilities and organizations by name
     GET       /persons/<id>/chain?page=           the person's posts, superiors and subordinates' acts
     GET       /organizations/<id>/chain?page=     the organizations above, the posts in it and below
@@ -31,20 +32,17 @@ from sqlalchemy.orm import Session
 
 from core import db
 from reviewer.access import requires
-from reviewer.records import chain, merging, name_index, search, vocab
+from reviewer.records import chain, lists, merging, name_index, pages, record_names, search, vocab
 from reviewer.records.blueprint import bp, get_or_404, page_number
-from reviewer.records.entities import facility_captions, organization_caption, person_captions
 from reviewer.records.models import (
     Act,
     Facility,
-    FacilityName,
     Involvement,
     Merge,
     Occupancy,
     Organization,
     Person,
     PersonIdentifier,
-    PersonName,
 )
 
 #: Subordinates listed per page of a chain view, and acts listed per subordinate.
@@ -75,11 +73,17 @@ def _record_merges(kind: str, record_id: int) -> list[Merge]:
 
 
 def _organization_label(organization: Organization) -> str:
-    return organization_caption(organization, str(get_locale() or "ko"))
+    return record_names.organization_caption(organization, str(get_locale() or "ko"))
 
 
 def _query() -> str:
     return " ".join(request.args.get("q", "").split())[:QUERY_MAX_CHARS]
+
+
+@bp.get("/", endpoint="home")
+@requires(*pages.READ)
+def home() -> Response:
+    return pages.render("home.html", counts=lists.counts(db.session()))
 
 
 # ---- Chain of command ---------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ def organization_chain(organization_id: int) -> str:
 def facility_chain(facility_id: int) -> str:
     session = db.session()
     facility = get_or_404(session, Facility, facility_id)
-    caption = facility_captions(session, [facility_id])[facility_id]
+    caption = record_names.facility_captions(session, [facility_id])[facility_id]
     return _side_chain("facility", facility, caption, chain.facility_view)
 
 
@@ -163,26 +167,11 @@ def search_results(session: Session, query: str, kinds: tuple[str, ...], limit: 
         ids[hit.kind].append(hit.owner_id)
     names: dict[tuple[str, int], list[str]] = {}
     captions: dict[tuple[str, int], str] = {}
-    if ids["person"]:
-        rows = session.execute(
-            select(PersonName.person_id, PersonName.name)
-            .where(PersonName.person_id.in_(ids["person"]))
-            .order_by(PersonName.id)
-        )
-        for owner_id, name in rows:
-            names.setdefault(("person", owner_id), []).append(name)
-        for owner_id, caption in person_captions(session, ids["person"]).items():
-            captions["person", owner_id] = caption
-    if ids["facility"]:
-        rows = session.execute(
-            select(FacilityName.facility_id, FacilityName.name)
-            .where(FacilityName.facility_id.in_(ids["facility"]))
-            .order_by(FacilityName.id)
-        )
-        for owner_id, name in rows:
-            names.setdefault(("facility", owner_id), []).append(name)
-        for owner_id, caption in facility_captions(session, ids["facility"]).items():
-            captions["facility", owner_id] = caption
+    for kind in ("person", "facility"):
+        for owner_id, owner_names in record_names.names_by_owner(session, kind, ids[kind]).items():
+            names[kind, owner_id] = owner_names
+        for owner_id, caption in record_names.captions(session, kind, ids[kind]).items():
+            captions[kind, owner_id] = caption
     if ids["organization"]:
         for organization in session.scalars(
             select(Organization).where(Organization.id.in_(ids["organization"]))
@@ -222,8 +211,8 @@ def searchpage_number() -> str:
 def _person_summary(session: Session, person: Person) -> dict[str, Any]:
     return {
         "record": person,
-        "caption": person_captions(session, [person.id])[person.id],
-        "names": list(session.scalars(select(PersonName).where(PersonName.person_id == person.id))),
+        "caption": record_names.caption_of(person),
+        "names": record_names.name_rows(session, "person", person.id),
         "identifiers": list(
             session.scalars(select(PersonIdentifier).where(PersonIdentifier.person_id == person.id))
         ),
@@ -235,8 +224,8 @@ def _person_summary(session: Session, person: Person) -> dict[str, Any]:
 def _facility_summary(session: Session, facility: Facility) -> dict[str, Any]:
     return {
         "record": facility,
-        "caption": facility_captions(session, [facility.id])[facility.id],
-        "names": list(session.scalars(select(FacilityName).where(FacilityName.facility_id == facility.id))),
+        "caption": record_names.caption_of(facility),
+        "names": record_names.name_rows(session, "facility", facility.id),
         "acts": _count(session, Act.id, Act.facility_id == facility.id),
     }
 

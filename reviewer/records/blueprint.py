@@ -12,13 +12,6 @@ from core import divisions
 
 bp = Blueprint("records", __name__, url_prefix="/reviewer/records")
 
-#: The view modules that add routes to :data:`bp`, imported by :func:`reviewer.register`.
-VIEW_MODULES = (
-    "reviewer.records.people_views",
-    "reviewer.records.event_views",
-    "reviewer.records.analysis_views",
-)
-
 
 def get_or_404(session: Session, model: Any, record_id: int) -> Any:
     """The ``model`` row ``record_id``, or a 404 page."""

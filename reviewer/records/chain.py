@@ -1,6 +1,9 @@
 """The chain of command: who stood above a person, an organization or a facility, and whose acts fall under
 whom (DESIGN.md section 4: occupancies → positions → organization → parent organizations → the top).
 
+Longer than most modules on purpose: it is one algorithm (a post's scope, the subordinates in it, their
+acts in the common period, the heads above), whose views, queries and counting read best side by side.
+
 Rules:
 
 - A person in a post at organization O commands every post of every organization strictly below O; when the
@@ -12,7 +15,8 @@ Rules:
 - Above a post stand its own organization's heads (for a post that is not the head) and the heads of every
   organization up to the top, those in office during the tenure.
 
-Organizations are few (hundreds): the tree (id, parent) is loaded once per view and walked in Python.
+Organizations are few (hundreds): the tree (reviewer/records/tree.py) is loaded once per view and walked in
+Python.
 Occupancies, involvements and acts are many: they are counted and paged in SQL, so that a minister with
 thousands of subordinates costs a few queries, not one per subordinate.
 """
@@ -29,7 +33,6 @@ from sqlalchemy.orm import Session
 
 from reviewer.records.corroboration import Support, act_support
 from reviewer.records.dates import EARLIEST, LATEST
-from reviewer.records.entities import person_captions
 from reviewer.records.models import (
     Act,
     Facility,
@@ -39,6 +42,8 @@ from reviewer.records.models import (
     Person,
     Position,
 )
+from reviewer.records.record_names import person_captions
+from reviewer.records.tree import OrganizationTree
 
 __all__ = [
     "ActLine",
@@ -51,7 +56,6 @@ __all__ = [
     "command_view",
     "facility_view",
     "organization_view",
-    "organizations_above",
 ]
 
 
@@ -149,51 +153,6 @@ class OrganizationView:
     facility_act_count: int = 0
 
 
-# ---- The organization tree ----------------------------------------------------------------------------
-
-
-class _Tree:
-    """Every organization, loaded once, with its children."""
-
-    def __init__(self, session: Session) -> None:
-        self.by_id: dict[int, Organization] = {o.id: o for o in session.scalars(select(Organization))}
-        self.children: dict[int, list[int]] = {}
-        for organization in self.by_id.values():
-            if organization.parent_id is not None:
-                self.children.setdefault(organization.parent_id, []).append(organization.id)
-
-    def above(self, organization_id: int) -> list[Organization]:
-        """Nearest first, up to the top; a cycle (a data error) stops the walk instead of looping."""
-        found: list[Organization] = []
-        seen = {organization_id}
-        parent_id = self.by_id[organization_id].parent_id
-        while parent_id is not None and parent_id not in seen and parent_id in self.by_id:
-            seen.add(parent_id)
-            found.append(self.by_id[parent_id])
-            parent_id = self.by_id[parent_id].parent_id
-        return found
-
-    def below(self, organization_id: int) -> list[int]:
-        """The ids of every organization strictly below, at any depth."""
-        found: list[int] = []
-        seen = {organization_id}
-        stack = list(self.children.get(organization_id, ()))
-        while stack:
-            current = stack.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            found.append(current)
-            stack.extend(self.children.get(current, ()))
-        return found
-
-
-def organizations_above(session: Session, organization_id: int) -> list[Organization]:
-    """The organizations above ``organization_id``, nearest first, up to the top (empty when unknown)."""
-    tree = _Tree(session)
-    return tree.above(organization_id) if organization_id in tree.by_id else []
-
-
 # ---- Subordinates and their acts ----------------------------------------------------------------------
 
 
@@ -261,7 +220,7 @@ class _Scope:
 
 
 def _subordinates(
-    session: Session, scope: _Scope, tree: _Tree, *, act_limit: int, limit: int | None, offset: int
+    session: Session, scope: _Scope, tree: OrganizationTree, *, act_limit: int, limit: int | None, offset: int
 ) -> tuple[list[Subordinate], int, set[int]]:
     """A page of the occupancies in scope, those with most acts first; how many there are in all; and
     the ids of all their acts in the period.
@@ -451,7 +410,7 @@ def command_view(
     for an unknown person."""
     if session.get(Person, person_id) is None:
         raise LookupError(person_id)
-    tree = _Tree(session)
+    tree = OrganizationTree.load(session)
     held = session.execute(
         select(Occupancy, Position)
         .join(Position, Position.id == Occupancy.position_id)
@@ -515,7 +474,7 @@ def organization_view(
     """The organizations above with every head they had, and every post held in the organization and
     below it with the acts of its holder while in post (most acts first, paged as in
     :func:`command_view`). Raises :class:`LookupError` for an unknown organization."""
-    tree = _Tree(session)
+    tree = OrganizationTree.load(session)
     if organization_id not in tree.by_id:
         raise LookupError(organization_id)
     return _organization_side(
@@ -537,7 +496,7 @@ def facility_view(
     facility = session.get(Facility, facility_id)
     if facility is None:
         raise LookupError(facility_id)
-    tree = _Tree(session)
+    tree = OrganizationTree.load(session)
     if facility.organization_id is not None and facility.organization_id in tree.by_id:
         view = _organization_side(
             session,
@@ -563,7 +522,13 @@ def facility_view(
 
 
 def _organization_side(
-    session: Session, tree: _Tree, organization_id: int, *, act_limit: int, limit: int | None, offset: int
+    session: Session,
+    tree: OrganizationTree,
+    organization_id: int,
+    *,
+    act_limit: int,
+    limit: int | None,
+    offset: int,
 ) -> OrganizationView:
     organization = tree.by_id[organization_id]
     scope = _Scope((organization_id, *tree.below(organization_id)))

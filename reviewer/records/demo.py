@@ -1,11 +1,7 @@
-"""Fictional records for ``sori demo``: a chain of command from two ministries down to county units, the
-officials who held its posts, places of detention, incidents with their acts, and the demo accounts as
-pseudonymous sources, so that every records page, the chain-of-command views and corroboration counts show
-something on a first run; and a fictional sanctions list (``<data>/demo/sanctions-demo.ftm.json``,
-imported) on which the demo minister and his ministry are possible matches.
-
-Everything here is invented and marked so: every description starts with :data:`DEMO_MARK`, and no person
-is a real official. The state bodies and places are real names, because reviewers work with them.
+"""Fictional records for ``sori demo`` (the tables are in reviewer/records/demo_data.py), so that every
+records page, the chain-of-command views and corroboration counts show something on a first run; and a
+fictional sanctions list (``<data>/demo/sanctions-demo.ftm.json``, imported) on which the demo minister
+and his ministry are possible matches.
 
 Made once: nothing is added if any person, organization, facility or incident exists (as the demo accounts
 are not added again once any submission exists). The demo accounts are told apart by opening them with the
@@ -16,7 +12,6 @@ opens to one of :data:`core.demo.DEMO_ACCOUNTS` is cited, never anything else in
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -31,11 +26,22 @@ from crypto.keys import Identity
 from reviewer import accounts, triage
 from reviewer.exports import sanctions
 from reviewer.models import User
-from reviewer.records import dates, name_index
+from reviewer.records import dates, name_index, record_names
+from reviewer.records.demo_data import (
+    CITATIONS,
+    DEMO_MARK,
+    FACILITIES,
+    IDENTIFIERS,
+    INCIDENTS,
+    OCCUPANCIES,
+    ORGANIZATIONS,
+    PERSONS,
+    POSITIONS,
+    SANCTIONS_LIST,
+)
 from reviewer.records.models import (
     Act,
     Facility,
-    FacilityName,
     Incident,
     Information,
     Involvement,
@@ -43,311 +49,10 @@ from reviewer.records.models import (
     Organization,
     Person,
     PersonIdentifier,
-    PersonName,
     Position,
     Source,
     SubmissionSource,
 )
-
-#: How every demo description begins, in both languages of the pages.
-DEMO_MARK = "[가상 시연 자료 · Fictional demo data]"
-
-# Organizations: key, parent key, Korean name, English name, kind, province, county, description.
-_ORGANIZATIONS: tuple[tuple[str, str | None, str, str, str, str | None, str | None, str], ...] = (
-    ("mss", None, "국가보위성", "Ministry of State Security", "ministry", None, None,
-     "정치범 수사·예심과 국경 통제를 맡는 기관. / Political investigation, preliminary examination and "
-     "border control."),
-    ("mss-nh", "mss", "함경북도 보위국", "North Hamgyong Provincial State Security Bureau", "bureau",
-     "north-hamgyong", None, "국경 지역의 도 보위국. / The provincial bureau of a border province."),
-    ("mss-hoeryong", "mss-nh", "회령시 보위부", "Hoeryong City State Security Department", "bureau",
-     "north-hamgyong", "north-hamgyong/hoeryong", "시 보위부. / A city department."),
-    ("mss-onsong", "mss-nh", "온성군 보위부", "Onsong County State Security Department", "bureau",
-     "north-hamgyong", "north-hamgyong/onsong",
-     "강제북송된 사람들을 예심하는 군 보위부. / A county department that examines people returned from "
-     "China."),
-    ("mss-onsong-exam", "mss-onsong", "온성군 보위부 예심과", "Onsong County MSS Preliminary Examination "
-     "Section", "unit", "north-hamgyong", "north-hamgyong/onsong", "예심원들의 과. / The interrogators' "
-     "section."),
-    ("mss-onsong-guard", "mss-onsong", "온성군 보위부 구류장 계호대",
-     "Onsong County MSS Detention Guard Unit", "unit", "north-hamgyong", "north-hamgyong/onsong",
-     "구류장 계호원들. / The detention centre's guards."),
-    ("mss-sh", "mss", "함경남도 보위국", "South Hamgyong Provincial State Security Bureau", "bureau",
-     "south-hamgyong", None, "도 보위국. / A provincial bureau."),
-    ("mss-ryanggang", "mss", "량강도 보위국", "Ryanggang Provincial State Security Bureau", "bureau",
-     "ryanggang", None, "국경 지역의 도 보위국. / The provincial bureau of a border province."),
-    ("mps", None, "사회안전성", "Ministry of Social Security", "ministry", None, None,
-     "경찰과 교화소, 노동단련대, 집결소를 맡는 기관. / Police, re-education camps, labour training camps "
-     "and holding centres."),
-    ("mps-corrections", "mps", "사회안전성 교화국", "Ministry of Social Security Correctional Bureau",
-     "bureau", None, None, "교화소를 운영하는 국. / Runs the re-education camps."),
-    ("mps-nh", "mps", "함경북도 안전국", "North Hamgyong Provincial Social Security Bureau", "bureau",
-     "north-hamgyong", None, "도 안전국. / A provincial bureau."),
-    ("mps-hoeryong", "mps-nh", "회령시 안전부", "Hoeryong City Social Security Department", "bureau",
-     "north-hamgyong", "north-hamgyong/hoeryong", "시 안전부. / A city department."),
-    ("mps-hoeryong-camp", "mps-hoeryong", "회령시 안전부 노동단련대 계호대", "Hoeryong MPS Labour Training "
-     "Camp Guard Unit", "unit", "north-hamgyong", "north-hamgyong/hoeryong",
-     "노동단련대 계호원들. / The labour training camp's guards."),
-    ("mps-sh", "mps", "함경남도 안전국", "South Hamgyong Provincial Social Security Bureau", "bureau",
-     "south-hamgyong", None, "도 안전국. / A provincial bureau."),
-    ("mps-hamhung", "mps-sh", "함흥시 안전부", "Hamhung City Social Security Department", "bureau",
-     "south-hamgyong", "south-hamgyong/hamhung", "집결소를 운영하는 시 안전부. / Runs the holding centre."),
-)  # fmt: skip
-
-# Positions: key, organization key, Korean title, English title, head of the organization.
-_POSITIONS: tuple[tuple[str, str, str, str, bool], ...] = (
-    ("mss-minister", "mss", "국가보위상", "Minister of State Security", True),
-    ("mss-nh-chief", "mss-nh", "함경북도 보위국장", "Director, North Hamgyong State Security Bureau", True),
-    (
-        "mss-hoeryong-chief",
-        "mss-hoeryong",
-        "회령시 보위부장",
-        "Head, Hoeryong State Security Department",
-        True,
-    ),
-    ("mss-onsong-chief", "mss-onsong", "온성군 보위부장", "Head, Onsong State Security Department", True),
-    ("mss-onsong-examiner", "mss-onsong-exam", "예심원", "Interrogator (preliminary examiner)", False),
-    ("mss-onsong-guard", "mss-onsong-guard", "계호원", "Guard", False),
-    ("mps-minister", "mps", "사회안전상", "Minister of Social Security", True),
-    ("mps-hoeryong-guard", "mps-hoeryong-camp", "계호원", "Guard", False),
-    ("mps-hamhung-guard", "mps-hamhung", "집결소 계호원", "Holding centre guard", False),
-)
-
-# Persons: key, gender, birth date, birth place, names (name, style, kind, quality, language), description,
-# exculpatory information. Every name is invented.
-_Names = tuple[tuple[str, str, str, str | None, str], ...]
-_PERSONS: tuple[tuple[str, str, str | None, str | None, _Names, str, str | None], ...] = (
-    ("do", "male", "1952", None,
-     (("도경삼", "hangul", "primary", None, "ko"), ("To Kyong Sam", "dprk", "primary", None, "en"),
-      ("Do Gyeong-sam", "rr", "primary", None, "en"), ("도삼", "hangul", "alias", "weak", "ko")),
-     "2017년까지 국가보위상. / Minister of State Security until 2017.", None),
-    ("yom", "male", "1958-05", "평안남도",
-     (("염길후", "hangul", "primary", None, "ko"), ("Yom Kil Hu", "dprk", "primary", None, "en"),
-      ("Yeom Gil-hu", "rr", "primary", None, "en"), ("염길호", "hangul", "alias", "strong", "ko")),
-     "2018년부터 국가보위상. / Minister of State Security from 2018.", None),
-    ("thak", "male", "1963", "함경북도 청진시",
-     (("탁영범", "hangul", "primary", None, "ko"), ("Thak Yong Bom", "dprk", "primary", None, "en"),
-      ("Tak Yeong-beom", "rr", "primary", None, "en"), ("탁 국장", "hangul", "alias", "weak", "ko")),
-     "함경북도 보위국장. / Director of the North Hamgyong bureau.", None),
-    ("ra", "male", "1966", None,
-     (("라춘식", "hangul", "primary", None, "ko"), ("Ra Chun Sik", "dprk", "primary", None, "en"),
-      ("Na Chun-sik", "rr", "primary", None, "en"), ("나춘식", "hangul", "alias", "strong", "ko")),
-     "회령시 보위부장. 남한식으로는 '나춘식'으로 적힌다. / Head of the Hoeryong department; 'Na' in South "
-     "Korean spelling.", None),
-    ("ri", "male", "1970", None,
-     (("리평갑", "hangul", "primary", None, "ko"), ("Ri Phyong Gap", "dprk", "primary", None, "en"),
-      ("Lee Pyeong-gap", "rr", "primary", None, "en"), ("리 부장", "hangul", "alias", "weak", "ko")),
-     "온성군 보위부장. / Head of the Onsong department.", None),
-    ("kim", "male", "1981", None,
-     (("김상출", "hangul", "primary", None, "ko"), ("Kim Sang Chul", "dprk", "primary", None, "en"),
-      ("Kim Sang-chul", "rr", "primary", None, "en"), ("독사", "hangul", "alias", "weak", "ko")),
-     "온성군 보위부 예심원. 수감자들은 '독사'라고 불렀다. / Interrogator at Onsong; detainees called him "
-     "'the viper'.", None),
-    ("sok", "male", "1988", None,
-     (("석만길", "hangul", "primary", None, "ko"), ("Sok Man Gil", "dprk", "primary", None, "en"),
-      ("Seok Man-gil", "rr", "primary", None, "en"), ("석 계호원", "hangul", "alias", "weak", "ko")),
-     "온성군 보위부 구류장 계호원. / Guard at the Onsong detention centre.", None),
-    ("ryu", "male", "1979", None,
-     (("류성국", "hangul", "primary", None, "ko"), ("Ryu Song Guk", "dprk", "primary", None, "en"),
-      ("Yu Seong-guk", "rr", "primary", None, "en"), ("뚱보", "hangul", "alias", "weak", "ko")),
-     "회령 노동단련대 계호원. / Guard at the Hoeryong labour training camp.",
-     "한 수감자에게 약을 몰래 건넸다는 진술이 있다. / One account says he secretly gave a detainee "
-     "medicine."),
-    ("pang", "female", "1985", None,
-     (("방금순", "hangul", "primary", None, "ko"), ("Pang Kum Sun", "dprk", "primary", None, "en"),
-      ("Bang Geum-sun", "rr", "primary", None, "en"), ("방 반장", "hangul", "alias", "weak", "ko")),
-     "함흥 집결소 계호원. / Guard at the Hamhung holding centre.", None),
-    ("ju", "male", "1956", None,
-     (("주형도", "hangul", "primary", None, "ko"), ("Ju Hyong Do", "dprk", "primary", None, "en"),
-      ("Joo Hyeong-do", "rr", "primary", None, "en"), ("주형두", "hangul", "alias", "strong", "ko")),
-     "사회안전상. / Minister of Social Security.", None),
-)  # fmt: skip
-
-# Identifiers: person key, kind, value, country. Plainly not real numbers.
-_IDENTIFIERS: tuple[tuple[str, str, str, str], ...] = (
-    ("yom", "passport", "DEMO-0000-1958", "kp"),
-    ("kim", "national_id", "DEMO-0000-1981", "kp"),
-)
-
-# Occupancies: person key, position key, start, end (partial dates; no end: still held or not known).
-# The two ministers of State Security succeed each other: one until 2017, the next from 2018.
-_OCCUPANCIES: tuple[tuple[str, str, str | None, str | None], ...] = (
-    ("do", "mss-minister", "2012-04", "2017"),
-    ("yom", "mss-minister", "2018", None),
-    ("thak", "mss-nh-chief", "2014", None),
-    ("ra", "mss-hoeryong-chief", "2013", "2019-06"),
-    ("ri", "mss-onsong-chief", "2016", "2021"),
-    ("kim", "mss-onsong-examiner", "2017-03", None),
-    ("sok", "mss-onsong-guard", "2018", None),
-    ("ryu", "mps-hoeryong-guard", "2015", "2019"),
-    ("pang", "mps-hamhung-guard", "2018-09", None),
-    ("ju", "mps-minister", "2016", None),
-)
-
-# Facilities: key, kind, agency, organization key, province, county, latitude, longitude, names (name,
-# style), description. Coordinates are rough, as a town's centre.
-_FACILITIES: tuple[
-    tuple[str, str, str, str, str, str, float | None, float | None, tuple[tuple[str, str], ...], str], ...
-] = (
-    ("onsong-kuryujang", "kuryujang", "mss", "mss-onsong", "north-hamgyong", "north-hamgyong/onsong",
-     42.957, 129.993,
-     (("온성군 보위부 구류장", "hangul"), ("Onsong Kun Powibu Kuryujang", "dprk"),
-      ("Onseong-gun Bowibu Guryujang", "rr")),
-     "강제북송된 사람들의 예심 장소. / Where people returned from China are examined."),
-    ("hoeryong-danryondae", "rodong_danryondae", "mps", "mps-hoeryong", "north-hamgyong",
-     "north-hamgyong/hoeryong", 42.443, 129.751,
-     (("회령 노동단련대", "hangul"), ("Hoeryong Rodong Tallyondae", "dprk"),
-      ("Hoeryeong Nodong Danryeondae", "rr")),
-     "단기 강제노동 시설. / A short-term forced labour camp."),
-    ("hamhung-jipkyulso", "jipkyulso", "mps", "mps-hamhung", "south-hamgyong", "south-hamgyong/hamhung",
-     None, None,
-     (("함흥 집결소", "hangul"), ("Hamhung Jipkyulso", "dprk"), ("Hamheung Jipgyeolso", "rr")),
-     "이송을 기다리는 사람들을 가두는 곳. / Holds people awaiting transfer."),
-    ("chongori-kyohwaso", "kyohwaso", "mps", "mps-corrections", "north-hamgyong", "north-hamgyong/hoeryong",
-     None, None,
-     (("전거리 교화소", "hangul"), ("Jongori Kyohwaso", "dprk"), ("Jeongeori Gyohwaso", "rr")),
-     "장기 수감자의 교화소. / A re-education camp for long sentences."),
-)  # fmt: skip
-
-
-#: A sanctions list in FollowTheMoney JSON lines, as OpenSanctions publishes them, imported as
-#: ``sori sanctions import`` would, so that the demo minister's and ministry's pages show a possible match
-#: for a reviewer to confirm. No such list or sanction exists.
-_DEMO_SANCTIONS_LIST = (
-    {
-        "id": "sori-demo-yom-kil-hu",
-        "schema": "Person",
-        "caption": "YOM Kil Hu",
-        "properties": {"name": ["YOM Kil Hu"], "alias": ["Yeom Gil-hu", "염길후"], "birthDate": ["1958"]},
-    },
-    {
-        "id": "sori-demo-mss",
-        "schema": "PublicBody",
-        "caption": "Ministry of State Security",
-        "properties": {"name": ["Ministry of State Security"], "alias": ["국가보위성"]},
-    },
-    *(
-        {
-            "id": f"sori-demo-sanction-{target}",
-            "schema": "Sanction",
-            "properties": {
-                "entity": [f"sori-demo-{target}"],
-                "authority": [f"{DEMO_MARK} Demo Sanctions Authority"],
-                "program": ["Fictional human rights sanctions regime"],
-                "startDate": ["2021-03-22"],
-            },
-        }
-        for target in ("yom-kil-hu", "mss")
-    ),
-)
-
-
-@dataclass(frozen=True)
-class _Act:
-    key: str
-    violation: str
-    start: str | None
-    end: str | None
-    facility: str | None
-    victims: str | None
-    victim_count: int | None
-    description: str
-    #: (person key, degree, confidence)
-    involvements: tuple[tuple[str, str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class _Incident:
-    key: str
-    title: str
-    summary: str
-    acts: tuple[_Act, ...]
-
-
-_INCIDENTS = (
-    _Incident(
-        "onsong-2019",
-        "온성군 보위부 구류장 예심 중 구타 (2019년 겨울)",
-        "강제북송된 뒤 한 달 동안의 예심. / A month of preliminary examination after forced return.",
-        (
-            _Act("onsong-torture", "torture_interrogation", "2019-12", "2020-01", "onsong-kuryujang", "V-1",
-                 None, "예심원이 매일 밤 때렸다. / The interrogator beat the victim every night.",
-                 (("kim", "carried_out", "high"), ("ri", "superior_failed", "medium"))),
-            _Act("onsong-kneeling", "stress_positions", "2019-12", "2020-01", "onsong-kuryujang", "V-1",
-                 None, "몇 시간씩 꿇어앉아 있게 했다. / Made to kneel still for hours.",
-                 (("kim", "ordered", "medium"), ("sok", "carried_out", "medium"))),
-            _Act("onsong-return", "repatriation_persecution", "2019-12", None, "onsong-kuryujang", "V-1",
-                 None, "중국에서 강제북송된 것을 이유로 구금. / Held for having been returned from China.",
-                 (("ri", "ordered", "low"),)),
-        ),
-    ),
-    _Incident(
-        "hoeryong-2017",
-        "회령 노동단련대 의료 거부와 구금 중 사망 (2017년)",
-        "병든 수감자가 치료를 받지 못하고 숨졌다. / A sick detainee was denied care and died.",
-        (
-            _Act("hoeryong-care", "medical_denial", "2017-03", None, "hoeryong-danryondae", "V-2", None,
-                 "계호원들이 병든 여성의 치료를 거부했다. / Guards refused a sick woman any care.",
-                 (("ryu", "carried_out", "high"),)),
-            _Act("hoeryong-death", "death_in_custody", "2017-03", "2017-04", "hoeryong-danryondae", "V-2",
-                 None, "두 주 뒤 숨졌다. / She died two weeks later.", (("ryu", "present", "medium"),)),
-            _Act("hoeryong-labour", "forced_labour", "2017-01", "2017-06", "hoeryong-danryondae", None, 40,
-                 "수감자 약 40명이 건설장에서 일했다. / About 40 detainees worked on a building site."),
-        ),
-    ),
-    _Incident(
-        "hamhung",
-        "함흥 집결소 알몸 수색 (날짜 미상)",
-        "면담자가 전한 이야기. / An account passed on by an interviewer.",
-        (
-            _Act("hamhung-search", "forced_nudity_search", None, None, "hamhung-jipkyulso", None, 12,
-                 "여성들이 옷을 벗고 몸수색을 당했다. / Women were stripped and searched.",
-                 (("pang", "carried_out", "low"),)),
-            _Act("hamhung-conditions", "inhumane_conditions", None, None, "hamhung-jipkyulso", None, None,
-                 "좁은 감방 세 칸. / Three crowded cells."),
-        ),
-    ),
-    _Incident(
-        "chongori-2016",
-        "전거리 교화소 강제노동과 식량 박탈 (2015–2016년)",
-        "아직 근거 자료가 연결되지 않은 사건. / An incident no account is linked to yet.",
-        (
-            _Act("chongori-labour", "forced_labour", "2015", "2016", "chongori-kyohwaso", None, 200,
-                 "광산 노동. / Work in a mine."),
-            _Act("chongori-food", "food_deprivation", "2016", None, "chongori-kyohwaso", None, None,
-                 "배급을 줄이는 처벌. / Rations cut as punishment."),
-        ),
-    ),
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Citation:
-    """How a demo account is recorded: its source reference, its final triage state, and what it backs."""
-
-    ref: str
-    verified: bool
-    connection: str
-    reliability: str
-    incidents: tuple[str, ...] = ()
-    acts: tuple[str, ...] = ()
-    #: (act key, person key, degree)
-    involvements: tuple[tuple[str, str, str], ...] = ()
-
-
-#: One per entry of :data:`core.demo.DEMO_ACCOUNTS`, in order. The third stays a lead (in review).
-_CITATIONS = (
-    _Citation(
-        "W-0001", True, "victim", "likely_reliable",
-        acts=("onsong-torture", "onsong-kneeling", "onsong-return"),
-        involvements=(("onsong-torture", "kim", "carried_out"),),
-    ),
-    _Citation(
-        "W-0002", True, "witness", "highly_reliable",
-        acts=("hoeryong-care", "hoeryong-death", "hoeryong-labour"),
-        involvements=(("hoeryong-care", "ryu", "carried_out"),),
-    ),
-    _Citation("W-0003", False, "third_party", "unsure", incidents=("hamhung",)),
-)  # fmt: skip
 
 
 def add_demo_records(session: Session, demo_dir: Path, reviewers: list[DemoReviewer]) -> bool:
@@ -360,7 +65,7 @@ def add_demo_records(session: Session, demo_dir: Path, reviewers: list[DemoRevie
     organizations = _add_organizations(session)
     positions = _add_positions(session, organizations)
     persons = _add_persons(session)
-    for person_key, position_key, start, end in _OCCUPANCIES:
+    for person_key, position_key, start, end in OCCUPANCIES:
         session.add(
             Occupancy(
                 person_id=persons[person_key].id,
@@ -373,11 +78,11 @@ def add_demo_records(session: Session, demo_dir: Path, reviewers: list[DemoRevie
         )
     session.add_all(
         PersonIdentifier(person_id=persons[person_key].id, kind=kind, value=value, country=country)
-        for person_key, kind, value, country in _IDENTIFIERS
+        for person_key, kind, value, country in IDENTIFIERS
     )
     list_path = demo_dir / "sanctions-demo.ftm.json"
     list_path.write_text(
-        "".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in _DEMO_SANCTIONS_LIST), "utf-8"
+        "".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in SANCTIONS_LIST), "utf-8"
     )
     sanctions.import_file(session, list_path, dataset=f"{DEMO_MARK} sori-demo")
     facilities = _add_facilities(session, organizations)
@@ -393,7 +98,7 @@ def _described(text: str) -> str:
 
 def _add_organizations(session: Session) -> dict[str, Organization]:
     made: dict[str, Organization] = {}
-    for key, parent, name_ko, name_en, kind, province, county, description in _ORGANIZATIONS:
+    for key, parent, name_ko, name_en, kind, province, county, description in ORGANIZATIONS:
         organization = Organization(
             name_ko=name_ko,
             name_en=name_en,
@@ -415,7 +120,7 @@ def _add_positions(session: Session, organizations: dict[str, Organization]) -> 
         key: Position(
             organization_id=organizations[organization].id, title_ko=title_ko, title_en=title_en, is_head=head
         )
-        for key, organization, title_ko, title_en, head in _POSITIONS
+        for key, organization, title_ko, title_en, head in POSITIONS
     }
     session.add_all(made.values())
     session.flush()
@@ -424,7 +129,7 @@ def _add_positions(session: Session, organizations: dict[str, Organization]) -> 
 
 def _add_persons(session: Session) -> dict[str, Person]:
     made: dict[str, Person] = {}
-    for key, gender, birth_date, birth_place, names, description, exculpatory in _PERSONS:
+    for key, gender, birth_date, birth_place, names, description, exculpatory in PERSONS:
         person = Person(
             gender=gender,
             birth_date=birth_date,
@@ -435,18 +140,22 @@ def _add_persons(session: Session) -> dict[str, Person]:
         )
         session.add(person)
         session.flush()
-        session.add_all(
-            PersonName(person_id=person.id, name=name, style=style, kind=kind, quality=quality, lang=lang)
-            for name, style, kind, quality, lang in names
+        record_names.replace_names(
+            session,
+            "person",
+            person.id,
+            [
+                {"name": name, "style": style, "kind": kind, "quality": quality, "lang": lang}
+                for name, style, kind, quality, lang in names
+            ],
         )
-        name_index.reindex(session, "person", person.id, [name for name, *_ in names])
         made[key] = person
     return made
 
 
 def _add_facilities(session: Session, organizations: dict[str, Organization]) -> dict[str, Facility]:
     made: dict[str, Facility] = {}
-    for key, kind, agency, organization, province, county, lat, lon, names, description in _FACILITIES:
+    for key, kind, agency, organization, province, county, lat, lon, names, description in FACILITIES:
         facility = Facility(
             kind=kind,
             agency=agency,
@@ -459,10 +168,9 @@ def _add_facilities(session: Session, organizations: dict[str, Organization]) ->
         )
         session.add(facility)
         session.flush()
-        session.add_all(
-            FacilityName(facility_id=facility.id, name=name, style=style) for name, style in names
+        record_names.replace_names(
+            session, "facility", facility.id, [{"name": name, "style": style} for name, style in names]
         )
-        name_index.reindex(session, "facility", facility.id, [name for name, _ in names])
         made[key] = facility
     return made
 
@@ -473,7 +181,7 @@ def _add_incidents(
     incidents: dict[str, Incident] = {}
     acts: dict[str, Act] = {}
     involvements: dict[tuple[str, str, str], Involvement] = {}
-    for demo_incident in _INCIDENTS:
+    for demo_incident in INCIDENTS:
         incident = Incident(title=demo_incident.title, summary=_described(demo_incident.summary))
         session.add(incident)
         session.flush()
@@ -522,7 +230,7 @@ def _cite_accounts(
         return
     proposer, confirmer = users
     found = _demo_accounts(session, reviewers[0])
-    for index, citation in enumerate(_CITATIONS):
+    for index, citation in enumerate(CITATIONS):
         if index not in found:
             continue
         submission, fields = found[index]

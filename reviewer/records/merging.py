@@ -34,7 +34,7 @@ from reviewer.records.models import (
     PersonIdentifier,
     PersonName,
 )
-from reviewer.records.name_index import reindex
+from reviewer.records.record_names import reindex
 
 KINDS = ("person", "facility")
 
@@ -78,12 +78,6 @@ def _model(kind: str) -> type[Person] | type[Facility]:
     raise ValueError(kind)
 
 
-def _names(session: Session, kind: str, owner_id: int) -> list[str]:
-    if kind == "person":
-        return list(session.scalars(select(PersonName.name).where(PersonName.person_id == owner_id)))
-    return list(session.scalars(select(FacilityName.name).where(FacilityName.facility_id == owner_id)))
-
-
 def _ids(session: Session, column: Any, owner_id: int, id_column: Any) -> list[int]:
     return list(session.scalars(select(id_column).where(column == owner_id).order_by(id_column)))
 
@@ -116,8 +110,8 @@ def merge(session: Session, kind: str, kept_id: int, merged_id: int, actor: User
     merged.merged_into_id = kept_id
     kept.updated_at = merged.updated_at = datetime.now(UTC)
     session.flush()
-    reindex(session, kind, kept_id, _names(session, kind, kept_id))
-    reindex(session, kind, merged_id, _names(session, kind, merged_id))
+    reindex(session, kind, kept_id)
+    reindex(session, kind, merged_id)
     row = Merge(
         kind=kind, kept_id=kept_id, merged_id=merged_id, moved=json.dumps(moved), merged_by_id=actor.id
     )
@@ -233,8 +227,8 @@ def undo(session: Session, row: Merge, actor: User) -> None:
     merged.merged_into_id = None
     row.undone_at = kept.updated_at = merged.updated_at = datetime.now(UTC)
     session.flush()
-    reindex(session, row.kind, row.kept_id, _names(session, row.kind, row.kept_id))
-    reindex(session, row.kind, row.merged_id, _names(session, row.kind, row.merged_id))
+    reindex(session, row.kind, row.kept_id)
+    reindex(session, row.kind, row.merged_id)
     audit.record(
         session,
         actor,

@@ -1,5 +1,5 @@
 /*
- * reviewer-keys.js: a reviewer's key, made and used only in the reviewer's browser (reviewer/keys.py).
+ * reviewer-keys.js: a reviewer's key, made and used only in the reviewer's browser (reviewer/keys/).
  *
  * - On /reviewer/keys (#key-enrol): generates an X25519 identity with sori-envelope.js, wraps it under
  *   argon2id of a key passphrase typed twice (crypto/FORMAT.md section 3, default cost) and sends only the

@@ -16,96 +16,19 @@
  * - decrypts the notes the same way, and seals a new note to every active recipient (data-recipients)
  *   before POSTing it (data-notes-url).
  *
- * One plain script, no build step, no inline code (the CSP forbids it). In Node it only exports its pure
- * helpers (answer rendering plan) for tests.
+ * What the answers say, and which consent answers go to the records page, is reviewer-answers.js (loaded
+ * before this script). One plain script, no build step, no inline code (the CSP forbids it).
  */
-// In Node, only the pure helpers, for tests/js; in a page, start (the page loaded sodium-loader.js first).
 (function (factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory();
-  else if (typeof document !== 'undefined') factory().start(document);
+  if (typeof document !== 'undefined') factory().start(document);
 })(function () {
   'use strict';
 
   const ANSWERS_PART = 'answers.json';
   const NOTE_PART = 'note.txt';
-  const PERSON_FIELD = /^who-([1-9][0-9]?)-(name|position|unit|description)$/;
-  // Fields shown first, in the order of the form; any other field follows under its own name.
-  const FIELD_ORDER = [
-    'submitter', 'on_behalf_of', 'what_happened', 'when_kind', 'when_date', 'when_year', 'when_month',
-    'when_season', 'when_from_year', 'when_from_month', 'when_to_year', 'when_to_month', 'where_facility',
-    'where_division', 'where_other', 'violations', 'consent_documentation', 'consent_sanctions',
-    'consent_public', 'consent_contact',
-  ];
-  // The consent questions of the form, which the records page records in the clear (reviewer/records).
-  const CONSENT_FIELDS = ['consent_documentation', 'consent_sanctions', 'consent_public', 'consent_contact'];
   // Envelopes larger than this show a progress bar while they are decrypted.
   const PROGRESS_FROM_BYTES = 512 * 1024;
   const utf8 = new TextDecoder('utf-8');
-
-  // ---- Pure helpers --------------------------------------------------------------------------------
-
-  /**
-   * What to show for an answers document, in order: [{label, values: [string]}]. Codes (who is telling,
-   * violations, consent...) become their translated labels; people come after the form's fields, one
-   * group per person; unknown fields keep their name. Every string is shown as text by the caller.
-   * @param {object} doc the parsed answers.json
-   * @param {object} labels the page's data-labels
-   */
-  /**
-   * The query that carries the source's consent answers to the records page, which pre-fills its consent
-   * boxes from it for the reviewer to check: "consent_sanctions=yes&consent_public=no..."; empty when the
-   * document answers none of the consent questions (a follow-up, or not the answers format).
-   * @param {object} doc the parsed answers.json
-   */
-  function consentQuery(doc) {
-    const fields = (doc && typeof doc.fields === 'object' && doc.fields) || {};
-    const query = new URLSearchParams();
-    for (const name of CONSENT_FIELDS) {
-      if (fields[name] === 'yes' || fields[name] === 'no') query.set(name, fields[name]);
-    }
-    return query.toString();
-  }
-
-  function answerRows(doc, labels) {
-    const fields = (doc && typeof doc.fields === 'object' && doc.fields) || {};
-    const fieldLabels = labels.fields || {};
-    const valueLabels = labels.values || {};
-    const person = labels.person || {};
-    const rows = [];
-    const valuesOf = (name, raw) => {
-      const list = Array.isArray(raw) ? raw : [raw];
-      const map = valueLabels[name] || {};
-      return list.map((v) => (typeof v === 'string' && Object.prototype.hasOwnProperty.call(map, v) ? map[v] : String(v)));
-    };
-    for (const name of FIELD_ORDER) {
-      if (Object.prototype.hasOwnProperty.call(fields, name)) {
-        rows.push({ label: fieldLabels[name] || name, values: valuesOf(name, fields[name]) });
-      }
-    }
-    const people = new Map();
-    const others = [];
-    for (const name of Object.keys(fields)) {
-      if (FIELD_ORDER.includes(name)) continue;
-      const match = PERSON_FIELD.exec(name);
-      if (match) {
-        const n = Number(match[1]);
-        if (!people.has(n)) people.set(n, []);
-        people.get(n).push({ part: match[2], value: fields[name] });
-      } else {
-        others.push(name);
-      }
-    }
-    const partOrder = ['name', 'position', 'unit', 'description'];
-    for (const n of Array.from(people.keys()).sort((a, b) => a - b)) {
-      const heading = String(person.heading || 'Person {n}').replace('{n}', String(n));
-      const entries = people.get(n).sort((a, b) => partOrder.indexOf(a.part) - partOrder.indexOf(b.part));
-      for (const entry of entries) {
-        rows.push({ label: heading + ' · ' + (person[entry.part] || entry.part), values: valuesOf('', entry.value) });
-      }
-    }
-    for (const name of others.sort()) rows.push({ label: name, values: valuesOf(name, fields[name]) });
-    return rows;
-  }
 
   // ---- Page helpers ----------------------------------------------------------------------------
 
@@ -122,6 +45,7 @@
 
   function createReader(doc, root, sodium) {
     const sori = doc.defaultView.SoriEnvelope.create(sodium);
+    const { answerRows, consentQuery } = doc.defaultView.SoriAnswers;
     const labels = jsonAttribute(root, 'data-labels', {});
     const message = (name) => root.getAttribute('data-msg-' + name) || name;
     const errorBox = doc.getElementById('reader-error');
@@ -162,13 +86,7 @@
         throw new Error(body.error === 'reauth' ? 'reauth' : 'login');
       }
       if (!response.ok) throw new Error('identity ' + response.status);
-      // The identity file itself, or an object carrying it.
-      const parsed = JSON.parse(text);
-      if (parsed && parsed.sori_identity !== undefined) return text;
-      const inner = parsed && (parsed.identity || parsed.wrapped_identity || parsed.identity_file);
-      if (typeof inner === 'string') return inner;
-      if (inner && typeof inner === 'object') return JSON.stringify(inner);
-      throw new Error('no identity in the answer');
+      return text; // the identity file itself (crypto/FORMAT.md section 3)
     }
 
     function askPassphrase() {
@@ -233,13 +151,8 @@
       const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
       if (response.status === 404) throw Object.assign(new Error('no grant'), { code: 'no_access' });
       if (!response.ok) throw new Error('grant ' + response.status);
-      let sealed;
-      if ((response.headers.get('Content-Type') || '').includes('json')) {
-        const body = await response.json();
-        sealed = sodium.from_base64(body.sealed_key, sodium.base64_variants.URLSAFE_NO_PADDING);
-      } else {
-        sealed = new Uint8Array(await response.arrayBuffer());
-      }
+      const body = await response.json();
+      const sealed = sodium.from_base64(body.sealed_key, sodium.base64_variants.URLSAFE_NO_PADDING);
       let fileKey;
       try {
         fileKey = sodium.crypto_box_seal_open(sealed, id.publicKey, id.secretKey);
@@ -487,5 +400,5 @@
     root.setAttribute('data-ready', 'true');
   }
 
-  return { start, answerRows, consentQuery };
+  return { start };
 });

@@ -1,4 +1,4 @@
-"""Reviewer keys in Debian's Chromium against a real Sori server (reviewer/keys.py,
+"""Reviewer keys in Debian's Chromium against a real Sori server (reviewer/keys/,
 static/js/reviewer-keys.js): a reviewer logs in with a password and a TOTP code, makes a key in the
 browser, an admin vets it by its fingerprint, and the reviewer's browser gives a colleague vetted later
 access to an older envelope. Every request the browsers send is captured: none carries the key passphrase.
@@ -22,7 +22,8 @@ from core import audit, db, submissions
 from core.models import Envelope
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity, PublicKey
-from reviewer import accounts, keys
+from reviewer import accounts
+from reviewer.keys.enrolment import approve, enrol
 from reviewer.models import KeyGrant, ReviewerKey, User
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
@@ -114,8 +115,8 @@ def test_enrol_vet_and_grant_in_the_browser(
         envelope_id = session.scalars(select(Envelope.id).order_by(Envelope.id.desc())).first()
         lee = session.scalars(select(User).where(User.login == "lee")).one()
         chief_user = session.scalars(select(User).where(User.login == "chief")).one()
-        lee_key = keys.enrol(session, lee, lee_identity.public_key.text, lee_identity.wrap("lee's own"))
-        keys.approve(session, chief_user, lee_key)
+        lee_key = enrol(session, lee, lee_identity.public_key.text, lee_identity.wrap("lee's own"))
+        approve(session, chief_user, lee_key)
         session.commit()
 
     # Kim's browser gives Lee access: the passphrase unlocks Kim's key in the tab, never on the server.

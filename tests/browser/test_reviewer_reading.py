@@ -1,4 +1,4 @@
-"""Reading a testimony in Debian's Chromium against a real Sori server (reviewer/inbox.py,
+"""Reading a testimony in Debian's Chromium against a real Sori server (reviewer/inbox/,
 static/js/reviewer-read.js).
 
 A reviewer logs in with a password and a TOTP code (pyotp), finds the submission in the inbox, opens it,

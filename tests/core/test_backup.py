@@ -22,7 +22,8 @@ from core import audit, backup, db, migrate, submissions
 from core.models import Envelope
 from crypto.envelope import ABYTES, CHUNK, EnvelopeReader
 from crypto.keys import Identity
-from reviewer import accounts, keys
+from reviewer import accounts
+from reviewer.keys import enrolment
 from reviewer.models import KeyGrant, Note, SubmissionTag, Tag, Triage
 from sori import create_app
 from tests.core.store_helpers import SENTINEL, Stored, envelope_bytes, store_submission
@@ -59,10 +60,10 @@ def fill(app: Flask) -> list[Stored]:
         submissions.ensure_receipt_salt(session)
         admin = accounts.find_user(session, "admin")
         kim = accounts.find_user(session, "kim")
-        reviewer_key = keys.enrol(
+        reviewer_key = enrolment.enrol(
             session, kim, reviewer.public_key.text, reviewer.wrap("kim's key passphrase")
         )
-        recipient = keys.approve(session, admin, reviewer_key)
+        recipient = enrolment.approve(session, admin, reviewer_key)
         session.commit()
         recipient_id, kim_id = recipient.id, kim.id
     stored = [

@@ -1,6 +1,7 @@
 """Records to build dossiers from, shared by the export tests (E1, E2) and bench/exports.py.
 
-:func:`build_records` makes, in the current application context:
+:func:`build_records` makes, in the current application context and through the records services as a
+reviewer's forms would (so that they are checked, indexed for search and audited like real records):
 
 - a four-level chain of command: 국가보위성 (ministry) → 함경북도 보위국 → 회령시 보위부 →
   구류장 경비대 (unit), with a head in office at each level and a guard in the unit;
@@ -42,23 +43,12 @@ from core.models import Envelope, Submission
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity
 from reviewer.models import Triage, User
-from reviewer.records import dates, name_index
-from reviewer.records.models import (
-    Act,
-    Facility,
-    FacilityName,
-    Incident,
-    Information,
-    Involvement,
-    Occupancy,
-    Organization,
-    Person,
-    PersonIdentifier,
-    PersonName,
-    Position,
-    Source,
-    SubmissionSource,
-)
+from reviewer.records import events, information, involvements, sources
+from reviewer.records.facilities import FacilityInput, FacilityNameInput, save_facility
+from reviewer.records.models import Act, Organization
+from reviewer.records.organizations import OrganizationInput, save_organization
+from reviewer.records.persons import IdentifierInput, NameInput, PersonInput, save_person
+from reviewer.records.posts import OccupancyInput, PositionInput, save_occupancy, save_position
 
 
 @dataclass
@@ -79,13 +69,6 @@ class Records:
     identity: Identity | None = None
 
 
-def _user(session: Session) -> User:
-    user = User(login=f"fixture-{secrets.token_hex(4)}", display_name="Fixture", is_reviewer=True)
-    session.add(user)
-    session.flush()
-    return user
-
-
 def seal(identity: Identity, payload: bytes) -> bytes:
     """A real envelope holding ``payload``, sealed to ``identity``."""
     out = io.BytesIO()
@@ -93,8 +76,9 @@ def seal(identity: Identity, payload: bytes) -> bytes:
     return out.getvalue()
 
 
-def submission(session: Session, identity: Identity, state: str, received_on: date) -> tuple[str, str]:
-    """A submission in ``state`` with one envelope; returns its id and the envelope's SHA-256."""
+def _submission(session: Session, identity: Identity, state: str, received_on: date) -> tuple[str, str]:
+    """A submission already in ``state`` (as triage would have left it) with one envelope; returns its id and
+    the envelope's SHA-256."""
     sid = secrets.token_urlsafe(16)
     session.execute(
         insert(Submission.__table__).values(
@@ -116,186 +100,156 @@ def submission(session: Session, identity: Identity, state: str, received_on: da
     return sid, hashlib.sha256(ciphertext).hexdigest()
 
 
-def _organization(session: Session, name_ko: str, name_en: str, kind: str, parent: int | None) -> int:
-    org = Organization(name_ko=name_ko, name_en=name_en, kind=kind, parent_id=parent)
-    session.add(org)
-    session.flush()
-    name_index.reindex(session, "organization", org.id, [name_ko, name_en])
-    return org.id
-
-
-def _person(session: Session, names: list[tuple[str, str, str, str | None]], **fields: object) -> int:
-    person = Person(**fields)
-    session.add(person)
-    session.flush()
-    for name, style, kind, quality in names:
-        session.add(PersonName(person_id=person.id, name=name, style=style, kind=kind, quality=quality))
-    name_index.reindex(session, "person", person.id, [name for name, *_rest in names])
-    return person.id
-
-
-def _post(
-    session: Session, org: int, title_ko: str, title_en: str, head: bool, person: int, start: str, end: str
-):
-    position = Position(organization_id=org, title_ko=title_ko, title_en=title_en, is_head=head)
-    session.add(position)
-    session.flush()
-    session.add(
-        Occupancy(
-            person_id=person,
-            position_id=position.id,
-            start=start,
-            end=end,
-            start_lo=dates.earliest(start),
-            end_hi=dates.latest(end),
-        )
-    )
-
-
-def act(
-    session: Session, incident: int, violation: str, start: str, facility: int | None, **fields: object
-) -> int:
-    """An act dated ``start`` (a partial date)."""
-    low, high = dates.span(start, None)
-    row = Act(
-        incident_id=incident,
-        violation=violation,
-        date_start=start,
-        date_lo=low,
-        date_hi=high,
-        facility_id=facility,
-        **fields,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
 def build_records(session: Session) -> Records:
-    """The records described in the module docstring (flushed, not committed)."""
-    recorder = _user(session)
+    """The records described in the module docstring, made through the records services as a reviewer
+    would make them (flushed, not committed)."""
+    recorder = User(login=f"fixture-{secrets.token_hex(4)}", display_name="Fixture", is_reviewer=True)
+    session.add(recorder)
+    session.flush()
     identity = Identity.generate()
-    ministry = _organization(session, "국가보위성", "Ministry of State Security", "ministry", None)
-    province = _organization(
-        session, "함경북도 보위국", "North Hamgyong Provincial Security Bureau", "bureau", ministry
-    )
-    county = _organization(session, "회령시 보위부", "Hoeryong City Security Department", "bureau", province)
-    unit = _organization(session, "구류장 경비대", "Detention Centre Guard Unit", "unit", county)
 
-    ri = _person(
+    def organization(name_ko: str, name_en: str, kind: str, parent: int | None) -> int:
+        data = OrganizationInput(name_ko=name_ko, name_en=name_en, kind=kind, parent_id=str(parent or ""))
+        return save_organization(session, recorder, data).id
+
+    def person(*names: NameInput) -> int:
+        return save_person(session, recorder, PersonInput(names=list(names))).id
+
+    def post(
+        organization_id: int, title_ko: str, title_en: str, head: bool, holder: int, start: str, end: str
+    ) -> None:
+        held = session.get(Organization, organization_id)
+        position = save_position(session, recorder, held, PositionInput(title_ko, title_en, head))
+        save_occupancy(session, recorder, OccupancyInput(str(holder), str(position.id), start, end))
+
+    ministry = organization("국가보위성", "Ministry of State Security", "ministry", None)
+    province = organization(
+        "함경북도 보위국", "North Hamgyong Provincial Security Bureau", "bureau", ministry
+    )
+    county = organization("회령시 보위부", "Hoeryong City Security Department", "bureau", province)
+    unit = organization("구류장 경비대", "Detention Centre Guard Unit", "unit", county)
+
+    ri = save_person(
         session,
-        [
-            ("리창대", "hangul", "primary", None),
-            ("Ri Chang Dae", "dprk", "primary", None),
-            ("Lee Chang-dae", "rr", "primary", None),
-            ("Ri Chang-de", "other", "alias", "weak"),
-        ],
-        gender="male",
-        birth_date="1961-04",
-        birth_place="Chongjin",
-        nationality="kp",
-        exculpatory="Reported to have released two detainees early in 2018.",
-    )
-    session.add(PersonIdentifier(person_id=ri, kind="passport", value="745123456", country="kp"))
-    minister = _person(
-        session, [("김정호", "hangul", "primary", None), ("Kim Jong Ho", "dprk", "primary", None)]
-    )
-    chief = _person(session, [("박성철", "hangul", "primary", None)])
-    guard = _person(
-        session, [("최민수", "hangul", "primary", None), ("Choe Min Su", "dprk", "primary", None)]
-    )
-    _post(session, ministry, "국가보위상", "Minister of State Security", True, minister, "2012", "2021")
-    _post(session, province, "보위국장", "Bureau Chief", True, chief, "2014", "2020")
-    _post(session, county, "보위부장", "Department Chief", True, ri, "2015-03", "2020")
-    _post(session, unit, "경비원", "Guard", False, guard, "2016", "2019")
-
-    # No province: the schema's String(10) cannot hold division codes such as ``north-hamgyong`` on
-    # PostgreSQL (reported; SQLite does not enforce lengths).
-    facility = Facility(
-        kind="kuryujang", agency="mss", organization_id=unit, latitude=42.45, longitude=129.75
-    )
-    session.add(facility)
-    session.flush()
-    session.add_all(
-        [
-            FacilityName(facility_id=facility.id, name="회령 구류장", style="hangul"),
-            FacilityName(facility_id=facility.id, name="Hoeryong Detention Centre", style="other"),
-        ]
-    )
-    name_index.reindex(session, "facility", facility.id, ["회령 구류장", "Hoeryong Detention Centre"])
-    incident = Incident(title="Interrogations at the Hoeryong detention centre, 2016–2019")
-    session.add(incident)
-    session.flush()
-    acts = {
-        "torture": act(
-            session, incident.id, "torture_interrogation", "2017-03", facility.id, victims="V-1 V-2"
+        recorder,
+        PersonInput(
+            names=[
+                NameInput("리창대", "hangul"),
+                NameInput("Ri Chang Dae", "dprk"),
+                NameInput("Lee Chang-dae", "rr"),
+                NameInput("Ri Chang-de", "other", "alias", "weak"),
+            ],
+            gender="male",
+            birth_date="1961-04",
+            birth_place="Chongjin",
+            nationality="kp",
+            identifiers=[IdentifierInput("passport", "745123456", "kp")],
+            exculpatory="Reported to have released two detainees early in 2018.",
         ),
-        "detention": act(session, incident.id, "arbitrary_detention", "2016", facility.id, victim_count=12),
-        "labour": act(session, incident.id, "forced_labour", "2018", facility.id),
-        "death": act(session, incident.id, "death_in_custody", "2019-05-02", facility.id),
+    ).id
+    minister = person(NameInput("김정호", "hangul"), NameInput("Kim Jong Ho", "dprk"))
+    chief = person(NameInput("박성철", "hangul"))
+    guard = person(NameInput("최민수", "hangul"), NameInput("Choe Min Su", "dprk"))
+    post(ministry, "국가보위상", "Minister of State Security", True, minister, "2012", "2021")
+    post(province, "보위국장", "Bureau Chief", True, chief, "2014", "2020")
+    post(county, "보위부장", "Department Chief", True, ri, "2015-03", "2020")
+    post(unit, "경비원", "Guard", False, guard, "2016", "2019")
+
+    facility = save_facility(
+        session,
+        recorder,
+        FacilityInput(
+            names=[
+                FacilityNameInput("회령 구류장", "hangul"),
+                FacilityNameInput("Hoeryong Detention Centre", "other"),
+            ],
+            kind="kuryujang",
+            agency="mss",
+            organization_id=str(unit),
+            latitude="42.45",
+            longitude="129.75",
+        ),
+    )
+    incident = events.create_incident(
+        session, recorder, title="Interrogations at the Hoeryong detention centre, 2016–2019"
+    )
+
+    def act(violation: str, start: str, **fields: str) -> Act:
+        form = {"violation": violation, "date_start": start, "facility_id": str(facility.id), **fields}
+        return events.create_act(session, recorder, incident, form)
+
+    acts = {
+        "torture": act("torture_interrogation", "2017-03", victims="V-1 V-2"),
+        "detention": act("arbitrary_detention", "2016", victim_count="12"),
+        "labour": act("forced_labour", "2018"),
+        "death": act("death_in_custody", "2019-05-02"),
     }
-    involvements = {}
-    for key, person, degree in [
+    involvement_ids = {}
+    for key, involved, degree in [
         ("torture", ri, "ordered"),
         ("torture", guard, "carried_out"),
         ("detention", ri, "ordered"),
         ("labour", ri, "superior_failed"),
         ("death", ri, "ordered"),
     ]:
-        row = Involvement(act_id=acts[key], person_id=person, degree=degree, confidence="medium")
-        session.add(row)
-        session.flush()
-        involvements[(key, person)] = row.id
+        row = involvements.add_involvement(
+            session, recorder, acts[key], involved, degree=degree, confidence="medium"
+        )
+        involvement_ids[(key, involved)] = row.id
 
     records = Records(
-        ri, guard, minister, ministry, province, county, unit, facility.id, acts, identity=identity
+        ri,
+        guard,
+        minister,
+        ministry,
+        province,
+        county,
+        unit,
+        facility.id,
+        {key: row.id for key, row in acts.items()},
+        identity=identity,
     )
-    sources: dict[str, Source] = {}
 
-    def source(ref: str) -> Source:
-        if ref not in sources:
-            sources[ref] = Source(ref=ref)
-            session.add(sources[ref])
-            session.flush()
-        return sources[ref]
+    recorded: set[str] = set()
 
-    def submit(ref: str | None, state: str, consents: tuple[str, ...], **link: int) -> str:
-        sid, digest = submission(session, identity, state, date(2024, 5, 1))
+    def submit(
+        ref: str | None, state: str, consents: tuple[str, ...], target: str = "", target_id: int = 0
+    ) -> str:
+        sid, digest = _submission(session, identity, state, date(2024, 5, 1))
         records.digests.setdefault(ref or "unattributed", []).append(digest)
         if ref is not None:
-            session.add(
-                SubmissionSource(
-                    submission_id=sid,
-                    source_id=source(ref).id,
-                    recorded_by_id=recorder.id,
-                    **{f"consent_{scope}": True for scope in consents},
-                )
+            # A source seen for the first time gets the next reference, which is ``ref``: they come in order.
+            given = {f"consent_{scope}": True for scope in consents}
+            submission = session.get(Submission, sid)
+            sources.record_source(
+                session, recorder, submission, ref=ref if ref in recorded else None, consents=given
             )
-        if link:
-            session.add(
-                Information(
-                    submission_id=sid,
-                    connection="victim",
-                    reliability="likely_reliable",
-                    created_by_id=recorder.id,
-                    **link,
-                )
+            recorded.add(ref)
+            assert sources.refs_of(session, [sid]) == {sid: ref}
+        if target:
+            information.link_information(
+                session, recorder, sid, target, target_id, connection="victim", reliability="likely_reliable"
             )
         session.flush()
         return sid
 
     every = ("documentation", "sanctions", "public")
-    original = submit("W-0001", "verified", every, act_id=acts["torture"])
-    duplicate = submit("W-0001", "duplicate", every, act_id=acts["torture"])
+    torture = acts["torture"].id
+    original = submit("W-0001", "verified", every, "act", torture)
+    duplicate = submit("W-0001", "duplicate", every, "act", torture)
     session.add(Triage(submission_id=duplicate, duplicate_of_id=original))
     submit(
-        "W-0002", "verified", ("documentation", "sanctions"), involvement_id=involvements[("torture", guard)]
+        "W-0002",
+        "verified",
+        ("documentation", "sanctions"),
+        "involvement",
+        involvement_ids[("torture", guard)],
     )
-    submit("W-0003", "verified", ("documentation", "public"), act_id=acts["torture"])
-    submit("W-0003", "verified", ("documentation", "public"), incident_id=incident.id)
-    submit("W-0004", "verified", every, act_id=acts["labour"])
+    submit("W-0003", "verified", ("documentation", "public"), "act", torture)
+    submit("W-0003", "verified", ("documentation", "public"), "incident", incident.id)
+    submit("W-0004", "verified", every, "act", acts["labour"].id)
     submit("W-0004", "withdrawn", ())
-    submit(None, "verified", (), act_id=acts["death"])
-    submit("W-0005", "new", every, act_id=acts["torture"])
+    submit(None, "verified", (), "act", acts["death"].id)
+    submit("W-0005", "new", every, "act", torture)
     session.flush()
     return records

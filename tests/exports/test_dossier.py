@@ -11,15 +11,6 @@ from core import db
 from reviewer.exports import dossier
 from reviewer.records import dates
 from reviewer.records.models import Occupancy
-from tests.exports.fixtures import Records, build_records
-
-
-@pytest.fixture
-def records(app: Flask) -> Records:
-    with app.app_context():
-        made = build_records(db.session())
-        db.session().commit()
-        return made
 
 
 def _build(app: Flask, kind: str, target_id: int, purpose: str) -> dossier.Dossier:

@@ -17,21 +17,12 @@ from followthemoney import model
 
 from core import db
 from reviewer.exports import bundle, dossier
-from tests.exports.fixtures import Records, build_records
 
 #: Per purpose: the sources that must not appear anywhere (their refs and their envelopes' digests).
 EXCLUDED = {
     "sanctions": ("W-0003", "W-0004", "unattributed"),
     "public": ("W-0002", "W-0004", "unattributed"),
 }
-
-
-@pytest.fixture
-def records(app: Flask) -> Records:
-    with app.app_context():
-        made = build_records(db.session())
-        db.session().commit()
-        return made
 
 
 def _files(app: Flask, kind: str, target_id: int, purpose: str, formats: tuple[str, ...]) -> dict[str, bytes]:

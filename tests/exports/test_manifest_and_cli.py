@@ -18,20 +18,18 @@ from core import db, export_key
 from core.models import AuditEntry
 from crypto.keys import Identity
 from sori.cli import cli
-from tests.exports.fixtures import Records, build_records
+from tests.exports.fixtures import Records
 from tests.reviewer.helpers import make_user
 
 PASSPHRASE = "사건 팀의 비밀 문장"
 
 
 @pytest.fixture
-def records(app: Flask, runner) -> Records:
+def records(app: Flask, runner, records: Records) -> Records:
+    """The records, an initialised data folder and a case-team member."""
     assert runner.invoke(args=["init"]).exit_code == 0
     make_user(app, "case", "case_team")
-    with app.app_context():
-        made = build_records(db.session())
-        db.session().commit()
-        return made
+    return records
 
 
 def _export(runner, records: Records, out: Path, *extra: str):

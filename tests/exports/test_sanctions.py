@@ -6,20 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from flask import Flask, render_template
+from flask import render_template
 
 from core import db
 from reviewer.exports import dossier, sanctions
-from tests.exports.fixtures import Records, build_records
-
-
-@pytest.fixture
-def records(app: Flask) -> Records:
-    with app.app_context():
-        made = build_records(db.session())
-        db.session().commit()
-        return made
 
 
 def _entity(ftm_id: str, schema: str, **properties: list[str]) -> dict:

@@ -21,17 +21,15 @@ from crypto.envelope import decrypt_all
 from crypto.keys import Identity
 from reviewer.exports import signing
 from reviewer.exports.settings import load_submitter
-from tests.exports.fixtures import Records, build_records
+from tests.exports.fixtures import Records
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
 
 
 @pytest.fixture
-def records(app: Flask) -> Records:
-    with app.app_context():
-        made = build_records(db.session())
-        db.session().commit()
+def records(app: Flask, records: Records) -> Records:
+    """The records, and the organization's export key to sign with."""
     export_key.ensure(app.config["SORI_DATA_DIR"])
-    return made
+    return records
 
 
 @pytest.fixture

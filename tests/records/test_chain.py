@@ -10,19 +10,18 @@ import pytest
 from flask import Flask
 
 from core import db
-from reviewer.records import chain, dates, name_index
+from reviewer.records import chain, dates
 from reviewer.records.models import (
     Act,
     Facility,
     Incident,
     Information,
     Involvement,
-    Occupancy,
     Organization,
-    Person,
-    PersonName,
     Position,
 )
+from reviewer.records.tree import OrganizationTree
+from tests.records.builders import hold, person
 from tests.records.event_helpers import RECORDS, case_team, submission
 from tests.reviewer.helpers import make_user
 
@@ -36,22 +35,6 @@ class World:
     facility: int
     persons: dict[str, int]
     acts: dict[str, int]
-
-
-def _person(session, name: str) -> int:
-    person = Person()
-    session.add(person)
-    session.flush()
-    session.add(PersonName(person_id=person.id, name=name, style="hangul"))
-    name_index.reindex(session, "person", person.id, [name])
-    return person.id
-
-
-def _hold(session, person_id: int, position_id: int, start: str | None, end: str | None) -> None:
-    lo, hi = dates.earliest(start), dates.latest(end)
-    session.add(
-        Occupancy(person_id=person_id, position_id=position_id, start=start, end=end, start_lo=lo, end_hi=hi)
-    )
 
 
 def _act(session, incident_id: int, person_id: int, when: str | None, facility_id: int | None = None) -> int:
@@ -106,7 +89,7 @@ def world(app: Flask) -> World:
             session.flush()
             posts[key] = position.id
         persons = {
-            name: _person(session, hangul)
+            name: person(session, (hangul, "hangul"))
             for name, hangul in [
                 ("minister 1", "김원홍"),
                 ("minister 2", "정경택"),
@@ -117,13 +100,13 @@ def world(app: Flask) -> World:
                 ("guard", "조일성"),
             ]
         }
-        _hold(session, persons["minister 1"], posts["minister"], "2012", "2017-06")
-        _hold(session, persons["minister 2"], posts["minister"], "2017-07", None)
-        _hold(session, persons["provincial chief"], posts["provincial chief"], "2010", None)
-        _hold(session, persons["county chief"], posts["county chief"], "2010", None)
-        _hold(session, persons["county deputy"], posts["county deputy"], "2010", None)
-        _hold(session, persons["unit head"], posts["unit head"], "2010", None)
-        _hold(session, persons["guard"], posts["guard"], "2014", None)
+        hold(session, persons["minister 1"], posts["minister"], "2012", "2017-06")
+        hold(session, persons["minister 2"], posts["minister"], "2017-07", None)
+        hold(session, persons["provincial chief"], posts["provincial chief"], "2010", None)
+        hold(session, persons["county chief"], posts["county chief"], "2010", None)
+        hold(session, persons["county deputy"], posts["county deputy"], "2010", None)
+        hold(session, persons["unit head"], posts["unit head"], "2010", None)
+        hold(session, persons["guard"], posts["guard"], "2014", None)
         incident = Incident(title="Beatings at the Hoeryong detention centre")
         session.add(incident)
         session.flush()
@@ -205,9 +188,9 @@ def test_above_a_guard_stand_the_heads_in_office_during_the_tenure(app: Flask, w
 
 def test_organizations_above_walk_to_the_top_nearest_first(app: Flask, world: World) -> None:
     with app.app_context():
-        found = chain.organizations_above(db.session(), world.unit)
+        found = OrganizationTree.load(db.session()).above(world.unit)
         assert [o.id for o in found] == [world.county, world.province, world.ministry]
-        assert chain.organizations_above(db.session(), world.ministry) == []
+        assert OrganizationTree.load(db.session()).above(world.ministry) == []
 
 
 def test_the_organization_view_lists_every_post_in_it_and_below_with_their_acts(

@@ -14,7 +14,7 @@ from core import db
 from core.models import Submission
 from reviewer.exports import sanctions
 from reviewer.records import corroboration, search
-from reviewer.records.demo import DEMO_MARK
+from reviewer.records.demo_data import DEMO_MARK
 from reviewer.records.models import (
     Act,
     Facility,

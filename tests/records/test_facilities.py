@@ -1,11 +1,10 @@
-"""Facility records over HTTP (reviewer/records/people_views.py, entities.py): names in Hangul and
+"""Facility records over HTTP (reviewer/records/facility_views.py, facilities.py): names in Hangul and
 romanized, kind, agency, operating organization, province and county, coordinates; validation; the audit
 trail; findability by name; practices with their corroboration; merged facilities; the case team reading."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 
 import pytest
@@ -18,17 +17,11 @@ from core.models import AuditEntry, Submission
 from reviewer.models import User
 from reviewer.records import search
 from reviewer.records.models import Act, Facility, FacilityName, Incident, Information, Organization
+from tests.records.event_helpers import created_id
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 from tests.reviewer.reading_helpers import add_submission
 
 NEW = "/reviewer/records/facilities/new"
-
-
-@pytest.fixture
-def kim(app: Flask, client: FlaskClient) -> FlaskClient:
-    _, secret = make_user(app, "kim", "reviewer")
-    log_in(client, "kim", PASSWORD, secret)
-    return client
 
 
 def facility_form(**overrides: str) -> dict[str, str]:
@@ -55,13 +48,6 @@ def facility_form(**overrides: str) -> dict[str, str]:
 
 def create(client: FlaskClient, **overrides: str):
     return client.post(NEW, data={**facility_form(**overrides), "csrf_token": csrf_token(client, NEW)})
-
-
-def created_id(response) -> int:
-    assert response.status_code == 303, response.get_data(as_text=True)
-    found = re.search(r"/facilities/(\d+)$", response.headers["Location"])
-    assert found is not None
-    return int(found.group(1))
 
 
 def test_a_facility_is_created_with_its_names_and_place_and_audited(app: Flask, kim: FlaskClient) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from core import db
 from reviewer.models import User
-from reviewer.records import events
+from reviewer.records import events, quick
 from reviewer.records.models import Act, Incident, Information, Involvement
 from tests.records.event_helpers import (
     RECORDS,
@@ -42,7 +42,7 @@ def _facility(app: Flask) -> int:
     with app.app_context():
         session = db.session()
         actor = session.query(User).first()
-        facility = events.quick_facility(
+        facility = quick.quick_facility(
             session, actor, hangul="전거리 교화소", romanized="Chongori", kind="kyohwaso", agency="mps"
         )
         session.commit()

@@ -4,6 +4,8 @@ perpetrator created by name, and this submission linked as a source of the invol
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 from core import db
@@ -111,6 +113,40 @@ def test_a_reviewer_links_a_submission_to_records_step_by_step(app: Flask) -> No
     assert "박명철" in act_page and "1 independent sources, 0 leads" in act_page and "온성 구류장" in act_page
     subjects = {subject.split(":")[0] for _action, subject, _details in audit_actions(app)}
     assert {"submission", "incident", "facility", "act", "person", "involvement", "information"} <= subjects
+
+
+def test_the_steps_shown_are_numbered_one_after_another(app: Flask) -> None:
+    client = reviewer(app)
+    source = submission(app, "verified")
+    first = f"{RECORDS}/submissions/{source}"
+    with_incident = post(client, "/incidents/new", {"title": "Onsong detention", "for_submission": source})
+    with app.app_context():
+        incident_id = db.session().query(Incident).one().id
+    with_act = post(
+        client,
+        f"/incidents/{incident_id}/acts/new",
+        {"for_submission": source, "violation": "torture_interrogation"},
+    )
+    steps = {
+        first: ["Source and consent", "Incident", "This submission as a source"],
+        with_incident.headers["Location"]: [
+            "Source and consent",
+            "Incident",
+            "Act",
+            "This submission as a source",
+        ],
+        with_act.headers["Location"]: [
+            "Source and consent",
+            "Incident",
+            "Act",
+            "Perpetrators and officials",
+            "This submission as a source",
+        ],
+    }
+    for url, titles in steps.items():
+        page = client.get(url).get_data(as_text=True)
+        numbered = [f"{number}. {title}" for number, title in enumerate(titles, start=1)]
+        assert re.findall(r"<h2>(\d\. [^<]*)</h2>", page) == numbered, url
 
 
 def test_the_submission_page_leads_to_the_linking_page_which_shows_no_testimony(app: Flask) -> None:

@@ -24,17 +24,8 @@ from reviewer.records.models import (
     PersonName,
     Position,
 )
+from tests.records.builders import hold, person
 from tests.records.event_helpers import RECORDS, post, reviewer
-
-
-def _person(session, *names: tuple[str, str], **fields) -> int:
-    person = Person(**fields)
-    session.add(person)
-    session.flush()
-    for name, style in names:
-        session.add(PersonName(person_id=person.id, name=name, style=style))
-    name_index.reindex(session, "person", person.id, [n for n, _ in names])
-    return person.id
 
 
 def _snapshot(session) -> dict:
@@ -55,8 +46,8 @@ def _snapshot(session) -> dict:
 def _two_records_of_one_official(app: Flask) -> tuple[int, int, dict[str, int]]:
     with app.app_context():
         session = db.session()
-        kept = _person(session, ("리창대", "hangul"))
-        other = _person(
+        kept = person(session, ("리창대", "hangul"))
+        other = person(
             session,
             ("Lee Chang-dae", "rr"),
             ("Yi Ch'ang-dae", "lc"),
@@ -70,15 +61,7 @@ def _two_records_of_one_official(app: Flask) -> tuple[int, int, dict[str, int]]:
         position = Position(organization_id=organization.id, title_ko="부장", is_head=True)
         session.add(position)
         session.flush()
-        session.add(
-            Occupancy(
-                person_id=other,
-                position_id=position.id,
-                start="2010",
-                start_lo=dates.earliest("2010"),
-                end_hi=dates.LATEST,
-            )
-        )
+        hold(session, other, position.id, "2010", None)
         incident = Incident(title="Interrogation")
         session.add(incident)
         session.flush()
@@ -153,7 +136,7 @@ def test_a_merge_keeps_every_link_and_both_names_and_undo_restores_exactly(app: 
 def test_undo_is_refused_while_a_later_merge_builds_on_it(app: Flask) -> None:
     with app.app_context():
         session = db.session()
-        a, b, c = (_person(session, (name, "hangul")) for name in ("김철", "김철수", "김철민"))
+        a, b, c = (person(session, (name, "hangul")) for name in ("김철", "김철수", "김철민"))
         session.commit()
     client = reviewer(app)
     with app.app_context():
@@ -181,7 +164,7 @@ def test_undo_is_refused_while_a_later_merge_builds_on_it(app: Flask) -> None:
 def test_a_record_cannot_be_merged_into_itself_or_into_a_merged_one(app: Flask) -> None:
     with app.app_context():
         session = db.session()
-        a, b, c = (_person(session, (name, "hangul")) for name in ("박명", "박명철", "박명일"))
+        a, b, c = (person(session, (name, "hangul")) for name in ("박명", "박명철", "박명일"))
         session.commit()
     client = reviewer(app)
     response = post(client, f"/persons/{a}/merge", {"other": str(a)}, follow=True)

@@ -1,11 +1,11 @@
-"""Organizations, their positions and holders over HTTP (reviewer/records/people_views.py, entities.py): the
-chain of command upward and downward, a parent that would make a loop refused, province and county checked,
-posts and their current and past holders, the audit trail, the case team reading only."""
+"""Organizations, their positions and holders over HTTP (reviewer/records/organization_views.py,
+organizations.py, posts.py): the chain of command upward and downward, a parent that would make a loop
+refused, province and county checked, posts and their current and past holders, the audit trail, the case
+team reading only."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from flask import Flask
@@ -16,16 +16,10 @@ from core import db
 from core.models import AuditEntry
 from reviewer.records import search
 from reviewer.records.models import Occupancy, Organization, Person, PersonName, Position
+from tests.records.event_helpers import created_id
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 
 NEW = "/reviewer/records/organizations/new"
-
-
-@pytest.fixture
-def kim(app: Flask, client: FlaskClient) -> FlaskClient:
-    _, secret = make_user(app, "kim", "reviewer")
-    log_in(client, "kim", PASSWORD, secret)
-    return client
 
 
 def create(client: FlaskClient, name_ko: str, parent: int | None = None, **fields: str):
@@ -42,13 +36,6 @@ def create(client: FlaskClient, name_ko: str, parent: int | None = None, **field
         "csrf_token": csrf_token(client, NEW),
     }
     return client.post(NEW, data=form)
-
-
-def created_id(response) -> int:
-    assert response.status_code == 303, response.get_data(as_text=True)
-    found = re.search(r"/organizations/(\d+)$", response.headers["Location"])
-    assert found is not None
-    return int(found.group(1))
 
 
 def edit(client: FlaskClient, organization_id: int, **fields: str):

@@ -1,4 +1,4 @@
-"""Person records over HTTP (reviewer/records/people_views.py, entities.py): create and edit with several
+"""Person records over HTTP (reviewer/records/person_views.py, persons.py): create and edit with several
 names and identifiers, validation that keeps what was typed, the audit trail, findability under another
 spelling, who may read and who may edit, posts held and their dates, merged records, involvements with
 their corroboration."""
@@ -18,6 +18,7 @@ from core import db
 from core.models import AuditEntry, Submission
 from reviewer.models import User
 from reviewer.records import search
+from reviewer.records.lists import PAGE_SIZE
 from reviewer.records.models import (
     Act,
     Incident,
@@ -30,18 +31,11 @@ from reviewer.records.models import (
     PersonName,
     Position,
 )
+from reviewer.records.persons import NameInput, PersonInput, save_person
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 from tests.reviewer.reading_helpers import add_submission
 
 NEW = "/reviewer/records/persons/new"
-
-
-@pytest.fixture
-def kim(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A logged-in reviewer."""
-    _, secret = make_user(app, "kim", "reviewer")
-    log_in(client, "kim", PASSWORD, secret)
-    return client
 
 
 def person_form(**overrides: str) -> dict[str, str]:
@@ -253,18 +247,14 @@ def test_records_start_page_counts_and_links(app: Flask, kim: FlaskClient) -> No
 
 
 def test_the_persons_list_pages(app: Flask, kim: FlaskClient) -> None:
-    from reviewer.records import entities
-
     with app.app_context():
         session = db.session()
         user = session.scalar(select(User).where(User.login == "kim"))
-        for n in range(entities.PAGE_SIZE + 3):
-            entities.save_person(
-                session, user, entities.PersonInput(names=[entities.NameInput(f"Person {n:03d}", "other")])
-            )
+        for n in range(PAGE_SIZE + 3):
+            save_person(session, user, PersonInput(names=[NameInput(f"Person {n:03d}", "other")]))
         session.commit()
     first = kim.get("/reviewer/records/persons").get_data(as_text=True)
-    assert first.count('class="person-row"') == entities.PAGE_SIZE and "page=2" in first
+    assert first.count('class="person-row"') == PAGE_SIZE and "page=2" in first
     second = kim.get("/reviewer/records/persons?page=2").get_data(as_text=True)
     assert second.count('class="person-row"') == 3 and "page=3" not in second
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from reviewer.inbox import answer_labels
+from reviewer.inbox.labels import answer_labels
 
 
 def test_coded_answers_get_labels_in_both_languages(app: Flask) -> None:

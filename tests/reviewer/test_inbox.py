@@ -1,4 +1,4 @@
-"""The inbox and submission routes (reviewer/inbox.py): who gets in, filters and pagination, ciphertext
+"""The inbox and submission routes (reviewer/inbox/): who gets in, filters and pagination, ciphertext
 served and audited, triage over HTTP with CSRF, notes stored as ciphertext only."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core import audit, db, submissions
 from core.models import AuditEntry, Submission
 from crypto.envelope import decrypt_all, encrypt_parts
 from reviewer import triage
-from reviewer.inbox import InboxFilters, inbox_page
+from reviewer.inbox.listing import InboxFilters, inbox_page
 from reviewer.models import Note, Triage, User
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
 from tests.reviewer.reading_helpers import add_submission, give_vetted_key, revoke_all_keys_of
@@ -49,6 +49,7 @@ def _routes(r: dict) -> list[tuple[str, str]]:
     sid, eid = r["submission"], r["envelope"]
     return [
         ("GET", "/reviewer/inbox"),
+        ("GET", "/reviewer/inbox/"),
         ("GET", f"/reviewer/submissions/{sid}"),
         ("GET", f"/reviewer/api/envelopes/{eid}"),
         ("GET", f"/reviewer/envelopes/{eid}/export"),
@@ -115,6 +116,14 @@ def test_a_revoked_key_is_refused_at_once(app: Flask, kim: FlaskClient, reviewer
     revoke_all_keys_of(app, reviewer["id"])
     for method, path in _routes(reviewer):
         assert _call(kim, method, path) == 403, (method, path)
+
+
+def test_the_inbox_with_a_trailing_slash_leads_to_the_inbox(kim: FlaskClient) -> None:
+    # As /reviewer/records/ and /reviewer/dossiers/ are written; the filters come along.
+    response = kim.get("/reviewer/inbox/?state=new&tag=%ED%9A%8C%EB%A0%B9")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/reviewer/inbox?state=new&tag=%ED%9A%8C%EB%A0%B9"
+    assert kim.get("/reviewer/inbox/", follow_redirects=True).status_code == 200
 
 
 def test_posts_need_the_csrf_token(app: Flask, kim: FlaskClient, reviewer: dict) -> None:

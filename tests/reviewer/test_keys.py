@@ -1,4 +1,4 @@
-"""Reviewer keys (reviewer/keys.py): enrolment refuses what is not a matching, strongly wrapped key; vetting
+"""Reviewer keys (reviewer/keys/): enrolment refuses what is not a matching, strongly wrapped key; vetting
 makes a key a recipient and revocation stops it at once; only the owner fetches a wrapped key, freshly
 re-authenticated; grants reach only vetted colleagues and let them open what they could not; and every act
 is in an audit trail that verifies."""
@@ -551,6 +551,24 @@ def test_grants_are_validated(app: Flask, team: dict[str, Person]) -> None:
     assert kim.client.get(f"/reviewer/api/grants/pending?recipient_id={lee_id}").status_code == 400
     assert trail(app, "key.grant") == []
     assert_trail_intact(app)
+
+
+def test_a_reviewer_whose_display_name_is_the_login_is_named_once(
+    app: Flask, admin: Person, kim: Person
+) -> None:
+    # Kim's display name is the login; Lee's is not, so the login stays beside it.
+    lee_id, lee_secret = make_user(app, "lee", "reviewer", name="이 검토자")
+    lee = Person("lee", lee_id, lee_secret, app.test_client())
+    log_in(lee.client, "lee", PASSWORD, lee_secret)
+    enrol(kim, 1)
+    enrol(lee, 2)
+    vetting = admin.client.get("/reviewer/admin/keys").get_data(as_text=True)
+    assert "<p><strong>kim</strong></p>" in vetting and "kim (kim)" not in vetting
+    assert "<p><strong>이 검토자</strong> (lee)</p>" in vetting
+    assert '<span class="who">admin</span>' in vetting
+    assert '<span class="who">이 검토자 (lee)</span>' in lee.client.get("/reviewer/keys").get_data(
+        as_text=True
+    )
 
 
 def test_key_pages_render_in_both_languages(app: Flask, admin: Person, kim: Person) -> None:

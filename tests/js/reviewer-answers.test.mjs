@@ -1,4 +1,4 @@
-// static/js/reviewer-read.js turns answers.json into labelled rows that the page shows as text:
+// static/js/reviewer-answers.js turns answers.json into labelled rows that the page shows as text:
 // codes become their labels, people are grouped, unknown fields keep their name, nothing is dropped.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ROOT } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const reader = require(path.join(ROOT, 'static/js/reviewer-read.js'));
+const reader = require(path.join(ROOT, 'static/js/reviewer-answers.js'));
 
 const labels = {
   fields: { what_happened: '무슨 일', violations: '위반', submitter: '누가' },

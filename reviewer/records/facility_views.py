@@ -1,0 +1,90 @@
+"""Records pages of places of detention (facilities). Reviewers edit; the case team reads. The rules live in
+reviewer/records/facilities.py.
+
+Routes (all under ``/reviewer/records``)::
+
+    GET       /facilities                  list (?q= name filter, ?page=)
+    GET|POST  /facilities/new
+    GET       /facilities/<id>
+    GET|POST  /facilities/<id>/edit
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_babel import lazy_gettext as _l
+
+from core import db
+from reviewer.access import requires
+from reviewer.records import facilities, organizations, pages
+from reviewer.records.blueprint import bp, get_or_404
+from reviewer.records.facilities import FacilityInput, FacilityNameInput
+from reviewer.records.models import Facility
+
+#: Blank name rows offered below the existing ones.
+BLANK_NAME_ROWS = 4
+_FIELDS = ("organization_id", "province", "county", "latitude", "longitude", "description", "exculpatory")
+
+
+def _facility_form_data() -> FacilityInput:
+    form = request.form
+    return FacilityInput(
+        names=[FacilityNameInput(**row) for row in pages.form_rows("name", ("name", "style"))],
+        kind=form.get("kind", ""),
+        agency=form.get("agency", ""),
+        **{name: form.get(name, "") for name in _FIELDS},
+    )
+
+
+def _facility_form(
+    data: FacilityInput, facility: Facility | None, errors: dict[str, str], status: int = 200
+) -> Response:
+    return pages.render(
+        "facility_form.html",
+        status,
+        data=data,
+        names=pages.with_blanks(data.names, errors, FacilityNameInput, BLANK_NAME_ROWS),
+        facility=facility,
+        errors=errors,
+        operators=organizations.organization_choices(db.session()),
+        **pages.division_choices(),
+    )
+
+
+FORM = pages.RecordForm(
+    kind="facility",
+    model=Facility,
+    read=_facility_form_data,
+    stored=FacilityInput.of,
+    show=_facility_form,
+    save=facilities.save_facility,
+    saved=_l("The facility was saved."),
+)
+
+
+@bp.get("/facilities", endpoint="facilities")
+@requires(*pages.READ)
+def facilities_list() -> Response:
+    return pages.list_page("facilities.html", facilities.facilities_page)
+
+
+@bp.route("/facilities/new", methods=["GET", "POST"], endpoint="facility_new")
+@requires("reviewer")
+def facility_new() -> Response:
+    return FORM.new_page(FacilityInput())
+
+
+@bp.get("/facilities/<int:facility_id>", endpoint="facility")
+@requires(*pages.READ)
+def facility(facility_id: int) -> Response:
+    session = db.session()
+    record = get_or_404(session, Facility, facility_id)
+    return pages.render(
+        "facility.html", view=facilities.facility_view(session, record), kind="facility", record=record
+    )
+
+
+@bp.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"], endpoint="facility_edit")
+@requires("reviewer")
+def facility_edit(facility_id: int) -> Response:
+    return FORM.edit_page(facility_id)
