@@ -1,0 +1,166 @@
+"""Attachments with hidden metadata, made on the spot for the tests of the metadata cleaners (no binary is
+committed): small images drawn with Pillow and pillow-heif, a PDF with reportlab, then GPS, camera,
+dates and authors written into them with exiftool, as a phone or an office program would.
+
+``python -m tests.intake.metadata_fixtures FOLDER`` writes the fixtures and, beside each, what the Python
+cleaner makes of it (``NAME.clean`` and ``NAME.report.json``), for the JavaScript tests to compare with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pillow_heif
+from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
+from reportlab.pdfgen import canvas
+
+from intake.metadata import clean
+
+pillow_heif.register_heif_opener()
+
+#: Written into every image: where, with what, when and by whom it was taken.
+IDENTIFYING = [
+    "-GPSLatitude=42.4370",
+    "-GPSLatitudeRef=N",
+    "-GPSLongitude=129.7510",
+    "-GPSLongitudeRef=E",
+    "-Make=Samsung",
+    "-Model=SM-G991N",
+    "-SerialNumber=R3CR40ABCDE",
+    "-DateTimeOriginal=2019:12:24 21:05:33",
+    "-Artist=Kim Chol",
+    "-XMP-dc:Creator=Kim Chol",
+    "-XMP-photoshop:City=Hoeryong",
+]
+
+#: What the Python cleaner must report for each fixture: (kind, removed, complete).
+EXPECTED = {
+    "photo.jpg": ("jpeg", ("gps", "device", "time", "author", "thumbnail", "other"), True),
+    "progressive.jpg": ("jpeg", ("gps", "device", "time", "author", "thumbnail", "other"), True),
+    "photo.png": ("png", ("gps", "device", "time", "author", "other"), True),
+    "photo.webp": ("webp", ("gps", "device", "time", "author", "other"), True),
+    "alpha.webp": ("webp", ("gps", "time", "author"), True),
+    "photo.heic": ("heif", ("gps", "device", "time", "author", "other"), True),
+    "photo.avif": ("heif", ("gps", "device", "time", "author", "other"), True),
+    "document.pdf": ("pdf", ("device", "time", "author", "other"), True),
+    "compressed-info.pdf": ("pdf", ("time", "author", "other"), False),
+    "notes.txt": (None, (), False),
+}
+#: Which fixtures Chromium can draw.
+RENDERED = ("photo.jpg", "progressive.jpg", "photo.png", "photo.webp", "alpha.webp", "photo.avif")
+#: The orientation written into each image that has one (HEIF keeps its own, in irot).
+ORIENTATIONS = {"photo.jpg": 6, "progressive.jpg": 1, "photo.png": 8, "photo.webp": 3}
+
+
+def picture(size: tuple[int, int] = (64, 48), mode: str = "RGB") -> Image.Image:
+    """A small picture with detail in it, so that its compressed data is not trivial."""
+    image = Image.new(mode, size, (20, 90, 160, 255)[: len(mode)])
+    draw = ImageDraw.Draw(image)
+    for step in range(0, size[0], 6):
+        draw.line([(step, 0), (size[0] - step, size[1])], fill=(step * 4 % 256, 200, 40, 128)[: len(mode)])
+    draw.ellipse([8, 8, 30, 30], fill=(250, 250, 20, 200)[: len(mode)])
+    return image
+
+
+def exiftool(path: Path, *arguments: str) -> None:
+    subprocess.run(["exiftool", "-q", "-q", "-overwrite_original", *arguments, str(path)], check=True)
+
+
+def make_fixtures(folder: Path) -> dict[str, Path]:
+    """Writes every fixture into ``folder``; answers them by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    paths = {name: folder / name for name in EXPECTED}
+
+    thumbnail = folder / "thumbnail.jpg"
+    picture((16, 12)).save(thumbnail, quality=70)
+    picture().save(paths["photo.jpg"], quality=90, icc_profile=srgb)
+    exiftool(
+        paths["photo.jpg"],
+        *IDENTIFYING,
+        "-Orientation#=6",
+        "-IPTC:By-line=Kim Chol",
+        "-Comment=taken at the border",
+        f"-ThumbnailImage<={thumbnail}",
+    )
+    thumbnail.unlink()
+
+    picture((80, 60)).save(paths["progressive.jpg"], quality=85, progressive=True)
+    exiftool(paths["progressive.jpg"], *IDENTIFYING, "-Orientation#=1")
+    # A phone's second image after the end of the first (a depth map or a preview), with its own Exif.
+    trailer = io.BytesIO()
+    picture((8, 8)).save(trailer, "JPEG", exif=Image.Exif().tobytes())
+    with paths["progressive.jpg"].open("ab") as file:
+        file.write(trailer.getvalue())
+
+    picture().save(paths["photo.png"], icc_profile=srgb, pnginfo=_png_text({"Author": "Kim Chol"}))
+    exiftool(paths["photo.png"], *IDENTIFYING, "-Orientation#=8", "-PNG:Comment=from Musan")
+
+    picture().save(paths["photo.webp"], quality=80, icc_profile=srgb)
+    exiftool(paths["photo.webp"], *IDENTIFYING, "-Orientation#=3")
+    picture(mode="RGBA").save(paths["alpha.webp"], lossless=True)
+    exiftool(paths["alpha.webp"], "-XMP-dc:Creator=Kim Chol", "-XMP-exif:GPSLatitude=42.4370",
+             "-XMP-xmp:CreateDate=2019:12:24 21:05:33")  # fmt: skip
+
+    picture().save(paths["photo.heic"], quality=70)
+    picture().save(paths["photo.avif"], quality=70)
+    for name in ("photo.heic", "photo.avif"):
+        exiftool(paths[name], *IDENTIFYING)
+
+    document = canvas.Canvas(str(paths["document.pdf"]))
+    document.setAuthor("Kim Chol")
+    document.setTitle("Testimony")
+    document.drawString(72, 720, "2019-12-24, Hoeryong")
+    document.save()
+    exiftool(paths["document.pdf"], "-Author=Kim Chol", "-Creator=Hangul 2018", "-XMP-dc:Creator=Kim Chol")
+
+    paths["compressed-info.pdf"].write_bytes(compressed_info_pdf())
+    paths["notes.txt"].write_text("만난 날: 2019년 12월 24일\n", encoding="utf-8")
+    return paths
+
+
+def _png_text(fields: dict[str, str]) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    for key, value in fields.items():
+        info.add_text(key, value)
+    return info
+
+
+def compressed_info_pdf() -> bytes:
+    """A PDF 1.5 whose document information sits in a compressed object stream, next to an uncompressed
+    copy of an older one that the first revision named: the newer cannot be blanked in place."""
+    objects = b"4 0 << /Author (Kim Chol) /Producer (Hangul) >>"
+    compressed = zlib.compress(objects)
+    parts = [
+        b"%PDF-1.5\n",
+        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+        b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n",
+        b"3 0 obj\n<< /Author (Kim Chol) /CreationDate (D:20191224210533+09'00') /Title (Testimony) >>\n"
+        b"endobj\n",
+        b"5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\n" % len(compressed),
+        b"stream\n",
+        compressed,
+        b"\nendstream\nendobj\n",
+        b"6 0 obj\n<< /Type /XRef /Size 7 /Root 1 0 R /Info 4 0 R /Prev 0 /Length 0 >>\nstream\n\nendstream\n"
+        b"endobj\n",
+        b"trailer\n<< /Size 4 /Root 1 0 R /Info 3 0 R >>\nstartxref\n0\n%%EOF\n",
+    ]
+    return b"".join(parts)
+
+
+def write_expectations(folder: Path) -> None:
+    """Writes the fixtures and what the Python cleaner makes of each (NAME.clean, NAME.report.json)."""
+    for name, path in make_fixtures(folder).items():
+        cleaned, report = clean(path.read_bytes())
+        (folder / f"{name}.clean").write_bytes(cleaned)
+        (folder / f"{name}.report.json").write_text(json.dumps(dataclasses.asdict(report)), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_expectations(Path(sys.argv[1]))
