@@ -15,7 +15,7 @@ with its own metadata, for example) is cleaned of its items but reported as not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from .reading import (
     ALL,
@@ -27,6 +27,7 @@ from .reading import (
     Keep,
     Need,
     Put,
+    Request,
     Some,
     Steps,
     Unclean,
@@ -110,11 +111,12 @@ def clean_heif(findings: Findings) -> Steps:
             if not meta_seen:
                 raise Unclean("the media data comes before the meta box")
             yield from move(Keep(header))
-            extents = yield from _media_data(findings, findings.offset + size - header, extents)
+            end = ALL if size == ALL else findings.offset + size - header
+            extents = yield from _media_data(findings, end, extents)
         else:
             if kind not in _TOP:
                 findings.unclean("an unknown top-level box")
-            if size >= ALL:
+            if size == ALL:
                 yield Keep(ALL)
             else:
                 yield from move(Keep(size))
@@ -131,9 +133,11 @@ def _box_header(data: bytes, at: int, end: int) -> tuple[int, bytes, int]:
         if at + 16 > end:
             raise Unclean("truncated")
         size, header = int.from_bytes(data[at + 8 : at + 16], "big"), 16
+        if size > SIZE_MAX:
+            raise Unclean("a box of an impossible size")
     elif size == 0:
         size = ALL
-    if size < header or (SIZE_MAX < size < ALL):
+    if size < header:
         raise Unclean("a box of an impossible size")
     return size, kind, header
 
@@ -199,12 +203,16 @@ def _clean_meta(box: bytes, header: int, findings: Findings) -> tuple[bytes, lis
 
 def _item_infos(box: bytes, start: int, stop: int) -> dict[int, _Item]:
     """The Exif and XMP items that ``iinf`` lists, by item id."""
+    if stop - start < 6:
+        raise Unclean("truncated")
     items = {}
     for kind, at, end in _children(box, start + (6 if box[start] == 0 else 8), stop):
         version = box[at] if at < end else 0
         if kind != b"infe" or version not in (2, 3):
             continue
         item_id, type_at = (u16(box, at + 4), at + 8) if version == 2 else (u32(box, at + 4), at + 10)
+        if type_at + 4 > end:
+            continue
         item_type = box[type_at : type_at + 4]
         name_end = box.find(b"\x00", type_at + 4, end)
         content_type = box[name_end + 1 : end].partition(b"\x00")[0] if name_end >= 0 else b""
@@ -260,11 +268,15 @@ class _Fields:
         if self._at + size > self._end:
             raise Unclean("truncated")
         value = int.from_bytes(self._data[self._at : self._at + size], "big")
+        if value > SIZE_MAX:
+            raise Unclean("an item location too large")
         self._at += size
         return value
 
 
-def _media_data(findings: Findings, end: int, extents: list[tuple[int, int, _Item]]) -> Steps:
+def _media_data(
+    findings: Findings, end: int, extents: list[tuple[int, int, _Item]]
+) -> Generator[Request, object, list[tuple[int, int, _Item]]]:
     """Keeps the media data up to ``end``, zeroing the metadata extents inside it; answers the extents
     that lie further on."""
     done = 0
@@ -289,7 +301,7 @@ def _media_data(findings: Findings, end: int, extents: list[tuple[int, int, _Ite
         item.extents -= 1
         if not item.extents:
             findings.found(item.categories())
-    if end >= ALL:
+    if end == ALL:
         yield Keep(ALL)
     else:
         yield from move(Keep(end - findings.offset))

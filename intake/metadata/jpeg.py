@@ -51,10 +51,11 @@ def clean_jpeg(findings: Findings) -> Steps:
             raise Unclean("a marker was expected")
         marker = head[1]
         if marker == 0xFF:
-            # Fill bytes before a marker: keep all but the last, which starts the marker.
+            # Fill bytes before a marker: keep all but the last, which starts the marker (the first of
+            # the two seen is a fill byte, however few bytes Some answers).
             run = yield Some(WINDOW)
             assert isinstance(run, bytes)
-            yield from move(Keep(len(run) - len(run.lstrip(b"\xff")) - 1))
+            yield from move(Keep(max(len(run) - len(run.lstrip(b"\xff")) - 1, 1)))
         elif marker == EOI:
             yield from move(Keep(2))
             after = yield Need(2)
