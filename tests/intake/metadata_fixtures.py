@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import random
+import struct
 import subprocess
 import sys
 import zlib
@@ -21,6 +23,8 @@ from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
 from reportlab.pdfgen import canvas
 
 from intake.metadata import clean
+from intake.metadata.pdf import INFO_KEYS
+from intake.metadata.tags import EXIF_TAGS, IPTC_DATASETS, PNG_KEYWORDS, XMP_PATTERNS
 
 pillow_heif.register_heif_opener()
 
@@ -154,12 +158,104 @@ def compressed_info_pdf() -> bytes:
     return b"".join(parts)
 
 
+def _jpeg(*segments: bytes, tail: bytes = b"\xff\xda\x00\x02\x11\x22\xff\xd9") -> bytes:
+    return b"\xff\xd8" + b"".join(segments) + tail
+
+
+def _png(*chunks: tuple[bytes, bytes]) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + b"".join(struct.pack(">I", len(d)) + k + d + b"\0\0\0\0" for k, d in chunks)
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+FTYP = _box(b"ftyp", b"heic\0\0\0\0mif1")
+#: Malformed and hostile files: lengths of zero, past the end or huge, loops, deep nesting, unbounded
+#: strings. None may make a cleaner raise, hang or hold more than its bounds.
+HOSTILE = {
+    "jpeg segment length 0": _jpeg(b"\xff\xe1\x00\x00Exif"),
+    "jpeg segment length 1": _jpeg(b"\xff\xe1\x00\x01"),
+    "jpeg segment past the end": _jpeg(b"\xff\xe1\xff\xffExif\x00\x00MM", tail=b""),
+    "jpeg without a marker": _jpeg(b"\xff\xe0\x00\x04ab\x00\x01"),
+    "jpeg fill bytes only": b"\xff\xd8" + b"\xff" * 200_000,
+    "jpeg a second start": _jpeg(b"\xff\xd8"),
+    "jpeg exif with looping IFDs": _jpeg(
+        b"\xff\xe1\x00\x2aExif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x87\x69\x00\x04\x00\x00\x00\x01"
+        b"\x00\x00\x00\x08\x00\x00\x00\x08" + bytes(8)
+    ),
+    "png chunk length huge": _png((b"IHDR", bytes(13))) + b"\x7f\xff\xff\xfftEXt",
+    "png chunk length over 2^31": _png((b"IHDR", bytes(13))) + b"\xff\xff\xff\xfftEXt",
+    "png chunk name not letters": _png((b"IHDR", bytes(13)), (b"t\x00Xt", b"x")),
+    "png without IEND": _png((b"IHDR", bytes(13)), (b"tEXt", b"Author\x00Kim")),
+    "webp chunk past the RIFF": b"RIFF\x20\0\0\0WEBPVP8X\x0a\0\0\0" + bytes(10) + b"EXIF\xff\xff\xff\x7f",
+    "webp RIFF size 0": b"RIFF\x00\x00\x00\x00WEBPVP8 \x04\x00\x00\x00abcd",
+    "webp VP8X too small": b"RIFF\x0e\x00\x00\x00WEBPVP8X\x02\x00\x00\x00\x08\x00",
+    "heif box size 0 meta": FTYP + b"\x00\x00\x00\x00meta" + bytes(100),
+    "heif largesize huge": FTYP + b"\x00\x00\x00\x01meta" + b"\xff" * 8,
+    "heif box smaller than its header": FTYP + b"\x00\x00\x00\x04meta",
+    "heif mdat before meta": FTYP + _box(b"mdat", b"x" * 50) + _box(b"meta", bytes(4)),
+    "heif deep nesting": FTYP
+    + struct.pack(">I", 8 + 4 + 8 * 10_000)
+    + b"meta\0\0\0\0"
+    + b"".join(struct.pack(">I", 8 * (10_000 - depth)) + b"iprp" for depth in range(10_000)),
+    "heif iloc with countless empty extents": FTYP
+    + _box(b"meta", bytes(4) + _box(b"iloc", b"\x01\0\0\0\0\0\xff\xff" + b"\0\x01\0\0\0\0\xff\xff" * 50)),
+    "pdf nested dictionaries": b"%PDF-1.7\n1 0 obj\n" + b"<<" * 300_000 + b"\nendobj\n",
+    "pdf nested strings": b"%PDF-1.7\n1 0 obj\n<< /Author " + b"(" * 300_000 + b"\nendobj\n",
+    "pdf object larger than 1 MiB": b"%PDF-1.7\n1 0 obj\n<< /Author (" + b"a" * 1_100_000 + b") >>\nendobj\n",
+    "pdf stream without end": b"%PDF-1.7\n1 0 obj\n<< /Type /Metadata >>\nstream\n" + b"<x:xmpmeta>" * 1000,
+    "pdf info in the trailer": b"%PDF-1.7\ntrailer\n<< /Info << /Author (Kim) >> >>\nstartxref\n0\n%%EOF\n",
+    "pdf info value in another object": b"%PDF-1.7\n3 0 obj\n<< /Author 4 0 R >>\nendobj\n",
+}
+
+
+#: Hostile files that are nevertheless whole: what they hold was cleaned.
+WHOLE = {"jpeg exif with looping IFDs", "heif deep nesting", "pdf nested dictionaries"}
+
+
+def damaged(fixtures: list[bytes], count: int, seed: int = 12) -> list[bytes]:
+    """``count`` files made from the fixtures by overwriting a few bytes, cutting them short, or putting
+    random bytes after a format's magic: the same for the same seed."""
+    rng = random.Random(seed)
+    magics = [b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF\0\1\0\0WEBP", FTYP, b"%PDF-1.7\n"]
+    files = []
+    for number in range(count):
+        if number % 4 == 3:
+            files.append(rng.choice(magics) + rng.randbytes(rng.randrange(3000)))
+            continue
+        data = bytearray(rng.choice(fixtures))
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(len(data))
+            data[at : at + 4] = rng.choice([b"\xff\xff\xff\xff", bytes(4), b"\x7f", b"((", rng.randbytes(2)])
+        files.append(bytes(data[: rng.randint(1, len(data))]))
+    return files
+
+
 def write_expectations(folder: Path) -> None:
-    """Writes the fixtures and what the Python cleaner makes of each (NAME.clean, NAME.report.json)."""
-    for name, path in make_fixtures(folder).items():
+    """Writes the fixtures, hostile and damaged files, and what the Python cleaner makes of each
+    (NAME.clean, NAME.report.json); and the category tables, for the browser's to be compared with."""
+    paths = make_fixtures(folder)
+    fixtures = [path.read_bytes() for name, path in paths.items() if EXPECTED[name][0]]
+    for number, data in enumerate([*HOSTILE.values(), *damaged(fixtures, 160)]):
+        paths[f"damaged-{number:03}.bin"] = folder / f"damaged-{number:03}.bin"
+        paths[f"damaged-{number:03}.bin"].write_bytes(data)
+    for name, path in paths.items():
         cleaned, report = clean(path.read_bytes())
         (folder / f"{name}.clean").write_bytes(cleaned)
         (folder / f"{name}.report.json").write_text(json.dumps(dataclasses.asdict(report)), encoding="utf-8")
+    (folder / "tables.json").write_text(json.dumps(category_tables()), encoding="utf-8")
+
+
+def category_tables() -> dict[str, object]:
+    """The server's category tables, in the shape static/js/metadata.js exports them."""
+    return {
+        "EXIF_TAGS": sorted(EXIF_TAGS.items()),
+        "XMP_PATTERNS": sorted([pattern.decode(), category] for pattern, category in XMP_PATTERNS),
+        "IPTC_DATASETS": sorted(IPTC_DATASETS.items()),
+        "PNG_KEYWORDS": sorted((key.decode(), category) for key, category in PNG_KEYWORDS.items()),
+        "INFO_KEYS": sorted((key.decode(), category) for key, category in INFO_KEYS.items()),
+    }
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import struct
 import subprocess
 import time
 import tracemalloc
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from intake.metadata import CATEGORIES, Cleaner, Report, clean
-from tests.intake.metadata_fixtures import EXPECTED, ORIENTATIONS, make_fixtures, picture
+from tests.intake.metadata_fixtures import EXPECTED, HOSTILE, ORIENTATIONS, WHOLE, make_fixtures, picture
 
 pillow_heif.register_heif_opener()
 
@@ -178,60 +177,6 @@ def test_truncated_files_pass_through_unharmed(fixtures: dict[str, Path]) -> Non
             assert sound(report), (name, cut, report)
             if not report.complete and cut < len(data):
                 assert report.reason, (name, cut)
-
-
-def _jpeg(*segments: bytes, tail: bytes = b"\xff\xda\x00\x02\x11\x22\xff\xd9") -> bytes:
-    return b"\xff\xd8" + b"".join(segments) + tail
-
-
-def _png(*chunks: tuple[bytes, bytes]) -> bytes:
-    return b"\x89PNG\r\n\x1a\n" + b"".join(struct.pack(">I", len(d)) + k + d + b"\0\0\0\0" for k, d in chunks)
-
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-
-FTYP = _box(b"ftyp", b"heic\0\0\0\0mif1")
-HOSTILE = {
-    "jpeg segment length 0": _jpeg(b"\xff\xe1\x00\x00Exif"),
-    "jpeg segment length 1": _jpeg(b"\xff\xe1\x00\x01"),
-    "jpeg segment past the end": _jpeg(b"\xff\xe1\xff\xffExif\x00\x00MM", tail=b""),
-    "jpeg without a marker": _jpeg(b"\xff\xe0\x00\x04ab\x00\x01"),
-    "jpeg fill bytes only": b"\xff\xd8" + b"\xff" * 200_000,
-    "jpeg a second start": _jpeg(b"\xff\xd8"),
-    "jpeg exif with looping IFDs": _jpeg(
-        b"\xff\xe1\x00\x2aExif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x01\x87\x69\x00\x04\x00\x00\x00\x01"
-        b"\x00\x00\x00\x08\x00\x00\x00\x08" + bytes(8)
-    ),
-    "png chunk length huge": _png((b"IHDR", bytes(13))) + b"\x7f\xff\xff\xfftEXt",
-    "png chunk length over 2^31": _png((b"IHDR", bytes(13))) + b"\xff\xff\xff\xfftEXt",
-    "png chunk name not letters": _png((b"IHDR", bytes(13)), (b"t\x00Xt", b"x")),
-    "png without IEND": _png((b"IHDR", bytes(13)), (b"tEXt", b"Author\x00Kim")),
-    "webp chunk past the RIFF": b"RIFF\x20\0\0\0WEBPVP8X\x0a\0\0\0" + bytes(10) + b"EXIF\xff\xff\xff\x7f",
-    "webp RIFF size 0": b"RIFF\x00\x00\x00\x00WEBPVP8 \x04\x00\x00\x00abcd",
-    "webp VP8X too small": b"RIFF\x0e\x00\x00\x00WEBPVP8X\x02\x00\x00\x00\x08\x00",
-    "heif box size 0 meta": FTYP + b"\x00\x00\x00\x00meta" + bytes(100),
-    "heif largesize huge": FTYP + b"\x00\x00\x00\x01meta" + b"\xff" * 8,
-    "heif box smaller than its header": FTYP + b"\x00\x00\x00\x04meta",
-    "heif mdat before meta": FTYP + _box(b"mdat", b"x" * 50) + _box(b"meta", bytes(4)),
-    "heif deep nesting": FTYP
-    + struct.pack(">I", 8 + 4 + 8 * 10_000)
-    + b"meta\0\0\0\0"
-    + b"".join(struct.pack(">I", 8 * (10_000 - depth)) + b"iprp" for depth in range(10_000)),
-    "heif iloc with countless empty extents": FTYP
-    + _box(b"meta", bytes(4) + _box(b"iloc", b"\x01\0\0\0\0\0\xff\xff" + b"\0\x01\0\0\0\0\xff\xff" * 50)),
-    "pdf nested dictionaries": b"%PDF-1.7\n1 0 obj\n" + b"<<" * 300_000 + b"\nendobj\n",
-    "pdf nested strings": b"%PDF-1.7\n1 0 obj\n<< /Author " + b"(" * 300_000 + b"\nendobj\n",
-    "pdf object larger than 1 MiB": b"%PDF-1.7\n1 0 obj\n<< /Author (" + b"a" * 1_100_000 + b") >>\nendobj\n",
-    "pdf stream without end": b"%PDF-1.7\n1 0 obj\n<< /Type /Metadata >>\nstream\n" + b"<x:xmpmeta>" * 1000,
-    "pdf info in the trailer": b"%PDF-1.7\ntrailer\n<< /Info << /Author (Kim) >> >>\nstartxref\n0\n%%EOF\n",
-    "pdf info value in another object": b"%PDF-1.7\n3 0 obj\n<< /Author 4 0 R >>\nendobj\n",
-}
-
-
-#: Hostile files that are nevertheless whole: what they hold was cleaned.
-WHOLE = {"jpeg exif with looping IFDs", "heif deep nesting", "pdf nested dictionaries"}
 
 
 @pytest.mark.parametrize("name", HOSTILE)
