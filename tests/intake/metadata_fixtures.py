@@ -214,6 +214,63 @@ HOSTILE = {
 WHOLE = {"jpeg exif with looping IFDs", "heif deep nesting", "pdf nested dictionaries"}
 
 
+def _exif(orientation: int = 1) -> bytes:
+    """An Exif block (with its "Exif\\0\\0" name) naming a camera and a place."""
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"
+    if orientation != 1:
+        exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (42.0, 26.0, 13.0)
+    return exif.tobytes()
+
+
+def unusual_files() -> dict[str, tuple[bytes, tuple[str | None, tuple[str, ...], bool]]]:
+    """Rarer shapes made by hand, each with what the cleaner must report: an Exif item inside a HEIF's
+    idat, a JFIF thumbnail, an EXIF chunk that VP8X did not announce, PDF values written as hex or
+    with escapes, a compressed XMP stream."""
+    exif_item = b"\0\0\0\x06" + _exif()
+    iinf = _box(b"iinf", bytes(4) + b"\0\x01" + _box(b"infe", b"\x02\0\0\0\0\x01\0\0Exif\0"))
+    iloc = _box(
+        b"iloc", b"\x01\0\0\0\x44\0\0\x01\0\x01\0\x01\0\0\0\x01" + struct.pack(">II", 0, len(exif_item))
+    )
+    heif = FTYP + _box(b"meta", bytes(4) + iinf + iloc + _box(b"idat", exif_item)) + _box(b"mdat", b"image")
+
+    jpeg = io.BytesIO()
+    picture().save(jpeg, "JPEG")
+    jfif_end = 4 + int.from_bytes(jpeg.getvalue()[4:6], "big")
+    jfif = b"\xff\xe0\x00\x1cJFIF\x00\x01\x01\x00\x00\x01\x00\x01\x02\x02" + bytes(12)
+
+    webp = io.BytesIO()
+    picture().save(webp, "WEBP", icc_profile=b"\0" * 8)
+    tiff = _exif(6)[6:]
+    exif = b"EXIF" + struct.pack("<I", len(tiff)) + tiff + bytes(len(tiff) & 1)
+    webp_bytes = (
+        webp.getvalue()[:4] + struct.pack("<I", len(webp.getvalue()) - 8 + len(exif)) + webp.getvalue()[8:]
+    )
+
+    xmp = zlib.compress(b"<x:xmpmeta><dc:creator>Kim</dc:creator></x:xmpmeta>")
+    pdf = b"".join([
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Metadata 2 0 R >>\nendobj\n",
+        b"2 0 obj\n<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length ",
+        str(len(xmp)).encode(),
+        b" >>\nstream\n",
+        xmp,
+        b"\nendstream\nendobj\n3 0 obj\n<< /Auth#6fr <4B696D> % a comment (\n",
+        b"/Producer (a\\)b (nested) c) /Title () /Trapped /False >>\nendobj\n",
+        b"trailer\n<< /Size 4 /Root 1 0 R /Info 3 0 R >>\nstartxref\n0\n%%EOF\n",
+    ])  # fmt: skip
+    return {
+        "exif-in-idat.heif": (heif, ("heif", ("gps", "device"), True)),
+        "jfif-thumbnail.jpg": (
+            jpeg.getvalue()[:2] + jfif + jpeg.getvalue()[jfif_end:],
+            ("jpeg", ("thumbnail",), True),
+        ),
+        "unannounced-exif.webp": (webp_bytes + exif, ("webp", ("gps", "device"), True)),
+        "escaped.pdf": (pdf, ("pdf", ("device", "author", "other"), True)),
+    }
+
+
 def damaged(fixtures: list[bytes], count: int, seed: int = 12) -> list[bytes]:
     """``count`` files made from the fixtures by overwriting a few bytes, cutting them short, or putting
     random bytes after a format's magic: the same for the same seed."""
@@ -237,6 +294,9 @@ def write_expectations(folder: Path) -> None:
     (NAME.clean, NAME.report.json); and the category tables, for the browser's to be compared with."""
     paths = make_fixtures(folder)
     fixtures = [path.read_bytes() for name, path in paths.items() if EXPECTED[name][0]]
+    for name, (data, _) in unusual_files().items():
+        paths[name] = folder / name
+        paths[name].write_bytes(data)
     for number, data in enumerate([*HOSTILE.values(), *damaged(fixtures, 160)]):
         paths[f"damaged-{number:03}.bin"] = folder / f"damaged-{number:03}.bin"
         paths[f"damaged-{number:03}.bin"].write_bytes(data)

@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from intake.metadata import CATEGORIES, Cleaner, Report, clean
-from tests.intake.metadata_fixtures import EXPECTED, HOSTILE, ORIENTATIONS, WHOLE, make_fixtures, picture
+from intake.metadata.heif import EXIF_ITEM
+from tests.intake.metadata_fixtures import (
+    EXPECTED,
+    HOSTILE,
+    ORIENTATIONS,
+    WHOLE,
+    make_fixtures,
+    picture,
+    unusual_files,
+)
 
 pillow_heif.register_heif_opener()
 
@@ -132,6 +141,23 @@ def test_a_phones_second_image_after_the_first_is_dropped(
     assert fixtures["progressive.jpg"].read_bytes().count(b"\xff\xd8") == 2
     assert cleaned["progressive.jpg"].read_bytes().endswith(b"\xff\xd9")
     assert cleaned["progressive.jpg"].read_bytes().count(b"\xff\xd8") == 1
+
+
+def test_rarer_shapes() -> None:
+    for name, (data, expected) in unusual_files().items():
+        out, report = clean(data)
+        assert (report.kind, report.removed, report.complete) == expected, name
+        assert clean(out) == (out, Report(report.kind, (), True)), name
+        assert in_pieces(data, list(range(1, len(data)))) == (out, report), name
+        if name.endswith((".jpg", ".webp")):
+            with Image.open(io.BytesIO(data)) as original, Image.open(io.BytesIO(out)) as cleaned:
+                assert cleaned.tobytes() == original.tobytes(), name
+    heif = clean(unusual_files()["exif-in-idat.heif"][0])[0]
+    idat = heif[heif.index(b"idat") + 4 : heif.index(b"mdat") - 4]
+    assert idat == EXIF_ITEM + bytes(len(idat) - len(EXIF_ITEM))
+    pdf = clean(unusual_files()["escaped.pdf"][0])[0]
+    assert b"/Auth#6fr <>       % a comment (\n/Producer ()                /Title () /Trapped /False" in pdf
+    assert b"creator" not in pdf and b"Kim" not in pdf
 
 
 def cut_points(data: bytes) -> list[int]:
