@@ -3,14 +3,15 @@
 The ``meta`` box says where each item's bytes lie (``iloc``), mostly inside ``mdat``, by absolute offsets:
 moving anything would break them, so nothing moves. The ``meta`` box (at most 1 MiB) is held and read;
 Exif items and XMP items (``mime`` items of type application/rdf+xml) stored in its ``idat`` are zeroed
-there, and those stored in ``mdat`` are zeroed as the stream passes them. An Exif item's first bytes become a
-minimal Exif (readers choke on a zeroed one) with the orientation 1: HEIF's orientation lives in the
-``irot`` and ``imir`` properties, which readers follow rather than the Exif tag, and which stay as they are.
+there, and those stored in ``mdat`` are zeroed as the stream passes them. An Exif item's first bytes
+become a minimal Exif (readers choke on a zeroed one) with the orientation 1: HEIF's orientation lives in
+the ``irot`` and ``imir`` properties, which readers follow rather than the Exif tag, and which stay.
 
 Not cleaned, and passed through from that point: a file whose ``mdat`` comes before its ``meta`` (a stream
 cannot go back), an item built from other items or stored to the end of the file, extents that overlap or
-point back into what was already written. A file with an unknown top-level box (a video track's ``moov``
-with its own metadata, for example) is cleaned of its items but reported as not fully cleaned.
+point back into what was already written, more than 16 metadata items. A file with an unknown top-level
+box (a video track's ``moov`` with its own metadata, for example) is cleaned of its items but reported as
+not fully cleaned.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from .tags import XmpScanner, minimal_exif, read_exif
 BRANDS = {b"mif1", b"mif2", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"avif", b"avis"}
 _TOP = {b"ftyp", b"meta", b"mdat", b"free", b"skip", b"wide", b"pdin"}
 _EXTENTS_MAX = 4096
+#: Each metadata item holds up to 64 KiB of its Exif while it is zeroed: files have one or two.
+_ITEMS_MAX = 16
 _XMP_TYPE = b"application/rdf+xml"
 
 
@@ -161,6 +164,8 @@ def _clean_meta(box: bytes, header: int, findings: Findings) -> tuple[bytes, lis
     for kind, start, stop in _children(box, header + 4, len(box)):
         if kind == b"iinf":
             items.update(_item_infos(box, start, stop))
+            if len(items) > _ITEMS_MAX:
+                raise Unclean("too many metadata items")
         elif kind == b"iloc":
             locations = _item_locations(box, start, stop)
         elif kind == b"idat":
@@ -220,6 +225,8 @@ def _item_infos(box: bytes, start: int, stop: int) -> dict[int, _Item]:
             items[item_id] = _Item("exif")
         elif item_type == b"mime" and content_type == _XMP_TYPE:
             items[item_id] = _Item("xmp")
+        if len(items) > _ITEMS_MAX:
+            raise Unclean("too many metadata items")
     return items
 
 

@@ -5,7 +5,8 @@ unknown chunk become a ``JUNK`` chunk (which decoders skip) with a zeroed payloa
 announced XMP is cleared. The EXIF chunk that VP8X announces keeps its place and size but holds only a
 minimal Exif with the orientation (1 when there was none), zero-padded, so that the flag stays true; an
 EXIF chunk that VP8X did not announce, or a second one, becomes ``JUNK`` too. Kept: VP8X, VP8, VP8L,
-ALPH, ANIM, ANMF, ICCP. Anything after the RIFF's end is dropped. At most 64 KiB are held.
+ALPH, ANIM, ANMF, ICCP. Anything after the RIFF's end is dropped. At most 64 KiB are held. (Chromium
+draws a WebP without looking at its Exif orientation; other viewers may look.)
 """
 
 from __future__ import annotations

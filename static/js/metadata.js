@@ -610,6 +610,7 @@
     'avis']);
   const HEIF_TOP = new Set(['ftyp', 'meta', 'mdat', 'free', 'skip', 'wide', 'pdin']);
   const EXTENTS_MAX = 4096;
+  const ITEMS_MAX = 16;
   /** What an Exif item starts with once cleaned: no offset to its TIFF header, a minimal Exif. */
   const EXIF_ITEM = concat(new Uint8Array(4), minimalExif(1));
 
@@ -625,7 +626,7 @@
 
     take(data) {
       if (this.kind === 'exif') {
-        const part = data.subarray(0, WINDOW - this.exifLength);
+        const part = data.slice(0, WINDOW - this.exifLength); // a copy: a view would hold the whole read
         this.exif.push(part);
         this.exifLength += part.length;
       } else {
@@ -718,8 +719,10 @@
     let locations = [];
     let idat = [0, 0];
     for (const [kind, start, stop] of children(box, header + 4, box.length)) {
-      if (kind === 'iinf') items = new Map([...items, ...itemInfos(box, start, stop)]);
-      else if (kind === 'iloc') locations = itemLocations(box, start, stop);
+      if (kind === 'iinf') {
+        items = new Map([...items, ...itemInfos(box, start, stop)]);
+        if (items.size > ITEMS_MAX) throw new Unclean('too many metadata items');
+      } else if (kind === 'iloc') locations = itemLocations(box, start, stop);
       else if (kind === 'idat') idat = [start, stop];
     }
     const cleaned = box.slice();
@@ -776,6 +779,7 @@
       }
       if (itemType === 'Exif') items.set(itemId, new HeifItem('exif'));
       else if (itemType === 'mime' && contentType === 'application/rdf+xml') items.set(itemId, new HeifItem('xmp'));
+      if (items.size > ITEMS_MAX) throw new Unclean('too many metadata items');
     }
     return items;
   }

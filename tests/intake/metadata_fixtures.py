@@ -201,6 +201,16 @@ HOSTILE = {
     + b"".join(struct.pack(">I", 8 * (10_000 - depth)) + b"iprp" for depth in range(10_000)),
     "heif iloc with countless empty extents": FTYP
     + _box(b"meta", bytes(4) + _box(b"iloc", b"\x01\0\0\0\0\0\xff\xff" + b"\0\x01\0\0\0\0\xff\xff" * 50)),
+    "heif too many metadata items": FTYP
+    + _box(
+        b"meta",
+        bytes(4)
+        + _box(
+            b"iinf",
+            b"\0\0\0\0\0\x14"
+            + b"".join(_box(b"infe", b"\x02\0\0\0\0" + bytes([item]) + b"\0\0Exif\0") for item in range(20)),
+        ),
+    ),  # fmt: skip
     "pdf nested dictionaries": b"%PDF-1.7\n1 0 obj\n" + b"<<" * 300_000 + b"\nendobj\n",
     "pdf nested strings": b"%PDF-1.7\n1 0 obj\n<< /Author " + b"(" * 300_000 + b"\nendobj\n",
     "pdf object larger than 1 MiB": b"%PDF-1.7\n1 0 obj\n<< /Author (" + b"a" * 1_100_000 + b") >>\nendobj\n",
