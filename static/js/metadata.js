@@ -1133,13 +1133,26 @@
     return cleaned;
   }
 
+  const ENDSTREAM = bytesOf('endstream');
+
+  /** Where `pattern` first occurs in `data`, or -1 (a byte search: stream data is most of a PDF). */
+  function find(data, pattern) {
+    for (let at = data.indexOf(pattern[0]); at >= 0 && at + pattern.length <= data.length;
+      at = data.indexOf(pattern[0], at + 1)) {
+      let i = 1;
+      while (i < pattern.length && data[at + i] === pattern[i]) i++;
+      if (i === pattern.length) return at;
+    }
+    return -1;
+  }
+
   /** Passes a stream's data through up to "endstream" (included); XMP metadata becomes spaces. */
   function* streamData(findings, metadata) {
     const scanner = new XmpScanner();
     for (;;) {
       let data = yield Some(WINDOW);
       if (data.length < 9) data = yield Need(9);
-      const end = latin1(data).indexOf('endstream');
+      const end = find(data, ENDSTREAM);
       if (end < 0 && data.length < 9) throw new Unclean('truncated');
       const take = end >= 0 ? end : data.length - 8;
       if (take && metadata) {
