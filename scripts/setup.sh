@@ -61,5 +61,6 @@ fi
 apt_install fonts-nanum
 if ((want_test)); then
     # poppler-utils: the tests read exported PDFs with pdftotext and pdffonts.
-    apt_install chromium postgresql nginx poppler-utils
+    # libimage-exiftool-perl: the tests write metadata into attachments and check that none is left.
+    apt_install chromium postgresql nginx poppler-utils libimage-exiftool-perl
 fi
