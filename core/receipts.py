@@ -18,6 +18,8 @@ import unicodedata
 
 import nacl.pwhash.argon2id
 
+from core import hashing
+
 DIGITS = 16
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -25,8 +27,6 @@ KEY_BYTES = 32
 #: cheap phone, and half the memory of 2 passes over 64 MiB for about the same time per guess.
 OPSLIMIT = 3
 MEMLIMIT = 32 * 1024 * 1024
-#: Server-side derivations at once per process: each holds MEMLIMIT, so memory stays bounded under load.
-_DERIVATIONS = threading.BoundedSemaphore(2)
 
 
 def new_receipt() -> str:
@@ -51,9 +51,12 @@ def normalize(text: str) -> str | None:
 
 
 def derive_key(digits: str, salt: bytes) -> bytes:
-    """The receipt key, as the browser derives it with libsodium.js."""
-    return nacl.pwhash.argon2id.kdf(
-        KEY_BYTES, digits.encode("ascii"), salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT
+    """The receipt key, as the browser derives it with libsodium.js; at most two at a time per process, each
+    holding MEMLIMIT, so that memory stays bounded under load (core/hashing.py)."""
+    return hashing.RECEIPTS.run(
+        lambda: nacl.pwhash.argon2id.kdf(
+            KEY_BYTES, digits.encode("ascii"), salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT
+        )
     )
 
 
