@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from core import answers, db, divisions, receipts, submissions
+from core import answers, db, divisions, receipts, request_bodies, submissions
 from core.assets import sri, versioned
 from core.models import Submission
 from core.security import csrf
@@ -53,6 +53,9 @@ REFUSALS: dict[str, Callable[[], str]] = {
     "too_large": lambda: _("The files are too large to send together. Remove some files and send again."),
     "bad_envelope": lambda: _("The encrypted account arrived damaged. Please send it once more."),
     "unknown_upload": lambda: _("This upload is no longer open. Please send it once more."),
+    "uploads_full": lambda: _(
+        "Many people are sending at the moment, so the upload could not begin. Please try again in a minute."
+    ),
     "offset": lambda: _("Part of the upload was lost on the way; the page will resend it."),
 }
 
@@ -121,6 +124,7 @@ def submit_form() -> Response:
 
 @bp.post("/submit")
 @csrf.exempt  # checked by authorise() before anything is sealed: CSRFProtect would parse (spool) the files
+@request_bodies.upload_slot
 def submit() -> Response:
     """The server path: seal the posted form as it streams in, then show the receipt."""
     boundary = request.mimetype_params.get("boundary", "").encode("latin-1")
@@ -130,6 +134,7 @@ def submit() -> Response:
     keys = submissions.recipient_keys(session)
     if not keys:
         return _refused("no_recipients", 409)
+    db.release()  # no database connection is held while the form streams in
     found: list[Submission] = []
 
     def authorise(controls: Controls) -> None:
@@ -142,6 +147,7 @@ def submit() -> Response:
             if submission is None:
                 raise FormRefused("unknown_receipt")
             found.append(submission)
+        db.release()
 
     try:
         with submissions.blob_store().writing() as pending:
@@ -226,8 +232,15 @@ def upload_start() -> Response:
         return _api_error("bad_form", 400)
     if not submissions.recipient_keys(db.session()):
         return _api_error("no_recipients", 409)
+    config = current_app.config
     try:
-        upload_id = uploads.start(submissions.blob_store(), size, current_app.config["MAX_CONTENT_LENGTH"])
+        upload_id = uploads.start(
+            submissions.blob_store(), size, config["MAX_CONTENT_LENGTH"], config["SORI_OPEN_UPLOADS"]
+        )
+    except uploads.TooManyUploads as exc:
+        response = _api_error(exc.code, 503)
+        response.headers["Retry-After"] = "60"
+        return response
     except uploads.UploadError as exc:
         return _api_error(exc.code, 413 if isinstance(exc, uploads.UploadTooLarge) else 400)
     response = jsonify(id=upload_id, piece_bytes=uploads.PIECE_BYTES)
@@ -236,6 +249,7 @@ def upload_start() -> Response:
 
 
 @bp.put("/api/uploads/<upload_id>")
+@request_bodies.upload_slot
 def upload_piece(upload_id: str) -> Response:
     """Append one piece of ciphertext at the offset the browser names."""
     try:
@@ -278,6 +292,7 @@ def upload_finish(upload_id: str) -> Response:
 
 
 @bp.post("/api/submissions")
+@request_bodies.upload_slot
 def submit_envelope() -> Response:
     """The browser path in one request, for an envelope no larger than one upload piece (most accounts):
     one round trip over Tor instead of three. The body is the envelope; the receipt or follow-up key
@@ -288,6 +303,7 @@ def submit_envelope() -> Response:
     claim = _claim(request.headers.get("X-Follow-Up-Key"), request.headers.get("X-Receipt-Key"))
     if isinstance(claim, Response):
         return claim
+    db.release()  # no database connection is held while the envelope streams in
     if size <= submissions.INLINE_MAX:
         # Small enough to keep in its row: no file to create, one commit makes it durable.
         envelope = request.stream.read(size)
