@@ -73,8 +73,9 @@ class Gate:
                 self._free += 1
 
 
-#: Reviewers' passwords (64 MiB each): 2 per process bound a flood to 128 MiB a process.
-PASSWORDS = Gate(slots=2, patience=30.0)
+#: Reviewers' passwords (64 MiB each): 2 per process bound a flood to 128 MiB a process; a login waits up
+#: to a minute for its turn (a flood of 64 at once on a busy 2-core machine clears in well under that).
+PASSWORDS = Gate(slots=2, patience=60.0)
 #: Receipts derived on the server (32 MiB each). A source may have spent minutes uploading before this
 #: step, so it waits long rather than refusing.
 RECEIPTS = Gate(slots=2, patience=600.0)
