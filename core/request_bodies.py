@@ -35,9 +35,6 @@ from werkzeug.exceptions import RequestTimeout, ServiceUnavailable
 
 from core import green, hashing
 
-DEFAULT_MIN_RATE = 2048
-DEFAULT_GRACE_SECONDS = 60.0
-DEFAULT_UPLOADS_AT_ONCE = 500
 #: Let other requests of a green-thread process run after this many bytes read without a wait.
 _YIELD_EVERY = 1024 * 1024
 
