@@ -24,7 +24,8 @@ SECONDS = 15
 FLOODERS = 8
 FETCHERS = 2
 
-pytestmark = pytest.mark.slow
+#: One abuse test at a time (scripts/test.sh runs with --dist loadgroup): each measures a server on 2 cores.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("abuse")]
 
 
 def test_failed_logins_never_fail_a_reviewers_audited_request(

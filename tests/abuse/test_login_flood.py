@@ -22,7 +22,8 @@ LOGINS = 128
 AT_ONCE = 64
 MAX_GROWTH_MIB = 300
 
-pytestmark = [pytest.mark.once, pytest.mark.slow]
+#: One abuse test at a time (scripts/test.sh runs with --dist loadgroup): each measures a server on 2 cores.
+pytestmark = [pytest.mark.once, pytest.mark.slow, pytest.mark.xdist_group("abuse")]
 
 
 def test_a_login_flood_stays_within_memory_and_answers_every_login(tmp_path: Path) -> None:

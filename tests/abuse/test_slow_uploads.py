@@ -23,7 +23,8 @@ GRACE = 40
 #: How long the normal traffic runs while every slow upload is in flight.
 TRAFFIC_SECONDS = 25
 
-pytestmark = [pytest.mark.once, pytest.mark.slow]
+#: One abuse test at a time (scripts/test.sh runs with --dist loadgroup): each measures a server on 2 cores.
+pytestmark = [pytest.mark.once, pytest.mark.slow, pytest.mark.xdist_group("abuse")]
 
 
 def test_five_hundred_slow_uploads_starve_nothing(tmp_path: Path) -> None:
