@@ -5,6 +5,14 @@ moved breaks the chain from that point on; ``sori audit verify`` walks it and na
 Entries say who did what to what, and when; never an IP address, never testimony.
 
 :func:`record` adds an entry to the caller's transaction, so the act and its record commit together.
+Appends are serialised for the rest of that transaction, on PostgreSQL by an advisory lock and on SQLite
+by taking the database's write lock before the last entry is read, so that two requests at once never
+claim one position (which failed reviewers' requests under load, issue 18). Callers commit soon after.
+
+Refusals that anyone can cause without limit (logins for unknown or locked accounts) are not appended one
+by one: :func:`tally` counts them per subject and minute, and once the minute is over the count becomes
+one entry (``count`` and ``minute`` in its details), written before the next entry of any kind, or by
+``sori audit verify``. A flood thus adds at most one entry per subject, reason and minute.
 """
 
 from __future__ import annotations
@@ -19,11 +27,12 @@ from typing import Any, Protocol
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core import db
-from core.models import AuditEntry
+from core.models import AuditEntry, AuditTally
 
 GENESIS = "0" * 64
 
@@ -39,21 +48,84 @@ _BATCH = 1000
 
 
 def record(session: Session, actor: Actor | None, action: str, subject: str, **details: Any) -> AuditEntry:
-    """Append an entry to the trail in ``session``'s transaction (the caller commits)."""
+    """Append an entry to the trail in ``session``'s transaction (the caller commits, soon: appends wait
+    for it). Tallies of minutes that are over are written first, so the trail stays in time order."""
+    _lock(session)
+    _close_tallies(session)
+    return _append(session, actor.login if actor is not None else "-", action, subject, _canonical(details))
+
+
+def tally(session: Session, action: str, subject: str, **details: Any) -> None:
+    """Count one event of ``action`` on ``subject`` with these ``details`` in the current minute, in
+    ``session``'s transaction (the caller commits). Never an IP address or anything else of the client."""
+    values = {"minute": _this_minute(), "action": action, "subject": subject, "details": _canonical(details)}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(AuditTally).values(count=1, **values)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["minute", "action", "subject", "details"],
+            set_={"count": AuditTally.count + 1},
+        )
+    )
+
+
+def close_tallies(session: Session) -> int:
+    """Write the tallies of every minute that is over as entries (the caller commits); how many."""
+    if session.scalar(select(AuditTally.id).where(AuditTally.minute < _this_minute()).limit(1)) is None:
+        return 0
+    _lock(session)
+    return _close_tallies(session)
+
+
+def _lock(session: Session) -> None:
+    """Hold the right to append until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        # Appends are serialised for the length of the transaction: two at once would claim one seq.
         session.execute(text("SELECT pg_advisory_xact_lock(5143)"))
+        return
+    connection = session.connection()
+    # pysqlite opens a transaction only before a write, and that write took the database's write lock:
+    # inside one, no other connection can be appending. Otherwise take the lock now, before reading.
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _close_tallies(session: Session) -> int:
+    closed = list(
+        session.scalars(
+            select(AuditTally)
+            .where(AuditTally.minute < _this_minute())
+            .order_by(AuditTally.minute, AuditTally.id)
+        )
+    )
+    for counted in closed:
+        details = {**json.loads(counted.details), "count": counted.count, "minute": counted.minute}
+        _append(session, "-", counted.action, counted.subject, _canonical(details))
+    if closed:
+        session.execute(delete(AuditTally).where(AuditTally.id.in_([c.id for c in closed])))
+    return len(closed)
+
+
+def now() -> datetime:
+    """The current moment (UTC); tests replace it to close a minute's tallies."""
+    return datetime.now(UTC)
+
+
+def _this_minute() -> datetime:
+    return now().replace(second=0, microsecond=0)
+
+
+def _append(session: Session, actor: str, action: str, subject: str, details: str) -> AuditEntry:
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     entry = AuditEntry(
         seq=seq,
-        at=datetime.now(UTC).replace(microsecond=0),
-        actor=actor.login if actor is not None else "-",
+        at=now().replace(microsecond=0),
+        actor=actor,
         action=action,
         subject=subject,
-        details=_canonical(details),
+        details=details,
         prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)
@@ -139,7 +211,10 @@ def audit_cli() -> None:
 @with_appcontext
 def verify_command() -> None:
     """Check the whole audit trail; exit non-zero naming the first entry altered, removed or reordered."""
-    checked, broken = verify(db.session())
+    session = db.session()
+    if close_tallies(session):  # counts of minutes that are over belong in the trail
+        session.commit()
+    checked, broken = verify(session)
     if broken is not None:
         click.echo(f"The audit trail is broken at entry {broken.seq}: {broken.reason}.", err=True)
         click.echo(f"{checked} entries before it are intact.", err=True)

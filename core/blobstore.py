@@ -3,6 +3,15 @@
 A blob is written to ``tmp/`` under a unique name, flushed to disk, then renamed into ``<id[:2]>/<id>``, and
 the directory entry flushed too. A blob id therefore names either a complete, durable file or nothing, in any
 number of processes at once. Files left in ``tmp/`` are writes that never finished (a crash, a killed worker).
+
+The database keeps only the day a submission arrived; a blob's file times must not be finer. Once the
+row naming a blob is committed, :meth:`BlobStore.coarsen_times` sets the blob's modification and access
+times, and its shard folder's, to midnight (UTC) of that day. (Not before: until then the exact time is
+what tells ``sori check`` that a blob without a row may still be committing.) The inode's change time
+(ctime) cannot be set by any program: the kernel stamps it at every change, so a seized disk still shows,
+to the second, when each blob file was last changed (here: when its times were set, within moments of
+its arrival) and when a shard folder last took one. Only keeping envelopes in the database (the
+several-servers blob store) avoids that.
 """
 
 from __future__ import annotations
@@ -76,6 +85,13 @@ class BlobStore:
         os.rename(tmp_path, target)
         _fsync_dir(target.parent)
         return blob_id
+
+    def coarsen_times(self, blob_id: str) -> None:
+        """Set the blob's and its shard folder's access and modification times to midnight UTC today."""
+        path = self.path(blob_id)
+        midnight = (time.time() // 86400) * 86400
+        for each in (path, path.parent):
+            os.utime(each, (midnight, midnight))
 
     def remove(self, blob_id: str) -> None:
         """Delete a blob that no row will ever point at (its row failed to commit)."""

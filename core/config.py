@@ -14,11 +14,18 @@ Variables read, each mapped to a Flask configuration key of the same or the Flas
 - ``SORI_SECRET_KEY`` → ``SECRET_KEY``: overrides the key file (e.g. when several hosts share sessions)
 - ``SORI_MAX_UPLOAD_BYTES`` → ``MAX_CONTENT_LENGTH``: largest request body, default 1 GiB
 - ``SORI_NODE_MODULES`` → ``SORI_NODE_MODULES``: where libsodium.js is installed, default the repository's
-- ``SORI_SECURE_COOKIES`` (``1``/``true``/``yes``) → ``SESSION_COOKIE_SECURE``: set it when served over
-  HTTPS; off by default because onion services and local runs are plain HTTP
+- ``SORI_SECURE_COOKIES`` (``1``/``0``) → ``SESSION_COOKIE_SECURE``: the ``Secure`` cookie flag; when unset,
+  on exactly when ``SORI_BASE_URL`` is an ``https://`` address (onion services and local runs are plain
+  HTTP; deploy/README.md says what Tor Browser does)
 - ``SORI_QUICK_EXIT_URL`` → ``SORI_QUICK_EXIT_URL``: the harmless page the quick-exit link leads to
 - ``SORI_BASE_URL`` → ``SORI_BASE_URL``: the address people reach this Sori at (an onion or https URL),
   used in links sent out of band such as reviewer invitations; default ``http://127.0.0.1:5000``
+- ``SORI_UPLOAD_MIN_RATE`` → ``SORI_UPLOAD_MIN_RATE``: the slowest average a request body may arrive at after
+  ``SORI_UPLOAD_GRACE`` seconds, in bytes per second (core/request_bodies.py); defaults 2048 and 60
+- ``SORI_UPLOADS_AT_ONCE`` → ``SORI_UPLOADS_AT_ONCE``: uploads streaming at once per worker process before
+  sources are told to try again in a minute; default 500
+- ``SORI_OPEN_UPLOADS`` → ``SORI_OPEN_UPLOADS``: unfinished uploads in pieces kept at once for the whole
+  installation (intake/uploads.py); default 200
 """
 
 from __future__ import annotations
@@ -37,6 +44,10 @@ DEFAULT_DATA_DIR = "sori-data"
 DEFAULT_MAX_UPLOAD_BYTES = 1024**3
 DEFAULT_QUICK_EXIT_URL = "https://www.wikipedia.org/"
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+DEFAULT_UPLOAD_MIN_RATE = 2048
+DEFAULT_UPLOAD_GRACE = 60
+DEFAULT_UPLOADS_AT_ONCE = 500
+DEFAULT_OPEN_UPLOADS = 200
 SECRET_KEY_FILE = "secret_key"
 DATABASE_FILE = "sori.db"
 BLOBS_DIR = "blobs"
@@ -53,6 +64,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     ``SORI_DATABASE_URL`` and ``SECRET_KEY`` are ``None`` when unset: :func:`complete` derives them from the
     data folder, which a test configuration may still change. Raises :class:`ConfigError`.
     """
+    base_url = (environ.get("SORI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     return {
         "SORI_DATA_DIR": Path(environ.get("SORI_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
         "SORI_DATABASE_URL": normalize_database_url(environ["SORI_DATABASE_URL"])
@@ -61,10 +73,21 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SECRET_KEY": environ.get("SORI_SECRET_KEY") or None,
         "MAX_CONTENT_LENGTH": _positive_int(environ, "SORI_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
         "SORI_NODE_MODULES": Path(environ.get("SORI_NODE_MODULES") or REPO_ROOT / "node_modules").resolve(),
-        "SESSION_COOKIE_SECURE": environ.get("SORI_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        "SESSION_COOKIE_SECURE": _secure_cookies(environ.get("SORI_SECURE_COOKIES", ""), base_url),
         "SORI_QUICK_EXIT_URL": environ.get("SORI_QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL,
-        "SORI_BASE_URL": (environ.get("SORI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        "SORI_BASE_URL": base_url,
+        "SORI_UPLOAD_MIN_RATE": _positive_int(environ, "SORI_UPLOAD_MIN_RATE", DEFAULT_UPLOAD_MIN_RATE),
+        "SORI_UPLOAD_GRACE": _positive_int(environ, "SORI_UPLOAD_GRACE", DEFAULT_UPLOAD_GRACE),
+        "SORI_UPLOADS_AT_ONCE": _positive_int(environ, "SORI_UPLOADS_AT_ONCE", DEFAULT_UPLOADS_AT_ONCE),
+        "SORI_OPEN_UPLOADS": _positive_int(environ, "SORI_OPEN_UPLOADS", DEFAULT_OPEN_UPLOADS),
     }
+
+
+def _secure_cookies(setting: str, base_url: str) -> bool:
+    """``SORI_SECURE_COOKIES`` if given, else whether Sori is reached over HTTPS."""
+    if setting.strip():
+        return setting.strip().lower() in ("1", "true", "yes")
+    return base_url.lower().startswith("https://")
 
 
 def complete(config: MutableMapping[str, Any]) -> None:
@@ -128,7 +151,7 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of bytes, not {text!r}") from None
+        raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}")
     return value

@@ -62,12 +62,18 @@ class Database:
     sessions: scoped_session[Session]
 
 
+#: How long a SQLite write waits for another connection's write to end. Writes are short (the audit trail
+#: serialises appends on the database's write lock, core/audit.py), so this is reached only when stuck.
+SQLITE_BUSY_SECONDS = 15
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite connections get write-ahead logging, foreign keys and full sync."""
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _configure_sqlite)
-    return engine
+        return engine
+    return create_engine(url)
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -106,3 +112,11 @@ def database(app: Flask | None = None) -> Database:
 def session() -> Session:
     """The session of the current application context."""
     return database().sessions()
+
+
+def release() -> None:
+    """Give the current session's connection back to the pool, before a long wait that needs no database
+    (a request body streaming in over Tor for minutes): a pool holds a few connections, an upload may
+    take a quarter of an hour, and hundreds may stream at once. Ends the transaction, which must hold
+    nothing unwritten; objects already loaded stay usable and reload on their next use."""
+    session().rollback()

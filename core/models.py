@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -199,3 +200,21 @@ class Counter(Base):
     #: The minute counted, as whole minutes since 1970 (UTC).
     minute: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditTally(Base):
+    """Refusals of one kind on one subject within one minute, counted (:func:`core.audit.tally`) until the
+    minute is over and the count becomes one entry of the trail: so that a flood of logins for
+    unknown or locked accounts cannot grow the trail without bound."""
+
+    __tablename__ = "audit_tallies"
+    __table_args__ = (UniqueConstraint("minute", "action", "subject", "details"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The minute counted, from its first second (UTC).
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(300))
+    #: The details shared by every event counted, as canonical JSON.
+    details: Mapped[str] = mapped_column(String(500))
+    count: Mapped[int] = mapped_column(Integer)

@@ -18,12 +18,11 @@ import base64
 import binascii
 import hashlib
 import secrets
-import threading
 import unicodedata
 
 from sqlalchemy.orm import Session
 
-from core import counters
+from core import counters, hashing
 from crypto import receipts as receipt_format
 from crypto.receipts import ReceiptKeys
 
@@ -33,8 +32,6 @@ KEY_BYTES = 32
 #: Wrong receipts (on every path, every host) in a minute before they are answered "too many".
 WRONG_PER_MINUTE = 60
 WRONG_COUNTER = "wrong_receipt"
-#: Server-side derivations at once per process: each holds 32 MiB, so memory stays bounded under load.
-_DERIVATIONS = threading.BoundedSemaphore(2)
 
 
 def new_receipt() -> str:
@@ -59,9 +56,9 @@ def normalize(text: str) -> str | None:
 
 
 def derive(digits: str, salt: bytes) -> ReceiptKeys:
-    """The receipt's keys, derived here as the browser derives them; at most two derivations at once."""
-    with _DERIVATIONS:
-        return receipt_format.derive(digits, salt)
+    """The receipt's keys, derived here as the browser derives them; at most two at a time per process, each
+    holding 32 MiB, so that memory stays bounded under load (a fair queue, core/hashing.py)."""
+    return hashing.RECEIPTS.run(lambda: receipt_format.derive(digits, salt))
 
 
 def stored_hash(lookup_key: bytes) -> str:

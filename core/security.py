@@ -1,5 +1,9 @@
-"""Protections every response and request gets: security headers, cookie flags, CSRF, no upload spooling,
-address-free logs.
+"""Protections every response and request gets: security headers, no caching, cookie flags, CSRF, no upload
+spooling, address-free logs.
+
+Every response but a static file says ``Cache-Control: no-store``: a page may carry a receipt, a form's
+token or a reviewer's reading, and must not stay in a shared or seized browser's cache. Static files
+(their URLs carry a version, see core/assets.py) keep their own caching.
 
 No IP address is ever logged (DESIGN.md 2.3). The application itself logs no request lines. The development
 server (``flask run``) logs one line per request starting with the client's address: those access lines are
@@ -13,7 +17,7 @@ import logging
 import re
 from typing import IO
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import BadRequest
 
@@ -38,7 +42,15 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # No other site may load our responses (a receipt page, an envelope) as a subresource.
+    "Cross-Origin-Resource-Policy": "same-origin",
+    # Our pages load only same-origin files, which all say same-origin above; libsodium.js compiles its
+    # WebAssembly from bytes it carries, which this policy does not touch (tests/browser).
+    "Cross-Origin-Embedder-Policy": "require-corp",
 }
+
+#: The endpoints that serve files: the only responses that may be cached.
+STATIC_ENDPOINTS = frozenset({"static", "assets.vendor", "assets.crypto_js"})
 
 #: A source on Tor may spend hours writing and uploading; the token must outlive that.
 CSRF_TIME_LIMIT_SECONDS = 24 * 3600
@@ -96,4 +108,6 @@ def init_app(app: Flask) -> None:
 
 def _set_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    if request.endpoint not in STATIC_ENDPOINTS or response.status_code not in (200, 206, 304):
+        response.headers["Cache-Control"] = "no-store"
     return response

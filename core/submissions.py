@@ -12,6 +12,7 @@ plain inserts and the recipient check reads key ids only.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import secrets
@@ -233,3 +234,7 @@ def _store(
         if isinstance(exc, IntegrityError) and new is not None:
             raise ReceiptInUse("this receipt belongs to another submission") from exc
         raise
+    if blob_id is not None:
+        # Only the day, like the row (core/blobstore.py). The envelope is stored whatever happens here.
+        with contextlib.suppress(OSError):
+            ciphertext.store.coarsen_times(blob_id)  # type: ignore[union-attr]

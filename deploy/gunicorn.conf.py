@@ -10,13 +10,19 @@ What this file promises, and why:
   it identifies a source (DESIGN.md 2.3). The error log goes to stderr (journald under systemd) and a
   filter below removes the client address and the request line gunicorn would otherwise put in it.
 - Tor is slow: a 1 GiB no-JavaScript upload (POST /submit) can take many minutes, and nginx passes the
-  body through as it arrives (no spooling of plaintext to disk), so a worker thread is busy for the whole
-  upload. Hence gthread workers with many threads and a long timeout.
+  body through as it arrives (no spooling of plaintext to disk), so a request may wait on its client for
+  a quarter of an hour. Hence gevent workers: each request is a green thread costing a few kilobytes,
+  so 500 slow uploads (or 500 attackers trickling a byte at a time) leave pages, status, reviewers and
+  /health answering normally (issue 18; tests/abuse, bench/abuse.py). Work that would hold a process's
+  event loop runs off it (argon2id, core/hashing.py) or yields now and then (sealing a fast upload);
+  PostgreSQL through psycopg 3 waits cooperatively (it detects gevent's patching), SQLite queries are
+  short and run in place. Bodies that are not really uploads are cut by a minimum average rate, and
+  uploads at once are capped per process (core/request_bodies.py).
 
-What to change: ``bind`` (or pass ``-b``), ``workers``/``threads`` for a bigger machine. Any setting can
-also be overridden without editing this file, with GUNICORN_CMD_ARGS="--workers 4" in /etc/sori/sori.env
-or on the command line (command-line options win over this file). Sori's own settings (SORI_*) come from
-the environment, see deploy/sori.env.example.
+What to change: ``bind`` (or pass ``-b``), ``workers`` for a bigger machine (about one per core). Any
+setting can also be overridden without editing this file, with GUNICORN_CMD_ARGS="--workers 4" in
+/etc/sori/sori.env or on the command line (command-line options win over this file). Sori's own settings
+(SORI_*) come from the environment, see deploy/sori.env.example.
 """
 
 from __future__ import annotations
@@ -37,28 +43,30 @@ wsgi_app = "sori:create_app()"
 bind = ["127.0.0.1:8000"]
 
 # --- Workers --------------------------------------------------------------------------------------------
-# gthread: each worker process serves many requests at once in threads. A thread is held for the whole
-# of a slow upload over Tor, so we want many threads; memory stays bounded because uploads stream and are
-# encrypted in constant memory, and the server derives at most two receipts (argon2id, 32 MiB) at a time
-# per process. 2 processes x 32 threads = 64 uploads at once; on a bigger machine raise workers first
-# (about one per core).
-worker_class = "gthread"
+# gevent: one process per core, each serving up to worker_connections requests at once as green threads.
+# SORI_UPLOADS_AT_ONCE (500) of them may be uploads; the rest of worker_connections stays free for
+# everything else, so an upload flood is answered "busy, try again in a minute" before it could fill the
+# process. Each connection is a file descriptor: LimitNOFILE in sori.service leaves room for all of them.
+# Memory stays bounded because uploads stream and are encrypted in constant memory, and argon2id runs at
+# most two at a time per kind per process (core/hashing.py).
+worker_class = "gevent"
 workers = 2
-threads = 32
+worker_connections = 2000
 # Recycle a worker now and then (a safety net against slow leaks); the jitter avoids recycling all at once.
 max_requests = 5000
 max_requests_jitter = 500
 
 # --- Timeouts -------------------------------------------------------------------------------------------
-# timeout: a worker silent for this long is killed and restarted. 600 s leaves room for a 1 GiB upload over
-# Tor on the no-JavaScript path (a single request, which cannot resume). Keep nginx's proxy_read_timeout
-# and proxy_send_timeout at least as long.
-timeout = 600
+# timeout: a worker whose event loop is stuck this long is killed and restarted. Requests themselves may
+# last much longer (a slow upload only waits, and the loop goes on); nginx's proxy_read_timeout and
+# proxy_send_timeout (600 s) bound how long gunicorn may take to answer once a body is in.
+timeout = 60
 # graceful_timeout: on restart or stop, requests in flight get this long to finish. The browser path
 # uploads in 8 MiB pieces and resumes; a long no-JS upload in flight is lost (the source sees an error and
 # nothing half-stored remains). Keep TimeoutStopSec in sori.service above this.
 graceful_timeout = 300
-# Behind nginx on loopback, connections are reused briefly.
+# Behind nginx on loopback, connections are reused briefly. On the gevent worker this is also how long a
+# request's headers may take to arrive (nginx sends them whole).
 keepalive = 5
 
 # --- Request limits -------------------------------------------------------------------------------------

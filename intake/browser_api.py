@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, jsonify, request, url_for
 
-from core import db, form_nonces, receipts, submissions
+from core import db, form_nonces, receipts, request_bodies, submissions
 from crypto.envelope import CHUNK, FramingChecker
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey
@@ -29,8 +29,15 @@ def upload_start() -> Response:
         return api_error("bad_form")
     if not submissions.recipient_keys(db.session()):
         return api_error("no_recipients")
+    config = current_app.config
     try:
-        upload_id = uploads.start(submissions.blob_store(), size, current_app.config["MAX_CONTENT_LENGTH"])
+        upload_id = uploads.start(
+            submissions.blob_store(), size, config["MAX_CONTENT_LENGTH"], config["SORI_OPEN_UPLOADS"]
+        )
+    except uploads.TooManyUploads as exc:
+        response = api_error(exc.code, 503)
+        response.headers["Retry-After"] = "60"
+        return response
     except uploads.UploadError as exc:
         return api_error(exc.code, 413 if isinstance(exc, uploads.UploadTooLarge) else 400)
     response = jsonify(id=upload_id, piece_bytes=uploads.PIECE_BYTES)
@@ -39,6 +46,7 @@ def upload_start() -> Response:
 
 
 @bp.put("/api/uploads/<upload_id>")
+@request_bodies.upload_slot
 def upload_piece(upload_id: str) -> Response:
     """Append one piece of ciphertext at the offset the browser names."""
     try:
@@ -85,6 +93,7 @@ def upload_finish(upload_id: str) -> Response:
 
 
 @bp.post("/api/submissions")
+@request_bodies.upload_slot
 def submit_envelope() -> Response:
     """The browser path in one request, for an envelope no larger than one upload piece (most accounts):
     one round trip over Tor instead of three. The body is the envelope; the receipt's lookup key and the
@@ -96,6 +105,7 @@ def submit_envelope() -> Response:
     nonce = _fresh_nonce(request.headers.get("X-Form-Nonce"))
     if isinstance(nonce, Response):
         return nonce
+    db.release()  # no database connection is held while the envelope streams in
     if size <= submissions.INLINE_MAX:
         # Small enough to keep in its row: no file to create, one commit makes it durable.
         envelope = request.stream.read(size)

@@ -48,6 +48,9 @@ REFUSALS: dict[str, Callable[[], str]] = {
     "too_large": lambda: _("The files are too large to send together. Remove some files and send again."),
     "bad_envelope": lambda: _("The encrypted account arrived damaged. Please send it once more."),
     "unknown_upload": lambda: _("This upload is no longer open. Please send it once more."),
+    "uploads_full": lambda: _(
+        "Many people are sending at the moment, so the upload could not begin. Please try again in a minute."
+    ),
     "offset": lambda: _("Part of the upload was lost on the way; the page will resend it."),
     "expired": lambda: _("This page has expired. Open it again from the start page."),
 }

@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from core import answers, db, divisions, form_nonces, receipts, submissions
+from core import answers, db, divisions, form_nonces, receipts, request_bodies, submissions
 from core.models import Submission
 from core.security import csrf
 from intake.form_sealing import Controls, FormRefused, seal_form
@@ -48,6 +48,7 @@ def submit_form() -> Response:
 
 @bp.post("/submit")
 @csrf.exempt  # checked by authorise() before anything is sealed: CSRFProtect would parse (spool) the files
+@request_bodies.upload_slot
 def submit() -> Response:
     """The server path: seal the posted form as it streams in, then show the receipt."""
     boundary = request.mimetype_params.get("boundary", "").encode("latin-1")
@@ -57,6 +58,7 @@ def submit() -> Response:
     keys = submissions.recipient_keys(session)
     if not keys:
         return refused("no_recipients")
+    db.release()  # no database connection is held while the form streams in
     found: list[Submission] = []
     nonce: list[bytes] = []
 
@@ -74,6 +76,7 @@ def submit() -> Response:
             if submission is None:
                 raise FormRefused(wrong_receipt_code())
             found.append(submission)
+        db.release()
 
     try:
         with submissions.blob_store().writing() as pending:

@@ -4,6 +4,14 @@ An upload is one file in the blob store's ``tmp/`` named ``upload-<id>-<announce
 the file system only, so any worker process can take the next piece. Pieces are appended under an
 exclusive lock at the offset the browser names; a piece sent twice after a dropped answer is recognised.
 At the end the whole file is checked (crypto.envelope.FramingChecker) before it may become a blob.
+
+Anyone can start uploads, and each announces up to the size limit, so the number open at once is capped
+for the whole installation (all processes and hosts share the blob store): ``SORI_OPEN_UPLOADS``, 200 by
+default, after which a new upload is refused with a translated "try again in a minute" until one ends.
+An upload untouched for :data:`ABANDONED_AFTER` is abandoned (the browser resumes within minutes, and a
+closed page never comes back for it): every new upload first removes such files, so they go after hours
+even between the daily ``sori check --clean-stale``. The count is taken before the new file is made, so
+uploads starting at the same instant in several processes may pass the cap by as many.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import fcntl
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +33,8 @@ from crypto.errors import CryptoError
 #: The largest piece one request may carry: small enough to retry cheaply over Tor.
 PIECE_BYTES = 8 * 1024 * 1024
 _COPY_BYTES = 64 * 1024
+#: An upload in pieces untouched this long (in seconds) is abandoned and removed.
+ABANDONED_AFTER = 3 * 3600
 _UPLOAD_NAME = re.compile(r"upload-([0-9a-f]{32})-([0-9]{1,15})")
 
 
@@ -55,18 +66,27 @@ class UploadTooLarge(UploadError):
     code = "too_large"
 
 
+class TooManyUploads(UploadError):
+    """As many uploads are open as the installation allows: try again when one has ended."""
+
+    code = "uploads_full"
+
+
 class BadEnvelope(UploadError):
     """The uploaded bytes are incomplete or are not a well-formed envelope."""
 
     code = "bad_envelope"
 
 
-def start(store: BlobStore, size: int, max_bytes: int) -> str:
-    """Begin an upload of an envelope of exactly ``size`` bytes; returns its id."""
+def start(store: BlobStore, size: int, max_bytes: int, max_open: int) -> str:
+    """Begin an upload of an envelope of exactly ``size`` bytes; returns its id. Raises
+    :class:`TooManyUploads` when ``max_open`` uploads are open (abandoned ones removed first)."""
     if size <= 0:
         raise BadEnvelope("an envelope is never empty")
     if size > max_bytes:
         raise UploadTooLarge(f"{size} bytes is over the limit of {max_bytes}")
+    if open_uploads(store) >= max_open:
+        raise TooManyUploads(f"{max_open} uploads are open")
     upload_id = secrets.token_hex(16)
     fd = os.open(_path(store, upload_id, size), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
@@ -109,6 +129,21 @@ def finish(store: BlobStore, upload_id: str) -> tuple[Path, EnvelopeHeader, int]
             except CryptoError as exc:
                 raise BadEnvelope(f"not a well-formed envelope ({exc.code})") from exc
         return Path(file.name), header, checked
+
+
+def open_uploads(store: BlobStore) -> int:
+    """How many uploads are open, after removing those untouched for :data:`ABANDONED_AFTER`."""
+    cutoff = time.time() - ABANDONED_AFTER
+    count = 0
+    for path in store.tmp.glob("upload-*"):
+        try:
+            if path.stat().st_mtime <= cutoff:
+                path.unlink()
+                continue
+        except FileNotFoundError:
+            continue  # finished or removed meanwhile
+        count += 1
+    return count
 
 
 def discard(store: BlobStore, upload_id: str) -> None:

@@ -5,10 +5,17 @@ application context and commits the unit of work it completes, with its audit en
 transaction. Time comes from :func:`now`, so that tests can move the clock.
 
 Login is two checks, the password then a TOTP code; failures of either count against the account.
-From the :data:`THROTTLE_FROM`-th consecutive failure the account refuses logins for a growing delay
-without looking at the password, and after :data:`LOCK_AFTER` it is locked until an admin unlocks it.
-Only a complete login (password and code) resets the count, so that knowing the password does not buy
-unlimited guesses at the code. An unknown login costs the same argon2id work and gets the same answer.
+From the :data:`THROTTLE_FROM`-th consecutive failure the account refuses logins for a delay that doubles
+with each further failure, up to :data:`THROTTLE_MAX`, without looking at the password. The delay ends by
+itself: there is no lock that only an admin can lift, because anyone who knows a login could otherwise
+lock its reviewer out (and end their open sessions) in two minutes (issue 18). An hour between guesses
+at most keeps online guessing hopeless all the same: about 24 guesses a day at a 12-character password,
+or at a TOTP code once the password is known (3 codes in a million each). Only a complete login
+(password and code) resets the count, so that knowing the password does not buy unlimited guesses at the
+code; an admin can also reset it. An unknown login costs the same argon2id work, takes the same database
+write before it and gets the same answer. Refusals that check nothing (unknown, disabled, throttled
+accounts) are counted in the audit trail per account and minute (core/audit.py ``tally``), so a flood
+cannot grow it without bound. Every argon2id passes core/hashing.py, two at a time per process.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pyotp
 import segno
@@ -29,7 +35,8 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from core.audit import record
+from core import hashing
+from core.audit import record, tally
 from reviewer.models import User
 
 #: argon2id cost: 3 passes over 64 MiB on one lane take about 190 ms on the 2-core reference machine
@@ -41,9 +48,7 @@ PASSWORD_MAX_LENGTH = 1024
 INVITATION_VALIDITY = timedelta(days=7)
 #: The first failure that delays the next attempt: 2 s, then 4 s, 8 s ... up to :data:`THROTTLE_MAX`.
 THROTTLE_FROM = 4
-THROTTLE_MAX = timedelta(minutes=15)
-#: Consecutive failures after which only an admin can unlock the account.
-LOCK_AFTER = 10
+THROTTLE_MAX = timedelta(hours=1)
 TOTP_ISSUER = "Sori"
 #: Codes of the step before and after the current one are accepted too (clock drift, slow typing).
 TOTP_VALID_WINDOW = 1
@@ -111,9 +116,9 @@ def _dummy_verify() -> None:
     hasher = password_hasher()
     key = tuple(sorted({"t": hasher.time_cost, "m": hasher.memory_cost, "p": hasher.parallelism}.items()))
     if key not in _dummy_hashes:
-        _dummy_hashes[key] = hasher.hash(secrets.token_hex(16))
+        _dummy_hashes[key] = hashing.PASSWORDS.run(lambda: hasher.hash(secrets.token_hex(16)))
     try:
-        hasher.verify(_dummy_hashes[key], "not the password")
+        hashing.PASSWORDS.run(lambda: hasher.verify(_dummy_hashes[key], "not the password"))
     except VerificationError:
         pass
 
@@ -194,7 +199,8 @@ def accept_invitation(session: Session, token: str, password: str) -> User:
     user = invited_user(session, token)
     if user is None:
         raise AccountError("invalid_invitation")
-    user.password_hash = password_hasher().hash(password)
+    hasher = password_hasher()
+    user.password_hash = hashing.PASSWORDS.run(lambda: hasher.hash(password))
     user.invite_hash = None
     user.invite_expires_at = None
     user.totp_secret = pyotp.random_base32()
@@ -261,7 +267,7 @@ def confirm_totp(session: Session, user: User, code: str) -> bool:
 
 
 def throttle_delay(failures: int) -> timedelta:
-    """How long logins wait after ``failures`` consecutive failures: 0, then 2^(n-3) s up to 15 min."""
+    """How long logins wait after ``failures`` consecutive failures: 0, then 2^(n-3) s up to an hour."""
     if failures < THROTTLE_FROM:
         return timedelta(0)
     return min(timedelta(seconds=2 ** (failures - THROTTLE_FROM + 1)), THROTTLE_MAX)
@@ -310,11 +316,7 @@ def _begin_attempt(session: Session, user: User) -> _Attempt | None:
             User.locked_at.is_(None),
             or_(User.throttled_until.is_(None), User.throttled_until <= moment),
         )
-        .values(
-            failed_logins=failures,
-            throttled_until=moment + delay if delay else None,
-            locked_at=moment if failures >= LOCK_AFTER else None,
-        )
+        .values(failed_logins=failures, throttled_until=moment + delay if delay else None)
         .execution_options(synchronize_session=False)
     )
     session.commit()  # also reloads ``user``
@@ -325,35 +327,41 @@ def _undo_attempt(user: User, attempt: _Attempt) -> None:
     """The check passed: take back the failure counted in advance (uncommitted)."""
     user.failed_logins = attempt.failures_before
     user.throttled_until = attempt.throttled_before
-    user.locked_at = None
 
 
-def _refuse(session: Session, user: User | None, reason: str, step: str) -> LoginRefused:
-    """Audit a refused check and commit; the error to raise. A wrong password or code was counted when
-    the attempt began."""
-    details: dict[str, Any] = {"reason": reason, "step": step}
-    if user is not None and reason in ("password", "code"):
-        details["failures"] = user.failed_logins
-        if user.locked_at is not None:
-            details["locked"] = True
-    # Never the typed login of an unknown account: it may be a password typed in the wrong field.
-    subject = f"user:{user.login}" if user is not None else "user:?"
-    record(session, user, "login.failed", subject, **details)
+def _refuse(session: Session, user: User, reason: str, step: str) -> LoginRefused:
+    """Audit a wrong password or code (counted when the attempt began) and commit; the error to raise."""
+    record(
+        session,
+        user,
+        "login.failed",
+        f"user:{user.login}",
+        reason=reason,
+        step=step,
+        failures=user.failed_logins,
+    )
     session.commit()
     return LoginRefused(reason)
 
 
 def _start(session: Session, user: User | None, step: str, *, costly: bool) -> _Attempt:
-    """Refuse a blocked account (after the same argon2id work when ``costly``) or begin an attempt."""
+    """Refuse a blocked account (after the same argon2id work when ``costly``) or begin an attempt.
+
+    Either way one write is committed before the argon2id work: the attempt counted in advance, or the
+    refusal counted in the audit trail's tally for the minute. Both paths thus cost and look the same."""
     reason = _blocked_reason(user)
     if reason is None and step == "code" and user is not None and user.totp_confirmed_at is None:
         reason = "no_totp"
     attempt = _begin_attempt(session, user) if reason is None and user is not None else None
-    if attempt is None:
-        if costly:
-            _dummy_verify()
-        raise _refuse(session, user, reason or "throttled", step)
-    return attempt
+    if attempt is not None:
+        return attempt
+    # Never the typed login of an unknown account: it may be a password typed in the wrong field.
+    subject = f"user:{user.login}" if user is not None else "user:?"
+    tally(session, "login.refused", subject, reason=reason or "throttled", step=step)
+    session.commit()
+    if costly:
+        _dummy_verify()
+    raise LoginRefused(reason or "throttled")
 
 
 def _complete(session: Session, user: User) -> None:
@@ -386,12 +394,13 @@ def _verify_hash(user: User, password: str) -> bool:
     if user.password_hash is None:
         return False
     hasher = password_hasher()
+    stored = user.password_hash
     try:
-        hasher.verify(user.password_hash, password)
+        hashing.PASSWORDS.run(lambda: hasher.verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hashing.PASSWORDS.run(lambda: hasher.hash(password))
     return True
 
 

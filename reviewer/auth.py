@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from core import db
+from core import db, hashing
 from reviewer import access, accounts
 from reviewer.models import User
 
@@ -40,6 +40,8 @@ LOGIN_REFUSED = _l(
     "The login, password or code is not right, or the account is paused after too many failed attempts. "
     "Wait a few minutes and try again; if it keeps failing, ask an administrator."
 )
+#: What a login says when too many are being checked at once (core/hashing.py): nothing was counted.
+LOGIN_BUSY = _l("Many logins are being checked at the moment. Please try again in a minute.")
 
 ACCOUNT_ERRORS: dict[str, Callable[[], str]] = {
     "password_short": lambda: _(
@@ -83,6 +85,12 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
+def _busy_page(template: str, **context: Any) -> Response:
+    response = _page(template, status=503, error=LOGIN_BUSY, **context)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: ``target`` if it is a path on this site, else the landing page.
 
@@ -114,6 +122,8 @@ def login() -> Response:
         )
     except accounts.LoginRefused:
         return _page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
+    except hashing.Busy:
+        return _busy_page("reviewer/login.html", next=next_path)
     access.log_in(user, mfa=False)
     session.commit()  # a rehashed password
     if user.totp_confirmed_at is None:
@@ -301,6 +311,8 @@ def reauth() -> Response:
             access.log_out()
             return _page("reviewer/login.html", status=401, next="", error=LOGIN_REFUSED)
         return _page("reviewer/reauth.html", status=401, next=next_path, error=LOGIN_REFUSED)
+    except hashing.Busy:
+        return _busy_page("reviewer/reauth.html", next=next_path)
     access.mark_reauthenticated()
     return redirect(safe_next(next_path))  # type: ignore[return-value]
 

@@ -15,9 +15,9 @@ echo "== JavaScript (node --test)"
 node --test tests/js/
 
 echo "== Python suite on SQLite"
-.venv/bin/python -m pytest -n 2 "$@"
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
 
 echo "== Python suite on PostgreSQL"
 pg_url=$(scripts/pg-throwaway.sh start)
 trap 'scripts/pg-throwaway.sh stop' EXIT
-SORI_TEST_DATABASE_URL="$pg_url" .venv/bin/python -m pytest -n 2 "$@"
+SORI_TEST_DATABASE_URL="$pg_url" .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from flask import Blueprint, Flask
 
-from core import assets, config, db, errors, health, i18n, offline, security
+from core import assets, config, db, errors, health, i18n, offline, request_bodies, security
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import browser_api, responses, source, status
@@ -89,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     security.init_app(app)
+    request_bodies.init_app(app)
     i18n.init_app(app)
     assets.init_app(app)
     errors.init_app(app)

@@ -6,6 +6,7 @@ PostgreSQL server (see scripts/pg-throwaway.sh), a schema of its own on that ser
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,17 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from core import db, migrate
 from sori import create_app
 from tests.databases import fresh_database
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``once`` measure the server, not the database (slow uploads, floods): scripts/test.sh
+    runs the suite on SQLite and then on PostgreSQL, and they run on the SQLite pass only."""
+    if not os.environ.get("SORI_TEST_DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="does not depend on the database: runs on the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("once") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -6,6 +6,13 @@ Uwazi's conventions: a header row of property names (lower case, no spaces), a `
 row, several values in one cell separated by ``|`` (so a ``|`` inside a value becomes ``/``), geolocation as
 ``latitude|longitude``. Dates are partial dates as testimony gave them (``2019``, ``2019-03``,
 ``2019-03-14``). Files are UTF-8 with CRLF line ends; labels are in English, names in every form.
+
+Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, in some, a tab or carriage
+return) as a formula, and a record's text comes from testimony and reviewers: ``=HYPERLINK(...)`` in a
+name would become a live link, or worse, in whoever opens the file. As OWASP recommends ("CSV Injection"),
+such a cell gets a leading apostrophe, which spreadsheets take as "this is text" and do not show; every
+other cell is written as it is. Uwazi imports the apostrophe as part of the value, so a reader who needs
+the exact text drops one leading ``'`` from a cell whose next character is one of these (docs/exports.md).
 """
 
 from __future__ import annotations
@@ -45,12 +52,21 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP, CSV Injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """``text`` as a cell no spreadsheet runs: with a leading apostrophe if it could start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([inert(_cell(value)) for value in row])
     return out.getvalue().encode("utf-8")
 
 

@@ -107,3 +107,14 @@ def test_the_base_url_for_links_sent_out_comes_from_the_environment() -> None:
     assert config.from_env({})["SORI_BASE_URL"] == "http://127.0.0.1:5000"
     onion = {"SORI_BASE_URL": "http://sorixyz.onion/"}
     assert config.from_env(onion)["SORI_BASE_URL"] == "http://sorixyz.onion"
+
+
+def test_secure_cookies_follow_the_base_url_unless_set() -> None:
+    assert config.from_env({"SORI_BASE_URL": "https://sori.example.org"})["SESSION_COOKIE_SECURE"] is True
+    onion = "http://" + "a" * 56 + ".onion"
+    assert config.from_env({"SORI_BASE_URL": onion})["SESSION_COOKIE_SECURE"] is False
+    assert config.from_env({})["SESSION_COOKIE_SECURE"] is False
+    forced = {"SORI_BASE_URL": onion, "SORI_SECURE_COOKIES": "1"}
+    assert config.from_env(forced)["SESSION_COOKIE_SECURE"] is True
+    off = {"SORI_BASE_URL": "https://sori.example.org", "SORI_SECURE_COOKIES": "0"}
+    assert config.from_env(off)["SESSION_COOKIE_SECURE"] is False

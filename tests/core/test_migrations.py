@@ -16,7 +16,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
 
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)  # idempotent, as `sori init` relies on
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0005"
+    assert migrate.current_revision(database_url) == migrate.head_revision() == "0006"
 
     engine = make_engine(database_url)
     try:
@@ -37,6 +37,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "notes",
                 "triage",
                 "audit_log",
+                "audit_tallies",
                 "sources",
                 "submission_sources",
                 "persons",

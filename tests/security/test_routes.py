@@ -1,5 +1,6 @@
-"""Every route in the URL map, every method: the security headers of DESIGN.md 6 on every answer, and no
-POST or PUT accepted without a CSRF token.
+"""Every route in the URL map, every method: the security headers of DESIGN.md 6 on every answer,
+``Cache-Control: no-store`` on every answer but a static file (issue 18), and no POST or PUT accepted
+without a CSRF token.
 
 The list of routes comes from ``app.url_map``, so a route added later is tested without anyone editing this
 file; a route whose URL arguments this file cannot fill in fails :func:`_url` until its argument is added
@@ -38,7 +39,12 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
 }
+#: The endpoints that serve files, whose successful answers may be cached (versioned URLs).
+STATIC_ENDPOINTS = {"static", "assets.vendor", "assets.crypto_js"}
 #: Methods that change state: each needs a CSRF token.
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 #: Methods a route never has, for the 405 answers.
@@ -113,7 +119,7 @@ def world(app: Flask, tmp_path: Path) -> dict:
     submission_id, envelope_id = add_submission(app, {"what_happened": "route test"})
     with app.app_context():
         key_id = db.session().query(ReviewerKey.id).filter_by(user_id=user_id).scalar()
-        upload_id = uploads.start(submissions.blob_store(), 1000, app.config["MAX_CONTENT_LENGTH"])
+        upload_id = uploads.start(submissions.blob_store(), 1000, app.config["MAX_CONTENT_LENGTH"], 200)
         invitation = accounts.invite(db.session(), None, "newcomer", "New", reviewer=True).token
     return {
         "user_id": user_id,
@@ -169,6 +175,7 @@ def test_every_route_and_method_answers_with_the_security_headers(
         reauthenticate(client)
     token = csrf_token(client, "/reviewer/login")
     statuses: Counter[int] = Counter()
+    no_store: Counter[int] = Counter()
     methods_of: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         methods_of.setdefault(rule.rule, set()).update(rule.methods or ())
@@ -178,6 +185,10 @@ def test_every_route_and_method_answers_with_the_security_headers(
             response = _request(client, method, url, sent)
             assert_secure_headers(response, f"{method} {url}")
             statuses[response.status_code] += 1
+            if rule.endpoint not in STATIC_ENDPOINTS or response.status_code >= 400:
+                cache = response.headers.get("Cache-Control")
+                assert cache == "no-store", f"{method} {url} ({response.status_code}): Cache-Control {cache}"
+                no_store[response.status_code] += 1
         for other in ABSENT:
             if other not in methods_of[rule.rule]:
                 response = client.open(url, method=other, headers={"X-CSRFToken": token})
@@ -186,6 +197,7 @@ def test_every_route_and_method_answers_with_the_security_headers(
                 statuses[response.status_code] += 1
     # The pages themselves were seen, not only refusals.
     assert statuses[200] >= (25 if who == "logged in" else 10), statuses
+    assert no_store[200] >= (20 if who == "logged in" else 6), no_store
     assert statuses[405] >= 30 and statuses[400] >= 10, statuses
 
 
