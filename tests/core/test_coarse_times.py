@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from core.models import Envelope
-from tests.intake.source_helpers import csrf_token, vet_reviewer
+from tests.intake.source_helpers import SOURCE_KEY, csrf_token, vet_reviewer
 from tests.reliability.harness import seal
 
 
@@ -23,7 +23,12 @@ def test_a_stored_blob_carries_only_the_day(app: Flask, client: FlaskClient) -> 
         "/api/submissions",
         data=envelope,
         content_type="application/octet-stream",
-        headers={"X-CSRFToken": csrf_token(client), "X-Receipt-Key": receipts.encode_key(os.urandom(32))},
+        headers={
+            "X-CSRFToken": csrf_token(client),
+            "X-Form-Nonce": form_nonces.new(),
+            "X-Source-Key": SOURCE_KEY,
+            "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
+        },
     )
     assert response.status_code == 201
     with app.app_context():

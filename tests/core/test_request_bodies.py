@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import request_bodies
+from core import form_nonces, request_bodies
 from core.request_bodies import BodyTooSlow, RateGuardedInput
+from tests.intake.source_helpers import SOURCE_KEY
 from tests.reviewer.helpers import csrf_token
 
 
@@ -105,7 +106,12 @@ def test_a_body_too_slow_gets_a_translated_408_and_keeps_nothing(app: Flask, cli
         input_stream=Slow(b"x" * 100),
         content_type="application/octet-stream",
         content_length=100,
-        headers={"X-Receipt-Key": "A" * 43, "X-CSRFToken": token},
+        headers={
+            "X-Receipt-Key": "A" * 43,
+            "X-Source-Key": SOURCE_KEY,
+            "X-Form-Nonce": form_nonces.new(),
+            "X-CSRFToken": token,
+        },
     )
     assert response.status_code == 408, response.get_data(as_text=True)
     assert response.get_json()["error"] == "too_slow" and response.headers["Cache-Control"] == "no-store"

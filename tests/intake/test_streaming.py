@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder
 
-from core import db, receipts, submissions
+from core import db, form_nonces, receipts, submissions
 from intake import uploads
-from tests.intake.source_helpers import csrf_token, stored, vet_reviewer
+from tests.intake.source_helpers import SOURCE_KEY, csrf_token, stored, vet_reviewer
 from tests.reliability.harness import seal
 
 
@@ -39,7 +39,12 @@ class Watched(io.BytesIO):
 def test_no_connection_is_held_while_the_form_streams_in(app: Flask, client: FlaskClient) -> None:
     vet_reviewer(app)
     token = csrf_token(client)
-    fields = {"csrf_token": token, "what_happened": "streaming", "consent_documentation": "yes"}
+    fields = {
+        "csrf_token": token,
+        "form_nonce": form_nonces.new(),
+        "what_happened": "streaming",
+        "consent_documentation": "yes",
+    }
     form = EnvironBuilder(
         method="POST", data={**fields, "attachments": (io.BytesIO(os.urandom(300_000)), "photo.jpg")}
     ).get_environ()
@@ -66,7 +71,12 @@ def test_no_connection_is_held_while_an_envelope_streams_in(app: Flask, client: 
         input_stream=watched,
         content_length=len(envelope),
         content_type="application/octet-stream",
-        headers={"X-CSRFToken": token, "X-Receipt-Key": receipts.encode_key(os.urandom(32))},
+        headers={
+            "X-CSRFToken": token,
+            "X-Form-Nonce": form_nonces.new(),
+            "X-Source-Key": SOURCE_KEY,
+            "X-Receipt-Key": receipts.encode_key(os.urandom(32)),
+        },
     )
     assert response.status_code == 201, response.get_data(as_text=True)
     assert watched.held and set(watched.held) == {0}
