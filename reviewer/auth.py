@@ -273,6 +273,7 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
         links.append((_endpoint_url("reviewer_keys.vetting"), _("Vet reviewer keys")))
         links.append((_endpoint_url("reviewer_audit.trail"), _("Audit trail")))
         links.append((_endpoint_url("exports.settings"), _("Dossier settings")))
+        links.append((_endpoint_url("reviewer_conversation.templates_page"), _("Reply templates")))
     return [(href, label) for href, label in links if href]
 
 

@@ -18,7 +18,7 @@ from core import assets, config, db, errors, health, i18n, offline, request_bodi
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import browser_api, responses, source, status
-from reviewer import audit_views, auth
+from reviewer import audit_views, auth, conversation
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
 from reviewer.inbox import views as inbox_views
@@ -45,6 +45,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     key_views.bp,
     inbox_views.bp,
     audit_views.bp,
+    conversation.bp,
     records.bp,
     exports_views.bp,
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import Envelope, Submission
@@ -17,6 +17,9 @@ from reviewer.models import SubmissionTag, Tag, Triage, User
 PAGE_SIZE = 50
 #: How a submission came: sealed in the source's browser, or by the server on arrival.
 PATHS = ("browser", "server")
+#: Where the conversation with the source stands (core/conversation.py ``waiting_for``), and the source's
+#: requests: the inbox's ``talk`` filter.
+TALK = ("waiting", "answered", "deletion")
 
 
 @dataclass
@@ -29,6 +32,7 @@ class InboxFilters:
     tag: str = ""
     assignee: str = ""  # "", "me", "nobody" or a user id
     path: str = ""
+    talk: str = ""
     after: tuple[date, str] | None = None
 
     @classmethod
@@ -36,6 +40,7 @@ class InboxFilters:
         state = args.get("state", "")
         assignee = args.get("assignee", "")
         path = args.get("path", "")
+        talk = args.get("talk", "")
         return cls(
             state=state if state in triage.STATES else "",
             received_from=_parse_date(args.get("from", "")),
@@ -43,6 +48,7 @@ class InboxFilters:
             tag=" ".join(args.get("tag", "").split())[: triage.TAG_MAX_CHARS],
             assignee=assignee if assignee in ("me", "nobody") or assignee.isdigit() else "",
             path=path if path in PATHS else "",
+            talk=talk if talk in TALK else "",
             after=_parse_cursor(args.get("after", "")),
         )
 
@@ -55,6 +61,7 @@ class InboxFilters:
             "tag": self.tag,
             "assignee": self.assignee,
             "path": self.path,
+            "talk": self.talk,
         }
         return {key: value for key, value in values.items() if value}
 
@@ -69,6 +76,9 @@ class InboxRow:
     assignee: str | None
     envelope_count: int
     path: str | None
+    #: ``waiting`` (a reviewer wrote last), ``answered`` (the source answered a reviewer), or ``None``.
+    talk: str | None = None
+    deletion_requested: bool = False
     tags: list[str] = field(default_factory=list)
 
 
@@ -92,6 +102,21 @@ def inbox_page(
         .limit(1)
         .scalar_subquery()
     )
+    last_kind = (
+        select(Envelope.kind)
+        .where(Envelope.submission_id == Submission.id)
+        .correlate(Submission)
+        .order_by(Envelope.sequence.desc(), Envelope.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    wrote = (
+        select(Envelope.id)
+        .where(Envelope.submission_id == Submission.id, Envelope.kind == "reviewer")
+        .correlate(Submission)
+        .exists()
+    )
+    talk = case((~wrote, None), (last_kind == "reviewer", "waiting"), else_="answered")
     query = (
         select(
             Submission.id,
@@ -100,6 +125,8 @@ def inbox_page(
             User.display_name,
             envelope_count.label("envelope_count"),
             first_path.label("path"),
+            talk.label("talk"),
+            Submission.deletion_requested_on,
         )
         .outerjoin(Triage, Triage.submission_id == Submission.id)
         .outerjoin(User, User.id == Triage.assignee_id)
@@ -123,6 +150,10 @@ def inbox_page(
         query = query.where(Triage.assignee_id == int(filters.assignee))
     if filters.path:
         query = query.where(first_path == filters.path)
+    if filters.talk == "deletion":
+        query = query.where(Submission.deletion_requested_on.is_not(None))
+    elif filters.talk:
+        query = query.where(talk == filters.talk)
     if filters.after:
         day, last_id = filters.after
         query = query.where(
@@ -133,7 +164,16 @@ def inbox_page(
         )
     found = session.execute(query).all()
     rows = [
-        InboxRow(r.id, r.received_on, r.state, r.display_name, r.envelope_count, r.path)
+        InboxRow(
+            r.id,
+            r.received_on,
+            r.state,
+            r.display_name,
+            r.envelope_count,
+            r.path,
+            talk=r.talk,
+            deletion_requested=r.deletion_requested_on is not None,
+        )
         for r in found[:limit]
     ]
     by_id = {row.id: row for row in rows}
@@ -166,3 +206,14 @@ def _parse_cursor(text: str) -> tuple[date, str] | None:
     if day is None or not last_id or len(last_id) > 32:
         return None
     return day, last_id
+
+
+def deletion_requests(session: Session) -> list[tuple[str, date]]:
+    """Every submission whose source asked for deletion, oldest request first: the inbox shows them above
+    everything else, whatever the filters, until reviewers have decided."""
+    query = (
+        select(Submission.id, Submission.deletion_requested_on)
+        .where(Submission.deletion_requested_on.is_not(None))
+        .order_by(Submission.deletion_requested_on, Submission.id)
+    )
+    return [(row.id, row.deletion_requested_on) for row in session.execute(query)]

@@ -31,13 +31,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import wrap_file
 
-from core import audit, db, submissions
+from core import audit, conversation, db, source_choices, submissions
+from core.answers import CONSENTS
 from core.models import Envelope, Recipient, Submission
+from reviewer import conversation as reviewer_conversation
 from reviewer import triage
 from reviewer.access import requires
 from reviewer.browser_crypto import sodium_scripts
 from reviewer.inbox.labels import ACTION_LABELS, ERRORS, STATE_LABELS, answer_labels
-from reviewer.inbox.listing import PATHS, InboxFilters, inbox_page
+from reviewer.inbox.listing import PATHS, InboxFilters, deletion_requests, inbox_page
 from reviewer.models import Note, SubmissionTag, Tag, Triage, User
 
 bp = Blueprint("reviewer_inbox", __name__, url_prefix="/reviewer")
@@ -73,6 +75,7 @@ def inbox_view() -> Response:
             reviewers=_reviewers(session),
             states=STATE_LABELS,
             paths=PATHS,
+            deletion_requests=deletion_requests(session),
         )
     )
 
@@ -124,6 +127,7 @@ def _submission_page(submission_id: str, error: str | None = None, status: int =
         select(Recipient.public_key).where(Recipient.revoked_at.is_(None)).order_by(Recipient.id)
     ).all()
     here = url_for(".submission_view", submission_id=submission.id)
+    entries = conversation.thread(session, submission)
     targets = [t for t in triage.STATES if t in triage.allowed_targets(submission.state)]
     response = Response(
         render_template(
@@ -140,6 +144,14 @@ def _submission_page(submission_id: str, error: str | None = None, status: int =
             action_labels=ACTION_LABELS,
             reviewers=_reviewers(session),
             error=ERRORS.get(error or "", None),
+            talk={
+                "waiting_for": conversation.waiting_for(entries),
+                "source_key": submission.source_public_key,
+                "messages_url": url_for("reviewer_conversation.message_create", submission_id=submission.id),
+                "templates": reviewer_conversation.all_templates(),
+                "source_consent": source_choices.consent_of(submission),
+                "consent_titles": {name: title for name, (title, _text) in CONSENTS.items()},
+            },
             reader={
                 "sodium": sodium_scripts(),
                 "identity_url": url_for("reviewer_keys.fetch_my_key"),
@@ -162,6 +174,7 @@ def _envelope_view(envelope: Envelope) -> dict[str, Any]:
         "received_on": envelope.received_on,
         "size": envelope.ciphertext_size,
         "path": envelope.path,
+        "kind": envelope.kind,
         "key_ids": json.loads(envelope.recipient_key_ids),
         "url": url_for(".envelope_fetch", envelope_id=envelope.id),
         "export_url": url_for(".envelope_export", envelope_id=envelope.id),

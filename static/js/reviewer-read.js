@@ -13,8 +13,9 @@
  *   before the key was vetted, with the file key a colleague granted (GET data-grant-url), shows
  *   answers.json as labelled text (textContent only, never HTML) and offers every attachment as a download
  *   built from its decrypted chunks;
- * - decrypts the notes the same way, and seals a new note to every active recipient (data-recipients)
- *   before POSTing it (data-notes-url).
+ * - decrypts the notes the same way; seals a new note to every active recipient (data-recipients), and a
+ *   message to the source to them and to the source's key, before POSTing either (each .composer's data-url);
+ * - shows a reviewer's message to the source (message.txt) as text.
  *
  * What the answers say, and which consent answers go to the records page, is reviewer-answers.js (loaded
  * before this script). One plain script, no build step, no inline code (the CSP forbids it).
@@ -25,7 +26,8 @@
   'use strict';
 
   const ANSWERS_PART = 'answers.json';
-  const NOTE_PART = 'note.txt';
+  // The one part of a reviewer's message to the source (core/conversation.py).
+  const MESSAGE_PART = 'message.txt';
   // Envelopes larger than this show a progress bar while they are decrypted.
   const PROGRESS_FROM_BYTES = 512 * 1024;
   const utf8 = new TextDecoder('utf-8');
@@ -228,6 +230,17 @@
       return n + ' B';
     }
 
+    /** A part's chunks as one array. */
+    function joined(part) {
+      const all = new Uint8Array(part.size);
+      let offset = 0;
+      for (const c of part.chunks) {
+        all.set(c, offset);
+        offset += c.length;
+      }
+      return all;
+    }
+
     async function readEnvelope(article) {
       const button = article.querySelector('.read-button');
       button.disabled = true;
@@ -259,14 +272,13 @@
             current.chunks.push(event.bytes.slice());
             current.size += event.bytes.length;
           } else {
-            if (current.index === 0 && current.name === ANSWERS_PART) {
-              const all = new Uint8Array(current.size);
-              let offset = 0;
-              for (const c of current.chunks) {
-                all.set(c, offset);
-                offset += c.length;
-              }
-              renderAnswers(answersBox, all);
+            if (current.index === 0 && current.name === MESSAGE_PART) {
+              // A reviewer's message to the source: shown as text, never as HTML.
+              answersBox.textContent = utf8.decode(joined(current));
+              answersBox.classList.add('message-text');
+              answersBox.hidden = false;
+            } else if (current.index === 0 && current.name === ANSWERS_PART) {
+              renderAnswers(answersBox, joined(current));
             } else {
               pending.push(current);
             }
@@ -333,21 +345,28 @@
       }
     }
 
-    async function sendNote() {
-      const textArea = doc.getElementById('note-text');
-      const status = doc.getElementById('note-status');
-      const button = doc.getElementById('note-send');
+    /**
+     * Seals what a composer holds (a note, or a message to the source) to every active recipient, and to the
+     * source's key when the composer names one, then POSTs the envelope to the composer's data-url.
+     * @param {Element} composer a .composer element (data-url, data-part, data-source-key, data-msg-saved)
+     */
+    async function sendComposed(composer) {
+      const textArea = composer.querySelector('.composer-text');
+      const status = composer.querySelector('.composer-status');
+      const button = composer.querySelector('.composer-send');
       const text = textArea.value;
       if (!text.trim()) return;
       button.disabled = true;
       try {
         const recipients = jsonAttribute(root, 'data-recipients', []);
+        const sourceKey = composer.getAttribute('data-source-key');
+        if (sourceKey) recipients.push(sourceKey);
         const pieces = [];
-        await sori.encryptParts(recipients, [{ name: NOTE_PART, type: 'text/plain; charset=utf-8', data: text }],
-          async (bytes) => {
-            pieces.push(bytes.slice());
-          });
-        const response = await fetch(root.getAttribute('data-notes-url'), {
+        const part = { name: composer.getAttribute('data-part'), type: 'text/plain; charset=utf-8', data: text };
+        await sori.encryptParts(recipients, [part], async (bytes) => {
+          pieces.push(bytes.slice());
+        });
+        const response = await fetch(composer.getAttribute('data-url'), {
           method: 'POST',
           credentials: 'same-origin',
           headers: {
@@ -357,13 +376,19 @@
           },
           body: new Blob(pieces),
         });
-        if (response.status === 409) {
-          status.textContent = message('recipients-changed');
+        if (response.status !== 201) {
+          let answer = {};
+          try {
+            answer = await response.json();
+          } catch (_) {
+            answer = {};
+          }
+          status.textContent = response.status === 409 && !answer.message
+            ? message('recipients-changed') : answer.message || message('failed');
           return;
         }
-        if (response.status !== 201) throw new Error('note ' + response.status);
         textArea.value = '';
-        status.textContent = message('note-saved');
+        status.textContent = composer.getAttribute('data-msg-saved') || '';
         doc.defaultView.location.reload();
       } catch (error) {
         status.textContent = error instanceof TypeError ? message('network') : message('failed');
@@ -372,7 +397,7 @@
       }
     }
 
-    return { readEnvelope, readNotes, sendNote };
+    return { readEnvelope, readNotes, sendComposed };
   }
 
   async function start(doc) {
@@ -395,8 +420,18 @@
     }
     const notesButton = doc.getElementById('notes-read');
     if (notesButton) notesButton.addEventListener('click', () => reader.readNotes());
-    const send = doc.getElementById('note-send');
-    if (send) send.addEventListener('click', () => reader.sendNote());
+    for (const composer of doc.querySelectorAll('.composer')) {
+      composer.querySelector('.composer-send').addEventListener('click', () => reader.sendComposed(composer));
+      const template = composer.querySelector('.composer-template');
+      if (template) {
+        // A template's text goes into the message here, in the browser, where it can be changed before sealing.
+        template.addEventListener('change', () => {
+          const chosen = template.selectedOptions[0];
+          const text = chosen && chosen.getAttribute('data-text');
+          if (text) composer.querySelector('.composer-text').value = text;
+        });
+      }
+    }
     root.setAttribute('data-ready', 'true');
   }
 
