@@ -14,6 +14,12 @@ from flask_babel import lazy_gettext as _l
 
 ANSWERS_PART = "answers.json"
 ANSWERS_FORMAT = "sori-answers/1"
+#: The last part of an envelope with attachments: what hidden metadata was removed from each
+#: (docs/source-intake.md, "The envelope of a submission").
+FILES_PART = "files.json"
+FILES_FORMAT = "sori-files/1"
+#: The form's choice to keep attachments as they are, hidden details included (not recommended).
+KEEP_METADATA = "keep_metadata"
 
 #: Fields the server handles itself and never seals into the answers.
 CONTROL_FIELDS = frozenset({"csrf_token", "follow_up_key", "form_nonce"})
@@ -46,6 +52,7 @@ TEXT_FIELDS = frozenset(
         "consent_sanctions",
         "consent_public",
         "consent_contact",
+        KEEP_METADATA,
     }
 )
 _PERSON_FIELD = re.compile(r"who-[1-9][0-9]?-(name|position|unit|description)")
@@ -166,3 +173,11 @@ def document(fields: dict[str, str | list[str]], *, lang: str, path: str) -> byt
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")
+
+
+def files_document(files: list[dict[str, object]]) -> bytes:
+    """The UTF-8 JSON of the files part: per attachment, in order, its ``name``, and either ``kept: true``
+    (the source chose to keep it as it was) or the cleaner's ``kind``, ``removed`` categories and whether
+    it was cleaned ``complete``ly (intake/metadata/)."""
+    document = {"format": FILES_FORMAT, "files": files}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

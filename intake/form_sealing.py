@@ -5,7 +5,9 @@ lets it run; it reads the raw request body through Werkzeug's event decoder and 
 and every file straight to the envelope writer, whose output (ciphertext) is all that reaches the disk.
 
 The form sends ``csrf_token`` first, then the text fields, then the files (docs/source-intake.md), so the
-request is authorised before anything is encrypted and the answers become part 1 of the envelope.
+request is authorised before anything is encrypted and the answers become part 1 of the envelope. Hidden
+metadata (GPS, camera, author...) is removed from each file as it streams through (intake/metadata/),
+unless the source chose to keep the files as they are; what was removed is sealed as a last part.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from core import answers
 from crypto.envelope import CHUNK, NAME_MAX, EnvelopeWriter
 from crypto.keys import PublicKey
+from intake import metadata
 
 #: What the decoder may hold at once; the body is fed in envelope-chunk pieces, so it stays near that.
 _DECODER_BUFFER = 4 * CHUNK
@@ -45,11 +48,13 @@ class Controls:
 
 @dataclass(frozen=True)
 class SealedForm:
-    """What the server may know of a sealed form: no text, only counts and sizes."""
+    """What the server may know of a sealed form: no text, only counts and sizes, and how many attachments
+    could not be cleaned of hidden metadata (so that the source can be told)."""
 
     size: int
     attachments: int
     key_ids: tuple[bytes, ...]
+    not_cleaned: int = 0
 
 
 def seal_form(
@@ -111,6 +116,9 @@ class _Sealer:
         self._in_file = False
         self._skipping = False
         self._attachments = 0
+        self._keep_metadata = False
+        self._cleaner: metadata.Cleaner | None = None
+        self._files: list[dict[str, object]] = []
 
     def begin(self, event: Field | File) -> None:
         if isinstance(event, Field):
@@ -128,7 +136,10 @@ class _Sealer:
         if self._skipping:
             return
         writer = self._answers_written()
-        writer.begin_part(_part_name(event.filename), _media_type(event.headers.get("Content-Type")))
+        name = _part_name(event.filename)
+        writer.begin_part(name, _media_type(event.headers.get("Content-Type")))
+        self._files.append({"name": name})
+        self._cleaner = None if self._keep_metadata else metadata.Cleaner()
         self._in_file = True
         self._attachments += 1
 
@@ -144,9 +155,9 @@ class _Sealer:
                 self._end_field()
         elif self._in_file:
             assert self._writer is not None
-            self._writer.write(data)
+            self._writer.write(self._cleaner.feed(data) if self._cleaner else data)
             if not more:
-                self._in_file = False
+                self._end_file()
         elif self._skipping and not more:
             self._skipping = False
 
@@ -155,12 +166,29 @@ class _Sealer:
         if self._writer is None and not answers.collect(self._pairs):
             raise FormRefused("empty" if self._follow_up_key else "no_account", "no answer and no file")
         writer = self._answers_written()
+        if self._files:
+            writer.begin_part(answers.FILES_PART, "application/json")
+            writer.write(answers.files_document(self._files))
         writer.close()
         return SealedForm(
             size=writer.bytes_written,
+            not_cleaned=sum(1 for entry in self._files if entry.get("complete") is False),
             attachments=self._attachments,
             key_ids=tuple(dict.fromkeys(key.key_id for key in self._recipients)),
         )
+
+    def _end_file(self) -> None:
+        """The file's last bytes out of the cleaner, and what it removed, for the files part."""
+        assert self._writer is not None
+        self._in_file = False
+        entry = self._files[-1]
+        if self._cleaner is None:
+            entry["kept"] = True
+            return
+        self._writer.write(self._cleaner.finish())
+        report = self._cleaner.report
+        entry.update(kind=report.kind, removed=list(report.removed), complete=report.complete)
+        self._cleaner = None
 
     def _end_field(self) -> None:
         name, self._field = self._field, None
@@ -201,6 +229,7 @@ class _Sealer:
         """The writer, with the answers sealed as part 1 (once: when the first file begins, or at the end)."""
         if self._writer is None:
             fields = self._fields()
+            self._keep_metadata = fields.get(answers.KEEP_METADATA) == "yes"
             if self._follow_up_key is None and not answers.tells_what_happened(fields):
                 raise FormRefused("no_account", "a new account must say what happened")
             self._writer = EnvelopeWriter(self._out, self._recipients)

@@ -87,7 +87,7 @@ def submit() -> Response:
                 submissions.add_envelope(
                     session, found[0].id, pending, sealed.size, sealed.key_ids, path="server", nonce=nonce[0]
                 )
-                return page("source/added.html")
+                return page("source/added.html", not_cleaned=sealed.not_cleaned)
             digits = receipts.new_receipt()
             receipt = receipts.derive(digits, submissions.receipt_salt(session))
             submissions.new_submission(
@@ -105,4 +105,4 @@ def submit() -> Response:
         return expired() if refusal.code == "expired" else refused(refusal.code)
     except form_nonces.NonceSpent:
         return expired()
-    return page("source/receipt.html", receipt=receipts.grouped(digits))
+    return page("source/receipt.html", receipt=receipts.grouped(digits), not_cleaned=sealed.not_cleaned)

@@ -81,7 +81,27 @@ def answer_labels() -> dict[str, Any]:
     for name, (title, _text) in answers.CONSENTS.items():
         fields[name] = str(title)
         values[name] = yes_no
+    fields[answers.KEEP_METADATA] = _("The source chose to keep hidden details in the files")
+    values[answers.KEEP_METADATA] = yes_no
     return {
+        "files": {
+            "heading": _("Hidden details in the attachments"),
+            "kept": _("sent as it was, hidden details kept, as the source chose"),
+            "removed": _("removed before sealing:"),
+            "nothing": _("no hidden details found"),
+            "unsupported": _(
+                "a kind of file that is not cleaned: sent as it was, check it for hidden details"
+            ),
+            "incomplete": _("could not be fully cleaned: check it for hidden details"),
+            "categories": {
+                "gps": _("place (GPS)"),
+                "device": _("device"),
+                "time": _("date and time taken"),
+                "author": _("author or owner names"),
+                "thumbnail": _("small preview picture"),
+                "other": _("other hidden details"),
+            },
+        },
         "fields": fields,
         "values": values,
         "person": {

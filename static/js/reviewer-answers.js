@@ -84,5 +84,26 @@
     return rows;
   }
 
-  return { answerRows, consentQuery };
+  /**
+   * What the files part (files.json, the envelope's last part) says of each attachment, one line each:
+   * kept as it was, or the hidden details removed before sealing, or a warning that it could not be
+   * cleaned. Null when the part is not in that format (an attachment that happens to have its name).
+   * @param {object} doc the parsed files.json
+   * @param {object} labels labels.files of the page
+   * @returns {string[]|null}
+   */
+  function filesLines(doc, labels) {
+    if (!doc || doc.format !== 'sori-files/1' || !Array.isArray(doc.files)) return null;
+    return doc.files.map((entry) => {
+      const name = String(entry && entry.name);
+      if (entry.kept) return name + ': ' + labels.kept;
+      if (entry.kind === null || entry.kind === undefined) return name + ': ' + labels.unsupported;
+      const removed = (Array.isArray(entry.removed) ? entry.removed : []).map((c) => labels.categories[c] || String(c));
+      let line = name + ': ' + (removed.length ? labels.removed + ' ' + removed.join(', ') : labels.nothing);
+      if (entry.complete === false) line += '; ' + labels.incomplete;
+      return line;
+    });
+  }
+
+  return { answerRows, consentQuery, filesLines };
 });

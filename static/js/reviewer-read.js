@@ -13,9 +13,9 @@
  *   before the key was vetted, with the file key a colleague granted (GET data-grant-url), shows
  *   answers.json as labelled text (textContent only, never HTML) and offers every attachment as a download
  *   built from its decrypted chunks;
- * - decrypts the notes the same way; seals a new note to every active recipient (data-recipients), and a
- *   message to the source to them and to the source's key, before POSTing either (each .composer's data-url);
- * - shows a reviewer's message to the source (message.txt) as text.
+ * - decrypts the notes the same way (reviewer-compose.js seals new notes and messages to the source);
+ * - shows a reviewer's message to the source (message.txt) as text, and what hidden details were removed
+ *   from the attachments (files.json).
  *
  * What the answers say, and which consent answers go to the records page, is reviewer-answers.js (loaded
  * before this script). One plain script, no build step, no inline code (the CSP forbids it).
@@ -28,6 +28,8 @@
   const ANSWERS_PART = 'answers.json';
   // The one part of a reviewer's message to the source (core/conversation.py).
   const MESSAGE_PART = 'message.txt';
+  // The files part: what hidden details were removed from the attachments (core/answers.py FILES_PART).
+  const FILES_PART = 'files.json';
   // Envelopes larger than this show a progress bar while they are decrypted.
   const PROGRESS_FROM_BYTES = 512 * 1024;
   const utf8 = new TextDecoder('utf-8');
@@ -47,7 +49,7 @@
 
   function createReader(doc, root, sodium) {
     const sori = doc.defaultView.SoriEnvelope.create(sodium);
-    const { answerRows, consentQuery } = doc.defaultView.SoriAnswers;
+    const { answerRows, consentQuery, filesLines } = doc.defaultView.SoriAnswers;
     const labels = jsonAttribute(root, 'data-labels', {});
     const message = (name) => root.getAttribute('data-msg-' + name) || name;
     const errorBox = doc.getElementById('reader-error');
@@ -230,6 +232,15 @@
       return n + ' B';
     }
 
+    /** The lines of a files part, or null when it is not one (an attachment named like it). */
+    function filesReport(part) {
+      try {
+        return filesLines(JSON.parse(utf8.decode(joined(part))), labels.files);
+      } catch (_) {
+        return null;
+      }
+    }
+
     /** A part's chunks as one array. */
     function joined(part) {
       const all = new Uint8Array(part.size);
@@ -285,7 +296,11 @@
             current = null;
           }
         }
-        // The whole envelope authenticated: only now are the files offered.
+        // The whole envelope authenticated: only now are the files offered. A last files part says what
+        // hidden details were removed from them; it is shown, not offered as a file.
+        const last = pending[pending.length - 1];
+        const report = last && last.name === FILES_PART ? filesReport(last) : null;
+        if (report) pending.pop();
         list.replaceChildren();
         for (const part of pending) {
           const blob = new Blob(part.chunks, { type: 'application/octet-stream' });
@@ -304,6 +319,20 @@
           list.appendChild(item);
         }
         list.hidden = pending.length === 0;
+        if (report) {
+          const heading = doc.createElement('li');
+          heading.className = 'files-report';
+          heading.textContent = labels.files.heading;
+          const lines = doc.createElement('ul');
+          for (const line of report) {
+            const item = doc.createElement('li');
+            item.textContent = line;
+            lines.appendChild(item);
+          }
+          heading.appendChild(lines);
+          list.appendChild(heading);
+          list.hidden = false;
+        }
         progress.value = size;
         article.setAttribute('data-read', 'done');
       } catch (error) {
@@ -345,59 +374,7 @@
       }
     }
 
-    /**
-     * Seals what a composer holds (a note, or a message to the source) to every active recipient, and to the
-     * source's key when the composer names one, then POSTs the envelope to the composer's data-url.
-     * @param {Element} composer a .composer element (data-url, data-part, data-source-key, data-msg-saved)
-     */
-    async function sendComposed(composer) {
-      const textArea = composer.querySelector('.composer-text');
-      const status = composer.querySelector('.composer-status');
-      const button = composer.querySelector('.composer-send');
-      const text = textArea.value;
-      if (!text.trim()) return;
-      button.disabled = true;
-      try {
-        const recipients = jsonAttribute(root, 'data-recipients', []);
-        const sourceKey = composer.getAttribute('data-source-key');
-        if (sourceKey) recipients.push(sourceKey);
-        const pieces = [];
-        const part = { name: composer.getAttribute('data-part'), type: 'text/plain; charset=utf-8', data: text };
-        await sori.encryptParts(recipients, [part], async (bytes) => {
-          pieces.push(bytes.slice());
-        });
-        const response = await fetch(composer.getAttribute('data-url'), {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: {
-            'Content-Type': 'application/octet-stream',
-            'X-CSRFToken': doc.getElementById('reader-csrf').value,
-            Accept: 'application/json',
-          },
-          body: new Blob(pieces),
-        });
-        if (response.status !== 201) {
-          let answer = {};
-          try {
-            answer = await response.json();
-          } catch (_) {
-            answer = {};
-          }
-          status.textContent = response.status === 409 && !answer.message
-            ? message('recipients-changed') : answer.message || message('failed');
-          return;
-        }
-        textArea.value = '';
-        status.textContent = composer.getAttribute('data-msg-saved') || '';
-        doc.defaultView.location.reload();
-      } catch (error) {
-        status.textContent = error instanceof TypeError ? message('network') : message('failed');
-      } finally {
-        button.disabled = false;
-      }
-    }
-
-    return { readEnvelope, readNotes, sendComposed };
+    return { readEnvelope, readNotes };
   }
 
   async function start(doc) {
@@ -420,18 +397,6 @@
     }
     const notesButton = doc.getElementById('notes-read');
     if (notesButton) notesButton.addEventListener('click', () => reader.readNotes());
-    for (const composer of doc.querySelectorAll('.composer')) {
-      composer.querySelector('.composer-send').addEventListener('click', () => reader.sendComposed(composer));
-      const template = composer.querySelector('.composer-template');
-      if (template) {
-        // A template's text goes into the message here, in the browser, where it can be changed before sealing.
-        template.addEventListener('change', () => {
-          const chosen = template.selectedOptions[0];
-          const text = chosen && chosen.getAttribute('data-text');
-          if (text) composer.querySelector('.composer-text').value = text;
-        });
-      }
-    }
     root.setAttribute('data-ready', 'true');
   }
 

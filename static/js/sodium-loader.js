@@ -63,7 +63,15 @@
    * @param {Element} element carries data-sodium
    * @returns {Promise<object|null>} libsodium-wrappers-sumo, ready; window.SoriEnvelope is then defined
    */
-  async function loadSodium(doc, element) {
+  function loadSodium(doc, element) {
+    // Once per page, whichever of its scripts asks first: loading twice would add every script twice.
+    if (!loading.has(doc)) loading.set(doc, load(doc, element));
+    return loading.get(doc);
+  }
+
+  const loading = new WeakMap();
+
+  async function load(doc, element) {
     if (!wasmWorks()) return null;
     let entries;
     try {

@@ -33,8 +33,6 @@
 
   const { SubmitError, RecipientsChanged, sendEnvelope, yieldToBrowser } = upload;
 
-  const NAME_MAX_CHARS = 255;
-  const FALLBACK_TYPE = 'application/octet-stream';
   const ANSWERS_FORMAT = 'sori-answers/1';
   const RECEIPT_DIGITS = 16;
   // Fields that are not answers: the CSRF token, the form's one-time nonce and the key of a follow-up
@@ -83,27 +81,6 @@
     return digits.replace(/(\d{4})(?=\d)/g, '$1 ');
   }
 
-  /**
-   * A part name the envelope accepts (1 to 255 characters, counted as code points as FORMAT.md does):
-   * a longer file name loses characters from the middle of its stem, keeping its extension.
-   * @param {string} name
-   * @param {number} index 1-based position among the attachments, for a file without a name
-   */
-  function partName(name, index) {
-    const chars = Array.from(name || '');
-    if (chars.length === 0) return 'attachment-' + index;
-    if (chars.length <= NAME_MAX_CHARS) return name;
-    const dot = name.lastIndexOf('.');
-    const ext = dot > 0 ? Array.from(name.slice(dot)) : [];
-    const keep = ext.length < 32 ? ext : [];
-    return chars.slice(0, NAME_MAX_CHARS - keep.length).join('') + keep.join('');
-  }
-
-  /** A part type the envelope accepts: the browser's media type, or application/octet-stream. */
-  function partType(type) {
-    return type && Array.from(type).length <= NAME_MAX_CHARS ? type : FALLBACK_TYPE;
-  }
-
   // ---- The testimony form -------------------------------------------------------------------------
 
   /**
@@ -130,20 +107,6 @@
       for (const name of WHEN_FIELDS[kind]) if (!chosen.includes(name)) delete fields[name];
     }
     return { format: ANSWERS_FORMAT, lang, path: 'browser', fields };
-  }
-
-  /** The attachments chosen in the form's file inputs, with the names and types they go under. */
-  function chosenFiles(form) {
-    const files = [];
-    for (const input of form.querySelectorAll('input[type="file"]')) {
-      for (const file of input.files || []) files.push(file);
-    }
-    return files.map((file, i) => ({
-      name: partName(file.name, i + 1),
-      type: partType(file.type),
-      size: file.size,
-      data: file,
-    }));
   }
 
   /** The recipients' public keys listed in a form (or in a page fetched again), parsed and deduplicated. */
@@ -272,7 +235,8 @@
   async function submitTestimony(doc, form, sori, sodium, ui) {
     // Let the page show the progress bars before the heavy steps start.
     await yieldToBrowser();
-    const files = chosenFiles(form);
+    // Hidden details leave the files here, before anything is sealed (attachments.js).
+    const files = await doc.defaultView.SoriAttachments.parts(doc.defaultView, form);
     const answers = buildAnswers(form, doc.documentElement.lang || 'ko');
     const followUpInput = form.querySelector('input[name="follow_up_key"]');
     const followUpKey = followUpInput && followUpInput.value ? followUpInput.value : null;
@@ -421,16 +385,12 @@
    */
   function sodiumFor(doc, carrier) {
     const win = doc.defaultView;
-    if (!win.__soriSodium) {
-      const loader = win.SoriLoader;
-      win.__soriSodium = loader && carrier && carrier.hasAttribute('data-sodium')
-        ? loader.loadSodium(doc, carrier).catch((error) => {
-          if (win.console) win.console.warn('Sori: browser encryption is off', error);
-          return null;
-        })
-        : Promise.resolve(null);
-    }
-    return win.__soriSodium;
+    const loader = win.SoriLoader;
+    if (!loader || !carrier || !carrier.hasAttribute('data-sodium')) return Promise.resolve(null);
+    return loader.loadSodium(doc, carrier).catch((error) => {
+      if (win.console) win.console.warn('Sori: browser encryption is off', error);
+      return null;
+    });
   }
 
   /**
@@ -442,6 +402,8 @@
   async function prepare(doc, form) {
     const settle = holdSend(doc, form);
     enablePeople(doc, form);
+    const attachments = doc.defaultView.SoriAttachments;
+    if (attachments) attachments.showFindings(doc, form);
     const sodium = await sodiumFor(doc, form);
     if (!sodium) return settle('server', 'unable');
     try {
@@ -469,7 +431,5 @@
     sodiumFor,
     drawDigits,
     formatReceipt,
-    partName,
-    partType,
   });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -92,8 +93,12 @@ def test_a_form_with_files_is_sealed_and_only_ciphertext_is_kept(app: Flask, cli
     [(submission, [envelope])] = stored(app)
     assert envelope.path == "server" and submission.state == "new"
     parts = open_envelope(app, envelope, reviewer)
-    assert list(parts) == ["answers.json", "사진.jpg", "../../etc/note.txt"]
-    assert parts["사진.jpg"] == photo
+    assert list(parts) == ["answers.json", "사진.jpg", "../../etc/note.txt", "files.json"]
+    assert parts["사진.jpg"] == photo  # not really a JPEG (no marker after its first two bytes): kept as sent
+    assert json.loads(parts["files.json"])["files"] == [
+        {"name": "사진.jpg", "kind": None, "removed": [], "complete": False},
+        {"name": "../../etc/note.txt", "kind": None, "removed": [], "complete": False},
+    ]
     answers = answers_of(parts)
     assert answers["path"] == "server" and answers["lang"] == "ko"
     assert answers["fields"]["what_happened"] == SENTINEL
@@ -289,3 +294,24 @@ def test_the_form_requires_only_what_happened_and_chooses_nothing_for_the_source
     assert 'id="what_happened" name="what_happened"' in page
     assert " checked" not in page and " selected" not in page
     assert "A question left unanswered counts as no." in page
+
+
+def test_hidden_details_are_removed_as_files_stream_in_unless_the_source_keeps_them(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    from tests.intake.metadata_fixtures import make_fixtures
+
+    reviewer = vet_reviewer(app)
+    photo = make_fixtures(tmp_path)["photo.jpg"].read_bytes()
+    for keep in ("", "yes"):
+        extra = {"keep_metadata": keep} if keep else {}
+        response = _post(
+            client, _form(csrf_token(client), **extra, attachments=[(io.BytesIO(photo), "p.jpg")])
+        )
+        assert response.status_code == 200
+    kept = {}
+    for _, [envelope] in stored(app):
+        parts = open_envelope(app, envelope, reviewer)
+        kept[json.loads(parts["files.json"])["files"][0].get("kept", False)] = parts["p.jpg"]
+    assert kept[True] == photo
+    assert kept[False] != photo and b"Samsung" in photo and b"Samsung" not in kept[False]

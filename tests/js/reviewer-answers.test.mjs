@@ -61,3 +61,35 @@ describe('consentQuery', () => {
     assert.equal(reader.consentQuery(null), '');
   });
 });
+
+describe('filesLines', () => {
+  const words = {
+    kept: 'kept', removed: 'removed:', nothing: 'nothing found', unsupported: 'not cleaned here',
+    incomplete: 'not fully cleaned', categories: { gps: 'place', device: 'device' },
+  };
+
+  it('says per attachment what hidden details were removed, kept, or could not be', () => {
+    const lines = reader.filesLines({
+      format: 'sori-files/1',
+      files: [
+        { name: 'a.jpg', kind: 'jpeg', removed: ['gps', 'device'], complete: true },
+        { name: 'b.png', kind: 'png', removed: [], complete: true },
+        { name: 'c.pdf', kind: 'pdf', removed: ['time'], complete: false },
+        { name: 'd.mp4', kind: null, removed: [], complete: false },
+        { name: 'e.jpg', kept: true },
+      ],
+    }, words);
+    assert.deepEqual(lines, [
+      'a.jpg: removed: place, device',
+      'b.png: nothing found',
+      'c.pdf: removed: time; not fully cleaned',
+      'd.mp4: not cleaned here',
+      'e.jpg: kept',
+    ]);
+  });
+
+  it('is null for an attachment that only has the name of the files part', () => {
+    assert.equal(reader.filesLines({ what: 'ever' }, words), null);
+    assert.equal(reader.filesLines(null, words), null);
+  });
+});

@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url);
 const submit = require(path.join(ROOT, 'static/js/submit.js'));
 const upload = require(path.join(ROOT, 'static/js/upload.js'));
 const status = require(path.join(ROOT, 'static/js/status.js'));
+const attachments = require(path.join(ROOT, 'static/js/attachments.js'));
 
 const CHUNK = 65536;
 const keys = [1, 2, 3].map(() => sori.publicKeyFromRaw(sori.generateIdentity().publicKey).text);
@@ -97,12 +98,12 @@ describe('receipts', () => {
   });
 
   it('keeps part names and types within what an envelope accepts', () => {
-    assert.equal(submit.partName('', 2), 'attachment-2');
-    assert.equal(submit.partName('photo.jpg', 1), 'photo.jpg');
-    const long = submit.partName('가'.repeat(300) + '.jpeg', 1);
+    assert.equal(attachments.partName('', 2), 'attachment-2');
+    assert.equal(attachments.partName('photo.jpg', 1), 'photo.jpg');
+    const long = attachments.partName('가'.repeat(300) + '.jpeg', 1);
     assert.equal(Array.from(long).length, 255);
     assert.ok(long.endsWith('.jpeg'));
-    assert.equal(submit.partType(''), 'application/octet-stream');
-    assert.equal(submit.partType('image/png'), 'image/png');
+    assert.equal(attachments.partType(''), 'application/octet-stream');
+    assert.equal(attachments.partType('image/png'), 'image/png');
   });
 });

@@ -60,6 +60,7 @@ ARGUMENTS: dict[str, Callable[[dict], str]] = {
     "user_id": lambda w: str(w["user_id"]),
     "tag_id": lambda w: "1",
     "note_id": lambda w: "1",
+    "template_id": lambda w: "1",
     # Records and dossiers: an id that may not exist answers 404.
     "person_id": lambda w: "1",
     "organization_id": lambda w: "1",
