@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import mimetypes
+import sys
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, has_request_context, request, send_file
+from flask import Blueprint, Flask, Response, abort, current_app, has_request_context, request
 from werkzeug.security import safe_join
 
+from core import precompressed
 from core.config import REPO_ROOT
 
 #: ``/vendor/<name>`` → path inside node_modules.
@@ -27,6 +30,7 @@ VENDOR_FILES = {
     "libsodium-wrappers-sumo.js": "libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js",
 }
 CRYPTO_JS_DIR = REPO_ROOT / "crypto" / "js"
+STATIC_DIR = REPO_ROOT / "static"
 #: ``/static/crypto/<name>`` → file in crypto/js/.
 CRYPTO_FILES = frozenset({"sori-envelope.js"})
 
@@ -59,7 +63,7 @@ def check_installed(app: Flask) -> None:
 def vendor(name: str) -> Response:
     if name not in VENDOR_FILES:
         abort(404)
-    response = send_file(
+    response = precompressed.send(
         current_app.config["SORI_NODE_MODULES"] / VENDOR_FILES[name],
         mimetype="text/javascript",
         max_age=VENDOR_MAX_AGE,
@@ -72,7 +76,16 @@ def vendor(name: str) -> Response:
 def crypto_js(name: str) -> Response:
     if name not in CRYPTO_FILES or not (CRYPTO_JS_DIR / name).is_file():
         abort(404)
-    return send_file(CRYPTO_JS_DIR / name, mimetype="text/javascript")
+    return precompressed.send(CRYPTO_JS_DIR / name, mimetype="text/javascript")
+
+
+def static_file(filename: str) -> Response:
+    """The application's static files (the ``static`` endpoint), compressed when a copy is ready."""
+    joined = safe_join(str(STATIC_DIR), filename)
+    if joined is None or not Path(joined).is_file():
+        abort(404)
+    path = Path(joined)
+    return precompressed.send(path, mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
 
 
 def file_for_url(url: str) -> Path:
@@ -120,9 +133,18 @@ def _digest(path: Path) -> tuple[str, str]:
     return _digests[key]
 
 
+def served_files(node_modules: Path) -> list[Path]:
+    """Every file Sori sends to browsers: static/, crypto/js/, and the allow-listed vendor files."""
+    files = [p for p in STATIC_DIR.rglob("*") if p.is_file() and p.suffix in precompressed.COMPRESSIBLE]
+    files += sorted(CRYPTO_JS_DIR.glob("*.js"))
+    files += [node_modules / relative for relative in VENDOR_FILES.values()]
+    return files
+
+
 def init_app(app: Flask) -> None:
     """Register the routes and Jinja globals, and refuse every request until libsodium.js is installed."""
     app.register_blueprint(bp)
+    app.view_functions["static"] = static_file
     app.jinja_env.globals.update(sri=sri, versioned=versioned)
 
     @app.before_request
@@ -132,3 +154,14 @@ def init_app(app: Flask) -> None:
         if not app.extensions.get("sori.assets_checked"):
             check_installed(app)
             app.extensions["sori.assets_checked"] = True
+
+
+def main() -> None:
+    """``python -m core.assets [NODE_MODULES]``: the compressed copies the setup command makes."""
+    node_modules = Path(sys.argv[1] if len(sys.argv) > 1 else REPO_ROOT / "node_modules").resolve()
+    written = precompressed.build(served_files(node_modules))
+    print(f"sori setup: {len(written)} compressed copies of static files written")
+
+
+if __name__ == "__main__":
+    main()

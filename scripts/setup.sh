@@ -55,6 +55,10 @@ if [[ "$(cat node_modules/.sori-installed 2>/dev/null)" != "$js_stamp" ]]; then
     echo "$js_stamp" > node_modules/.sori-installed
 fi
 
+# Brotli and gzip copies of every static and vendor file, sent to browsers that accept them (sori serve and
+# nginx alike); made only where missing or older than the file.
+.venv/bin/python -m core.assets node_modules >/dev/null
+
 .venv/bin/pybabel -q compile -d translations 2>/dev/null || .venv/bin/pybabel compile -d translations >/dev/null
 
 # Dossier PDFs embed a Korean font from Debian's fonts-nanum (reviewer/exports/pdf.py).
@@ -62,5 +66,5 @@ apt_install fonts-nanum
 if ((want_test)); then
     # poppler-utils: the tests read exported PDFs with pdftotext and pdffonts.
     # libimage-exiftool-perl: the tests write metadata into attachments and check that none is left.
-    apt_install chromium postgresql nginx poppler-utils libimage-exiftool-perl
+    apt_install chromium postgresql nginx libnginx-mod-http-brotli-static poppler-utils libimage-exiftool-perl
 fi

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,46 @@ def test_missing_files_are_listed(tmp_path: Path) -> None:
     assert assets.missing_vendor_files(node_modules) == [
         node_modules / assets.VENDOR_FILES["libsodium-sumo.js"]
     ]
+
+
+@pytest.mark.parametrize(
+    "url", ["/static/sori.css", "/static/js/submit.js", "/static/crypto/sori-envelope.js"]
+)
+def test_static_files_are_sent_as_their_precompressed_copy_when_accepted(
+    client: FlaskClient, url: str
+) -> None:
+    import brotli
+
+    from core import precompressed
+
+    original = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert original.status_code == 200 and "Content-Encoding" not in original.headers
+    with client.application.test_request_context():
+        path = assets.file_for_url(url)
+    precompressed.build([path])
+    for encoding, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        answer = client.get(url, headers={"Accept-Encoding": f"{encoding}, identity"})
+        assert answer.headers["Content-Encoding"] == encoding
+        assert "Accept-Encoding" in answer.headers["Vary"]
+        assert answer.headers["Content-Type"] == original.headers["Content-Type"]
+        assert decode(answer.data) == original.data == path.read_bytes()
+        assert len(answer.data) < len(original.data)
+
+
+def test_an_outdated_copy_is_never_sent(client: FlaskClient, tmp_path: Path) -> None:
+    from core import precompressed
+
+    script = tmp_path / "old.js"
+    script.write_text("var a = 1;\n" * 200)
+    precompressed.build([script])
+    copy = script.with_name("old.js.gz")
+    os.utime(copy, ns=(0, 0))  # older than the file: the file changed after the copy was made
+    with client.application.test_request_context(headers={"Accept-Encoding": "gzip"}):
+        answer = precompressed.send(script, "text/javascript")
+        assert "Content-Encoding" not in answer.headers
+
+
+def test_pages_are_never_compressed(client: FlaskClient) -> None:
+    for url in ("/", "/submit", "/status"):
+        answer = client.get(url, headers={"Accept-Encoding": "br, gzip"})
+        assert "Content-Encoding" not in answer.headers, url

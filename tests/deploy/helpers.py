@@ -26,6 +26,9 @@ NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(p, os.X_OK)), None
 )
 NGINX_TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+#: Debian's brotli_static module (libnginx-mod-http-brotli-static), loaded as Debian's nginx.conf would.
+BROTLI_MODULE_PATH = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+BROTLI_MODULE = f"load_module {BROTLI_MODULE_PATH};"
 
 # The values the shipped files use, which the tests replace (each must be present, see _replace).
 SITE_LISTEN = "listen 127.0.0.1:8080;"
@@ -95,7 +98,9 @@ def render_nginx(
     (prefix / "snippets").mkdir(parents=True)
     (prefix / "sites").mkdir()
     (prefix / "logs").mkdir()
-    shutil.copy(SNIPPET, prefix / "snippets" / SNIPPET.name)
+    # The static files are served from this checkout rather than from /srv/sori.
+    snippet = SNIPPET.read_text(encoding="utf-8").replace("/srv/sori/", f"{REPO}/")
+    (prefix / "snippets" / SNIPPET.name).write_text(snippet, encoding="utf-8")
     site = SITE.read_text(encoding="utf-8")
     site = _replace(site, SITE_LISTEN, f"listen 127.0.0.1:{listen_port};")
     site = _replace(site, SITE_UPSTREAM, f"server 127.0.0.1:{upstream_port};")
@@ -103,6 +108,7 @@ def render_nginx(
     (prefix / "sites" / "sori.conf").write_text(edit(site), encoding="utf-8")
     temp_paths = "\n".join(f"    {name}_temp_path {prefix}/{name};" for name in NGINX_TEMP_DIRS)
     main = f"""
+{BROTLI_MODULE}
 daemon off;
 master_process off;
 pid {prefix}/nginx.pid;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,52 @@ def test_nginx_accepts_the_commented_clearnet_section_once_uncommented(tmp_path:
     assert "return 301 https://$host$request_uri;" in _directives(site)
     result = nginx_test(prefix, config)
     assert result.returncode == 0, result.stderr
+
+
+@needs_nginx
+def test_nginx_sends_the_precompressed_static_files_and_never_compresses_pages(tmp_path: Path) -> None:
+    """The shipped site serves static files from the checkout as their brotli or gzip copy (brotli_static,
+    gzip_static) with the security headers, and leaves everything else, pages included, to the
+    application uncompressed."""
+    import gzip
+    import http.client
+
+    import brotli
+
+    from core import assets, precompressed
+    from core.config import REPO_ROOT
+
+    css = REPO_ROOT / "static" / "sori.css"
+    envelope_code = assets.CRYPTO_JS_DIR / "sori-envelope.js"
+    precompressed.build([css, envelope_code])
+    port = free_port()
+    config = render_nginx(tmp_path, listen_port=port, upstream_port=free_port())
+    process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE)
+    try:
+
+        def get(path: str, encoding: str) -> tuple[int, dict[str, str], bytes]:
+            for _ in range(50):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request("GET", path, headers={"Accept-Encoding": encoding})
+                    response = conn.getresponse()
+                    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+                except ConnectionRefusedError:
+                    time.sleep(0.1)
+            raise AssertionError("nginx did not start")
+
+        for path, file in (("/static/sori.css?v=1", css), ("/static/crypto/sori-envelope.js", envelope_code)):
+            for encoding, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+                status, headers, body = get(path, encoding)
+                assert status == 200 and headers["content-encoding"] == encoding, (path, headers)
+                assert decode(body) == file.read_bytes()
+                assert "accept-encoding" in headers["vary"].lower()
+                assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            status, headers, body = get(path, "identity")
+            assert "content-encoding" not in headers and body == file.read_bytes()
+        # A page goes to the application (down here: 502), and nginx compresses nothing of its own.
+        status, headers, _ = get("/submit", "br, gzip")
+        assert status == 502 and "content-encoding" not in headers
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
