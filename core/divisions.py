@@ -8,6 +8,7 @@ Records store codes; labels are made at display time in the reader's language.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -134,11 +135,12 @@ def label(code: str, locale: str) -> str:
     return f"{division.en}, {parent.en}"
 
 
+@functools.lru_cache(maxsize=8)
 def choices(locale: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """What a ``<select>`` needs: one ``(province name, [(code, name), ...])`` per ``<optgroup>``.
 
     Provinces keep the file's order; within one, units are sorted by their name in the locale so that a
-    reader can find a place by its first letter.
+    reader can find a place by its first letter. The same list every time (callers must not change it).
     """
     return [
         (

@@ -99,6 +99,16 @@ def active(session: Session) -> list[Recipient]:
     return list(session.scalars(query))
 
 
+def active_texts(session: Session) -> tuple[str, ...]:
+    """The printable public keys of :func:`active`, read without loading the rows (for every form page)."""
+    query = (
+        select(Recipient.public_key)
+        .where(Recipient.revoked_at.is_(None))
+        .order_by(Recipient.added_at, Recipient.id)
+    )
+    return tuple(session.scalars(query))
+
+
 def revoke(session: Session, name: str) -> Recipient:
     """Stop sealing new submissions to ``name``'s key; raises :class:`UnknownRecipient` or
     :class:`AlreadyRevoked`. What was sealed to the key before stays readable with it."""

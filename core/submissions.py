@@ -85,8 +85,14 @@ def ensure_receipt_salt(session: Session) -> bytes:
 
 
 def receipt_salt(session: Session) -> bytes:
-    """The instance's receipt salt."""
-    return ensure_receipt_salt(session)
+    """The instance's receipt salt: read once per process and database, since it never changes."""
+    url = str(session.get_bind().url)
+    if url not in _salts:
+        _salts[url] = ensure_receipt_salt(session)
+    return _salts[url]
+
+
+_salts: dict[str, bytes] = {}
 
 
 def find_by_lookup_key(session: Session, lookup_key: bytes | None) -> Submission | None:

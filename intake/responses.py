@@ -7,15 +7,18 @@ The view modules (intake/source.py, intake/browser_api.py, intake/status.py) add
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
-from core import db, form_nonces, receipts, submissions
+from core import db, form_nonces, receipts, recipients, submissions
 from core.assets import sri, versioned
+from core.i18n import LOCALES
 from intake import uploads
 
 bp = Blueprint("source", __name__)
@@ -77,6 +80,39 @@ def page(template: str, status: int = 200, **context: Any) -> Response:
     return no_store(Response(render_template(template, **context), status=status))
 
 
+def shared_page(
+    template: str, vary: tuple[object, ...] = (), context: Callable[[], dict[str, Any]] = dict
+) -> Response:
+    """A source page that is the same for every visitor (but for its CSRF token and form nonces) in a
+    given language: rendered once per process and reused for :data:`SHARED_PAGE_SECONDS`, the token and
+    a fresh nonce per form put in on each request.
+
+    ``vary`` names what else the page depends on (the reviewers' keys on the forms), and ``context`` makes
+    the template's variables, only when the page is rendered. The key holds only the page, its language and
+    ``vary``: never anything a visitor sent, so the cache stays small and holds nothing of anyone."""
+    lang = request.args.get("lang")
+    key = (template, str(get_locale()), lang if lang in LOCALES else None, request.endpoint, vary)
+    now = time.monotonic()
+    cached = _shared_pages.get(key)
+    if cached is None or now - cached[0] > SHARED_PAGE_SECONDS:
+        marks = {"csrf_token": lambda: _CSRF_MARK, "form_nonce": lambda: _NONCE_MARK}
+        html = render_template(template, **marks, **context())
+        cached = _shared_pages[key] = (now, html)
+    html = cached[1]
+    if _CSRF_MARK in html:  # only a page with a form gets a token, and so the session cookie
+        html = html.replace(_CSRF_MARK, generate_csrf())
+    pieces = html.split(_NONCE_MARK)
+    return no_store(Response(pieces[0] + "".join(form_nonces.new() + piece for piece in pieces[1:])))
+
+
+#: How long a shared page is reused: a changed template or static file shows within this time.
+SHARED_PAGE_SECONDS = 60.0
+# Markers no template can produce (a NUL is never in our HTML), replaced on every request.
+_CSRF_MARK = "\x00csrf\x00"
+_NONCE_MARK = "\x00nonce\x00"
+_shared_pages: dict[tuple[object, ...], tuple[float, str]] = {}
+
+
 def expired() -> Response:
     """What a replayed form shows: a neutral page in the page's language, and nothing else."""
     return page("source/expired.html", status=410)
@@ -110,6 +146,13 @@ def drain() -> None:
         pass
 
 
+def form_keys() -> tuple[tuple[str, ...], str]:
+    """What a form page depends on besides its language: the reviewers' keys and the receipt salt (cheap:
+    the key texts as stored, and a salt read once)."""
+    session = db.session()
+    return recipients.active_texts(session), receipts.encode_key(submissions.receipt_salt(session))
+
+
 def intake_context() -> dict[str, Any]:
     """What the forms' browser script needs: recipient keys, receipt salt, limits, libsodium's scripts."""
     session = db.session()
@@ -120,7 +163,7 @@ def intake_context() -> dict[str, Any]:
         url_for("assets.crypto_js", name="sori-envelope.js"),
     ]
     return {
-        "recipients": [key.text for key in submissions.recipient_keys(session)],
+        "recipients": list(recipients.active_texts(session)),
         "receipt_salt": receipts.encode_key(submissions.receipt_salt(session)),
         "max_bytes": max_bytes,
         "single_max_bytes": uploads.PIECE_BYTES,

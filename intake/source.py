@@ -8,41 +8,59 @@ intake/status.py.
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, request
 from flask_babel import get_locale
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from core import answers, db, divisions, form_nonces, receipts, request_bodies, submissions
+from core import answers, db, divisions, form_nonces, receipts, recipients, request_bodies, submissions
 from core.models import Submission
 from core.security import csrf
+from crypto.keys import PublicKey
 from intake.form_sealing import Controls, FormRefused, seal_form
-from intake.responses import bp, drain, expired, intake_context, page, refused, wrong_receipt_code
+from intake.responses import (
+    bp,
+    drain,
+    expired,
+    form_keys,
+    intake_context,
+    page,
+    refused,
+    shared_page,
+    wrong_receipt_code,
+)
 
 
 @bp.get("/")
-def home() -> str:
-    return render_template("home.html")
+def home() -> Response:
+    return shared_page("home.html")
 
 
 @bp.get("/readers")
-def readers() -> str:
-    keys = submissions.recipient_keys(db.session())
-    return render_template("source/readers.html", fingerprints=[key.fingerprint for key in keys])
+def readers() -> Response:
+    keys = recipients.active_texts(db.session())
+    return shared_page(
+        "source/readers.html",
+        vary=keys,
+        context=lambda: {"fingerprints": [PublicKey.parse(text).fingerprint for text in keys]},
+    )
 
 
 @bp.get("/submit")
 def submit_form() -> Response:
-    return page(
+    return shared_page(
         "source/submit.html",
-        intake=intake_context(),
-        submitters=answers.SUBMITTERS,
-        when_kinds=answers.WHEN_KINDS,
-        seasons=answers.SEASONS,
-        violations=answers.VIOLATIONS,
-        consents=answers.CONSENTS,
-        person_blocks=answers.PERSON_BLOCKS,
-        divisions=divisions.choices(get_locale().language),
+        vary=form_keys(),
+        context=lambda: {
+            "intake": intake_context(),
+            "submitters": answers.SUBMITTERS,
+            "when_kinds": answers.WHEN_KINDS,
+            "seasons": answers.SEASONS,
+            "violations": answers.VIOLATIONS,
+            "consents": answers.CONSENTS,
+            "person_blocks": answers.PERSON_BLOCKS,
+            "divisions": divisions.choices(get_locale().language),
+        },
     )
 
 

@@ -37,9 +37,11 @@ from intake.responses import (
     api_error,
     bp,
     expired,
+    form_keys,
     intake_context,
     no_store,
     page,
+    shared_page,
     wrong_receipt_code,
 )
 
@@ -60,7 +62,11 @@ class Message:
 
 @bp.get("/status")
 def status_form() -> Response:
-    return page("source/status.html", result=None, intake=intake_context(), error=None)
+    return shared_page(
+        "source/status.html",
+        vary=form_keys(),
+        context=lambda: {"result": None, "intake": intake_context(), "error": None},
+    )
 
 
 @bp.post("/status")

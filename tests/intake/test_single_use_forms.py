@@ -123,3 +123,20 @@ def test_spent_nonces_are_forgotten_after_their_keeping_time(app: Flask, runner)
     assert "forgot 1 spent form nonce" in result.output
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(SpentNonce)) == 1
+
+
+def test_a_form_page_shared_by_everyone_still_gives_each_visitor_their_own_token_and_nonces(
+    app: Flask,
+) -> None:
+    """Source pages are rendered once and reused (intake/responses.py shared_page): what is per visitor is
+    put in on each request, and nothing of one visitor reaches another."""
+    vet_reviewer(app)
+    first, second = app.test_client(), app.test_client()
+    pages = [client.get("/status?lang=en").get_data(as_text=True) for client in (first, second, first)]
+    nonces = [re.findall(r'name="form_nonce" value="([^"]+)"', page) for page in pages]
+    tokens = [re.search(r'name="csrf_token" value="([^"]+)"', page).group(1) for page in pages]
+    assert all(len(found) == 1 for found in nonces) and len({n[0] for n in nonces}) == 3
+    assert tokens[0] != tokens[1]
+    assert "\x00" not in "".join(pages)
+    # The home page has no form: no token, so no cookie.
+    assert "Set-Cookie" not in app.test_client().get("/").headers

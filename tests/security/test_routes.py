@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import CSRFError
 from werkzeug.routing import Rule
 
-from core import db, errors, submissions
+from core import db, errors, recipients, submissions
 from core.models import Submission
 from core.security import CONTENT_SECURITY_POLICY
 from intake import uploads
@@ -246,7 +246,7 @@ def test_the_413_and_500_pages_have_the_headers(
     def broken(*args: object) -> None:
         raise RuntimeError("the database is gone")
 
-    monkeypatch.setattr(submissions, "recipient_keys", broken)
+    monkeypatch.setattr(recipients, "active_texts", broken)
     for path in ("/readers", "/submit", "/status"):
         response = client.get(path)
         assert response.status_code == 500, path
