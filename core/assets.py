@@ -79,6 +79,12 @@ def crypto_js(name: str) -> Response:
     return precompressed.send(CRYPTO_JS_DIR / name, mimetype="text/javascript")
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The small icon browsers ask for on every site, so that they do not get (and log) a 404."""
+    return precompressed.send(STATIC_DIR / "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
 def static_file(filename: str) -> Response:
     """The application's static files (the ``static`` endpoint), compressed when a copy is ready."""
     joined = safe_join(str(STATIC_DIR), filename)

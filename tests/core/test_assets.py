@@ -165,3 +165,10 @@ def test_pages_are_never_compressed(client: FlaskClient) -> None:
     for url in ("/", "/submit", "/status"):
         answer = client.get(url, headers={"Accept-Encoding": "br, gzip"})
         assert "Content-Encoding" not in answer.headers, url
+
+
+def test_browsers_get_a_small_icon_instead_of_a_404(client: FlaskClient) -> None:
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/vnd.microsoft.icon"
+    assert answer.data[:4] == b"\x00\x00\x01\x00" and len(answer.data) < 4096
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/").get_data(as_text=True)
