@@ -37,7 +37,7 @@ from sqlalchemy import func, insert, select
 
 from core import db, migrate
 from core.models import Submission
-from reviewer import accounts
+from reviewer import enrolment
 from reviewer.names import search_keys
 from reviewer.records import chain, search
 from reviewer.records.dates import earliest, latest, span
@@ -127,7 +127,7 @@ def populate(app) -> dict[str, int]:
     rng = random.Random(5143)
     with app.app_context():
         session = db.session()
-        user = accounts.create_enrolled_user(session, "bench", "Bench Reviewer", PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(session, "bench", "Bench Reviewer", PASSWORD, reviewer=True)
         # Organizations: ministry → provinces → counties → one guard unit each.
         session.execute(insert(Organization), [{"name_ko": "국가보위성", "kind": "ministry"}])
         ministry = session.scalar(select(Organization.id))

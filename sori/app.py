@@ -18,7 +18,7 @@ from core import assets, config, db, errors, health, i18n, offline, request_bodi
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import browser_api, responses, source, status
-from reviewer import audit_views, auth, conversation
+from reviewer import audit_views, auth, conversation, users
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
 from reviewer.inbox import views as inbox_views
@@ -42,6 +42,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     responses.bp,
     # what reviewers and case teams meet
     auth.bp,
+    users.bp,
     key_views.bp,
     inbox_views.bp,
     audit_views.bp,
@@ -54,7 +55,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
 COMMANDS: tuple[click.Command, ...] = (
     demo.demo_command,
     core_audit.audit_cli,
-    auth.users_cli,
+    users.users_cli,
     exports_cli.export_cli,
     exports_cli.sanctions_cli,
 )
