@@ -178,3 +178,19 @@ def evidence_keys(session: Session, act_ids: Collection[int]) -> dict[int, set[s
     for act_id, key in session.execute(query):
         found.setdefault(act_id, set()).add(key)
     return found
+
+
+def source_levels(session: Session, total: int, top: int = 3) -> list[int]:
+    """How many of the ``total`` acts have 0, 1, ... ``top`` or more independent sources that are evidence,
+    counted in SQL: one row per level."""
+    rows = _act_rows_for(select(Act.id).scalar_subquery()).subquery()
+    per_act = (
+        select(func.count(func.distinct(case((rows.c.evidence, rows.c.key)))).label("sources"))
+        .group_by(rows.c.target)
+        .subquery()
+    )
+    level = case((per_act.c.sources >= top, top), else_=per_act.c.sources)
+    counted = {int(value): int(n) for value, n in session.execute(select(level, func.count()).group_by(level))}
+    levels = [counted.get(value, 0) for value in range(top + 1)]
+    levels[0] += total - sum(levels)
+    return levels
