@@ -42,8 +42,6 @@ from core.models import Submission
 from reviewer import accounts
 from reviewer.names import search_keys
 from reviewer.records import chain, search
-from reviewer.records.pictures import chain_layout, chain_tree, svg
-from reviewer.records.pictures.words import PictureWords
 from reviewer.records.dates import earliest, latest, span
 from reviewer.records.models import (
     Act,
@@ -61,6 +59,8 @@ from reviewer.records.models import (
     Source,
     SubmissionSource,
 )
+from reviewer.records.pictures import chain_layout, chain_tree, svg
+from reviewer.records.pictures.words import PictureWords
 from sori import create_app
 
 PASSWORD = "bench password, long enough"
@@ -387,7 +387,7 @@ def main() -> None:
             with app.test_request_context("/?lang=en"):
                 words = PictureWords(("en",))
 
-                def diagram(p: int = person) -> str:
+                def diagram(p: int = person, words: PictureWords = words) -> str:
                     view = chain.command_view(db.session(), p, act_limit=0, subordinate_limit=0)
                     tree = chain_tree.person_tree(db.session(), view)
                     return svg.render(chain_layout.draw(tree, words, "bench"))
@@ -395,7 +395,9 @@ def main() -> None:
                 whole = timed(diagram, args.requests)
                 view = chain.command_view(db.session(), person, act_limit=0, subordinate_limit=0)
                 tree = chain_tree.person_tree(db.session(), view)
-                drawing = timed(lambda t=tree: svg.render(chain_layout.draw(t, words, "bench")), args.requests)
+                drawing = timed(
+                    lambda t=tree, w=words: svg.render(chain_layout.draw(t, w, "bench")), args.requests
+                )
                 cards = sum(1 for _ in tree.cards())
                 size = len(diagram())
             print(

@@ -43,11 +43,15 @@ def pictures(
     if kind == "organization":
         view = chain.organization_view(session, target_id, act_limit=0, subordinate_limit=0)
         run = figures.operated_facilities(session, [target_id, *tree.below(target_id)])
-        return DossierPictures(chain_tree.organization_tree(session, view, **options), _marks(session, run, None))
+        return DossierPictures(
+            chain_tree.organization_tree(session, view, **options), _marks(session, run, None)
+        )
     view = chain.facility_view(session, target_id, act_limit=0, subordinate_limit=0)
     facility = session.get(Facility, target_id)
     diagram = chain_tree.organization_tree(session, view, **options)
-    return DossierPictures(diagram if diagram.roots else None, _marks(session, [facility] if facility else [], target_id))
+    return DossierPictures(
+        diagram if diagram.roots else None, _marks(session, [facility] if facility else [], target_id)
+    )
 
 
 def _marks(session: Session, facilities: list[Facility], highlight: int | None) -> tuple[MapFacility, ...]:

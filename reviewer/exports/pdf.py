@@ -239,7 +239,14 @@ def _identification(dossier: Dossier, words: Words, styles: Styles) -> list[Flow
         story.append(
             grid(
                 (words("kind"), words("number"), words("country")),
-                [(words.code("identifiers", i.kind), i.value, words.countries([i.country] if i.country else [])) for i in target.identifiers],
+                [
+                    (
+                        words.code("identifiers", i.kind),
+                        i.value,
+                        words.countries([i.country] if i.country else []),
+                    )
+                    for i in target.identifiers
+                ],
                 (0.35, 0.45, 0.2),
             )
         )
@@ -248,11 +255,13 @@ def _identification(dossier: Dossier, words: Words, styles: Styles) -> list[Flow
         story.append(_posts_table(target.posts, words, with_person=False))
     if dossier.facilities:
         say = PictureWords(words.locales)
-        story.append(Paragraph(markup(words("facility_map")), styles.h2))
         scene = facility_map.draw(
-            dossier.facilities, say, say("map_title", name=_caption(target, words.locales)), style=facility_map.PRINT
+            dossier.facilities,
+            say,
+            say("map_title", name=_caption(target, words.locales)),
+            style=facility_map.PRINT,
         )
-        story.append(pdf_pictures.figure(scene, styles))
+        story.append(pdf_pictures.figure(scene, styles, words("facility_map")))
     return story
 
 
@@ -270,10 +279,16 @@ def _posts_table(posts: Iterable[PostHeld], words: Words, *, with_person: bool) 
 
 def _conduct(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph(markup(words("conduct")), styles.h1)]
-    story += [Paragraph(markup(text), styles.body) for text in words.count_each("conduct_intro", len(dossier.conduct))]
+    story += [
+        Paragraph(markup(text), styles.body)
+        for text in words.count_each("conduct_intro", len(dossier.conduct))
+    ]
     if dossier.conduct:
         say = PictureWords(words.locales)
-        acts = [timeline.TimelineAct(a.violation, a.date_start, a.date_end, a.under_command) for a in dossier.conduct]
+        acts = [
+            timeline.TimelineAct(a.violation, a.date_start, a.date_end, a.under_command)
+            for a in dossier.conduct
+        ]
         title = say("timeline_title", name=_caption(dossier.target, words.locales))
         story.append(Spacer(1, 2 * mm))
         story.append(pdf_pictures.figure(timeline.draw(acts, say, title, style=timeline.PRINT), styles))
@@ -287,7 +302,9 @@ def _act_markup(act: Conduct, words: Words) -> str:
     """One act as one paragraph (one paragraph per act keeps a thousand acts fast to lay out)."""
     place = ", ".join(p for p in (act.facility_name, act.place, words.place(act.county or act.province)) if p)
     victims = ", ".join(
-        p for p in (act.victims, words.count("victim_count", act.victim_count) if act.victim_count else "") if p
+        p
+        for p in (act.victims, words.count("victim_count", act.victim_count) if act.victim_count else "")
+        if p
     )
     lines = [
         (words("incident"), act.incident_title),
@@ -388,7 +405,9 @@ def _consent(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story += [
         Paragraph(markup(t), styles.body) for t in words.count_each("consent_text", dossier.sources_included)
     ]
-    story += [Paragraph(markup(t), styles.body) for t in words.count_each("excluded", dossier.sources_excluded)]
+    story += [
+        Paragraph(markup(t), styles.body) for t in words.count_each("excluded", dossier.sources_excluded)
+    ]
     return story
 
 

@@ -11,7 +11,7 @@ keeps the text real text that a reader can search and copy, as pdftotext shows.
 from __future__ import annotations
 
 from reportlab.graphics.shapes import Circle as PdfCircle
-from reportlab.graphics.shapes import Drawing, Group, PolyLine, Polygon, String
+from reportlab.graphics.shapes import Drawing, Group, Polygon, PolyLine, String
 from reportlab.graphics.shapes import Rect as PdfRect
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, Paragraph
@@ -106,6 +106,7 @@ def drawing(scene: Scene, max_width: float = CONTENT_WIDTH, max_height: float = 
     return made
 
 
-def figure(scene: Scene, styles: Styles) -> Flowable:
-    """The drawing with its title under it, kept on one page."""
-    return KeepTogether([drawing(scene), Paragraph(markup(scene.title), styles.caption)])
+def figure(scene: Scene, styles: Styles, heading: str | None = None) -> Flowable:
+    """The drawing with its title under it (and a heading over it), kept on one page."""
+    parts: list[Flowable] = [Paragraph(markup(heading), styles.h2)] if heading else []
+    return KeepTogether([*parts, drawing(scene), Paragraph(markup(scene.title), styles.caption)])

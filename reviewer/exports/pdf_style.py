@@ -77,7 +77,13 @@ class Styles:
         self.centered = ParagraphStyle("centered", parent=base, alignment=TA_CENTER)
         self.act = ParagraphStyle("act", parent=base, fontSize=9, leading=12.5, spaceAfter=6)
         self.caption = ParagraphStyle(
-            "caption", parent=base, fontSize=8, leading=10.5, textColor=colors.dimgrey, spaceBefore=3, spaceAfter=8
+            "caption",
+            parent=base,
+            fontSize=8,
+            leading=10.5,
+            textColor=colors.dimgrey,
+            spaceBefore=3,
+            spaceAfter=8,
         )
 
 

@@ -147,14 +147,16 @@ COUNTED: dict[str, Callable[[int], str]] = {
         n,
     ),
     "consent_text": lambda n: ngettext(
-        "Only sources whose consent covers this purpose are included: %(num)d source. Sources are named only "
-        "by pseudonymous references, and no detail that could identify a source is part of this dossier.",
-        "Only sources whose consent covers this purpose are included: %(num)d sources. Sources are named only "
-        "by pseudonymous references, and no detail that could identify a source is part of this dossier.",
+        "Only sources whose consent covers this purpose are included: %(num)d source. Sources are named "
+        "only by pseudonymous references, and no detail that could identify a source is part of this dossier.",
+        "Only sources whose consent covers this purpose are included: %(num)d sources. Sources are named "
+        "only by pseudonymous references, and no detail that could identify a source is part of this dossier.",
         n,
     ),
     "excluded": lambda n: ngettext(
-        "%(num)d source was left out for lack of consent.", "%(num)d sources were left out for lack of consent.", n
+        "%(num)d source was left out for lack of consent.",
+        "%(num)d sources were left out for lack of consent.",
+        n,
     ),
 }
 

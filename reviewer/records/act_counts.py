@@ -37,7 +37,9 @@ def act_counts(session: Session) -> ActCounts:
     by_violation = [
         (str(code), int(n))
         for code, n in session.execute(
-            select(Act.violation, func.count(Act.id)).group_by(Act.violation).order_by(func.count(Act.id).desc(), Act.violation)
+            select(Act.violation, func.count(Act.id))
+            .group_by(Act.violation)
+            .order_by(func.count(Act.id).desc(), Act.violation)
         )
     ]
     year = func.substr(Act.date_start, 1, 4)

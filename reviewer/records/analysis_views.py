@@ -34,7 +34,6 @@ from core import db
 from reviewer.access import requires
 from reviewer.records import chain, lists, merging, name_index, pages, record_names, search, vocab
 from reviewer.records.blueprint import bp, get_or_404, page_number
-from reviewer.records.pictures import figures
 from reviewer.records.models import (
     Act,
     Facility,
@@ -45,6 +44,7 @@ from reviewer.records.models import (
     Person,
     PersonIdentifier,
 )
+from reviewer.records.pictures import figures
 
 #: Subordinates listed per page of a chain view, and acts listed per subordinate.
 CHAIN_PAGE = 25

@@ -291,14 +291,18 @@ def _subordinates(
     page = [
         occupancy_id for occupancy_id, _start in ranked[offset : None if limit is None else offset + limit]
     ]
-    loaded = {
-        occupancy.id: (occupancy, position)
-        for occupancy, position in session.execute(
-            select(Occupancy, Position)
-            .join(Position, Position.id == Occupancy.position_id)
-            .where(Occupancy.id.in_(page))
-        )
-    } if page else {}
+    loaded = (
+        {
+            occupancy.id: (occupancy, position)
+            for occupancy, position in session.execute(
+                select(Occupancy, Position)
+                .join(Position, Position.id == Occupancy.position_id)
+                .where(Occupancy.id.in_(page))
+            )
+        }
+        if page
+        else {}
+    )
     names = person_captions(session, (occupancy.person_id for occupancy, _position in loaded.values()))
     found = []
     for occupancy_id in page:
@@ -653,14 +657,25 @@ def act_view(session: Session, act_id: int) -> ActView:
             .order_by(Occupancy.start_lo, Occupancy.id)
         ).all()
         if not held:
-            involved.append(ActPost(person_id, names[person_id], degree, involvement_id, None, None, None, []))
+            involved.append(
+                ActPost(person_id, names[person_id], degree, involvement_id, None, None, None, [])
+            )
         for occupancy, position in held:
             organization = tree.by_id[position.organization_id]
             upward = ([] if position.is_head else [organization]) + tree.above(organization.id)
             during = (max(act.date_lo, occupancy.start_lo), min(act.date_hi, occupancy.end_hi))
             above = _levels(session, upward, during=during, exclude_person_id=person_id)
             involved.append(
-                ActPost(person_id, names[person_id], degree, involvement_id, occupancy, position, organization, above)
+                ActPost(
+                    person_id,
+                    names[person_id],
+                    degree,
+                    involvement_id,
+                    occupancy,
+                    position,
+                    organization,
+                    above,
+                )
             )
     return ActView(act, involved)
 

@@ -190,7 +190,9 @@ def source_levels(session: Session, total: int, top: int = 3) -> list[int]:
         .subquery()
     )
     level = case((per_act.c.sources >= top, top), else_=per_act.c.sources)
-    counted = {int(value): int(n) for value, n in session.execute(select(level, func.count()).group_by(level))}
+    counted = {
+        int(value): int(n) for value, n in session.execute(select(level, func.count()).group_by(level))
+    }
     levels = [counted.get(value, 0) for value in range(top + 1)]
     levels[0] += total - sum(levels)
     return levels

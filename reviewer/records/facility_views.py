@@ -12,9 +12,9 @@ Routes (all under ``/reviewer/records``)::
 from __future__ import annotations
 
 from flask import Response, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from flask_babel import lazy_gettext as _l
 
 from core import db
 from reviewer.access import requires
@@ -75,7 +75,9 @@ def _all_on_a_map(session: Session, rows: list) -> dict:
     """Every place of detention on a map (not only the page's), above the list; not beside a name filter."""
     if request.args.get("q"):
         return {"map": None}
-    every = list(session.scalars(select(Facility).where(Facility.merged_into_id.is_(None)).order_by(Facility.id)))
+    every = list(
+        session.scalars(select(Facility).where(Facility.merged_into_id.is_(None)).order_by(Facility.id))
+    )
     return {"map": figures.facilities_map(session, every, str(_l("All places of detention")))}
 
 

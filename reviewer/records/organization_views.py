@@ -25,9 +25,9 @@ from reviewer.records.blueprint import bp, get_or_404
 from reviewer.records.models import Organization, Position
 from reviewer.records.organizations import OrganizationInput
 from reviewer.records.pictures import figures
+from reviewer.records.posts import PositionInput
 from reviewer.records.record_names import organization_caption
 from reviewer.records.tree import OrganizationTree
-from reviewer.records.posts import PositionInput
 
 # ---- Organizations --------------------------------------------------------------------------------------
 

@@ -11,9 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 

@@ -25,9 +25,9 @@ from core import db
 from reviewer.access import requires
 from reviewer.records import pages, persons, posts, record_names
 from reviewer.records.blueprint import bp, get_or_404
-from reviewer.records.pictures import figures
 from reviewer.records.models import Occupancy, Organization, Person, Position
 from reviewer.records.persons import IdentifierInput, NameInput, PersonInput
+from reviewer.records.pictures import figures
 from reviewer.records.posts import OccupancyInput
 
 #: Blank rows offered below the existing ones.

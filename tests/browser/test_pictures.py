@@ -34,8 +34,12 @@ def _demo_paths(app: Flask) -> dict[str, str]:
         chief = session.scalars(select(PersonName.person_id).where(PersonName.name == "리평갑")).one()
         interrogator = session.scalars(select(PersonName.person_id).where(PersonName.name == "김상출")).one()
         ministry = session.scalars(select(Organization.id).where(Organization.name_ko == "국가보위성")).one()
-        onsong = session.scalars(select(FacilityName.facility_id).where(FacilityName.name == "온성군 보위부 구류장")).one()
-        act = session.scalars(select(Act.id).where(Act.violation == "torture_interrogation", Act.facility_id == onsong)).one()
+        onsong = session.scalars(
+            select(FacilityName.facility_id).where(FacilityName.name == "온성군 보위부 구류장")
+        ).one()
+        act = session.scalars(
+            select(Act.id).where(Act.violation == "torture_interrogation", Act.facility_id == onsong)
+        ).one()
         assert session.get(Facility, onsong) is not None
     base = "/reviewer/records"
     return {
@@ -57,7 +61,9 @@ def reviewer(browser: Browser, live_server: LiveServer) -> Iterator[BrowserConte
     context bypasses the CSP only so that axe can be injected."""
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    credentials = json.loads((live_server.data_dir / "demo" / "demo-reviewer-a.login.json").read_text("utf-8"))
+    credentials = json.loads(
+        (live_server.data_dir / "demo" / "demo-reviewer-a.login.json").read_text("utf-8")
+    )
     page.goto(f"{live_server.url}/reviewer/login?lang=ko")
     page.fill("#login", "demo-reviewer-a")
     page.fill("#password", credentials["password"])
@@ -101,7 +107,9 @@ def test_every_picture_is_drawn_and_kept_as_a_screenshot(
                 assert title, name
                 assert svg.get_attribute("aria-labelledby"), name
                 suffix = "" if figures.count() == 1 else f"-{index + 1}"
-                figure.locator(".picture-box svg").screenshot(path=str(ARTIFACTS / f"{name}{suffix}-{lang}.png"))
+                figure.locator(".picture-box svg").screenshot(
+                    path=str(ARTIFACTS / f"{name}{suffix}-{lang}.png")
+                )
         finally:
             page.close()
     assert missing == []
@@ -145,7 +153,9 @@ def test_pages_with_pictures_have_no_accessibility_violation(
     assert {page: lines for page, lines in found.items() if lines} == {}
 
 
-def test_pictures_read_with_javascript_off(browser: Browser, reviewer: BrowserContext, live_server: LiveServer, server_app: Flask) -> None:
+def test_pictures_read_with_javascript_off(
+    browser: Browser, reviewer: BrowserContext, live_server: LiveServer, server_app: Flask
+) -> None:
     """The same pages without JavaScript still draw every picture (nothing in them is scripted)."""
     cookies = reviewer.cookies()
     context = browser.new_context(java_script_enabled=False)

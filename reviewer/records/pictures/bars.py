@@ -34,7 +34,9 @@ PRINT = Style(size=7.5, small=7, label_width=150, bar_width=200, margin=4, gap=3
 def draw(title: str, description: str, bars: list[Bar], *, style: Style = PAGE, name: str = "bars") -> Scene:
     """One bar chart as a scene; ``title`` heads it."""
     line = metrics.line_height(style.small)
-    number_width = metrics.width(str(max((bar.value for bar in bars), default=0)), style.small, True) + style.gap
+    number_width = (
+        metrics.width(str(max((bar.value for bar in bars), default=0)), style.small, True) + style.gap
+    )
     width = 2 * style.margin + style.label_width + style.gap + style.bar_width + style.gap + number_width
     scene = Scene(width, 0, title, description, name=name)
     y = style.margin
@@ -49,7 +51,9 @@ def draw(title: str, description: str, bars: list[Bar], *, style: Style = PAGE, 
         lines = metrics.wrap(bar.label, style.label_width, style.small, max_lines=3)
         height = max(len(lines) * line, line)
         for index, part in enumerate(lines):
-            scene.add(text(style.margin, y + index * line, part, style.small, fill=MUTED if bar.muted else INK))
+            scene.add(
+                text(style.margin, y + index * line, part, style.small, fill=MUTED if bar.muted else INK)
+            )
         length = style.bar_width * bar.value / largest
         if bar.value:
             length = max(length, 2.0)

@@ -106,7 +106,9 @@ class ChainLayout:
 
     # ---- Cards -----------------------------------------------------------------------------------------
 
-    def _wrap(self, value: str, *, bold: bool = False, muted: bool = False, marker: bool = False, lines: int = 3) -> list[_Line]:
+    def _wrap(
+        self, value: str, *, bold: bool = False, muted: bool = False, marker: bool = False, lines: int = 3
+    ) -> list[_Line]:
         style = self.style
         size = style.size if bold else style.small
         room = style.card_width - 2 * style.padding - (self._marker_room if marker else 0)
@@ -125,7 +127,9 @@ class ChainLayout:
             found += self._wrap(say("no_post_at_time"), muted=True, lines=2)
         elif card.title_ko or card.organization_ko:
             title = say.name(card.title_ko or "", card.title_en) if card.title_ko else ""
-            organization = say.name(card.organization_ko, card.organization_en) if card.organization_ko else ""
+            organization = (
+                say.name(card.organization_ko, card.organization_en) if card.organization_ko else ""
+            )
             found += self._wrap(", ".join(part for part in (title, organization) if part), lines=3)
         if not card.no_post:
             found += self._wrap(say.period(card.start, card.end), muted=True, lines=1)
@@ -148,7 +152,9 @@ class ChainLayout:
             for head in heads:
                 found += self._person_lines(head, head=True)
             if len(card.heads) > len(heads):
-                found += self._wrap(say.count("more_persons", len(card.heads) - len(heads)), muted=True, lines=1)
+                found += self._wrap(
+                    say.count("more_persons", len(card.heads) - len(heads)), muted=True, lines=1
+                )
             if not card.heads:
                 found += self._wrap(say("no_head"), muted=True, lines=1)
             return found
@@ -167,7 +173,9 @@ class ChainLayout:
                 found += self._wrap(say.count("more_branches", card.branches), bold=True, lines=2)
             if card.persons:
                 found += self._wrap(say.count("more_persons", card.persons), bold=not card.branches, lines=2)
-        return found + self._wrap(f"{say.count('posts', card.posts)} · {say.count('acts', card.acts)}", lines=2)
+        return found + self._wrap(
+            f"{say.count('posts', card.posts)} · {say.count('acts', card.acts)}", lines=2
+        )
 
     def _measure(self, node: ChainNode, depth: int) -> _Box:
         lines = self._card_lines(node)
@@ -185,7 +193,14 @@ class ChainLayout:
 
     def _indent(self, box: _Box) -> float:
         """The room left of a stack for its trunk and the links' numbers."""
-        widest = max((metrics.width(self._number(child.node), self.style.small) for child in box.children if child.stacked), default=0)
+        widest = max(
+            (
+                metrics.width(self._number(child.node), self.style.small)
+                for child in box.children
+                if child.stacked
+            ),
+            default=0,
+        )
         return max(self.style.indent, self.style.indent * _TRUNK + widest + 2 * self.style.padding)
 
     def _width(self, box: _Box) -> float:
@@ -213,7 +228,11 @@ class ChainLayout:
         row_x = x + (box.width - items_width) / 2 if spread else x
         centres = []
         if stack:
-            y = tops[box.depth] + self._layer_height(box.depth) + (style.layer_gap if spread else style.layer_gap * 0.45)
+            y = (
+                tops[box.depth]
+                + self._layer_height(box.depth)
+                + (style.layer_gap if spread else style.layer_gap * 0.45)
+            )
             for child in stack:
                 child.x = row_x + indent
                 child.y = y
@@ -254,10 +273,16 @@ class ChainLayout:
         target = getattr(card, "target", False)
         if isinstance(card, BranchCard):
             offset = style.padding * 0.6
-            scene.add(Rect(box.x + offset, box.y + offset, style.card_width, box.height, PALE, LINE, style.line * 0.8))
+            scene.add(
+                Rect(
+                    box.x + offset, box.y + offset, style.card_width, box.height, PALE, LINE, style.line * 0.8
+                )
+            )
         fill = ACCENT_PALE if target else (PALE if isinstance(card, BranchCard) else PAPER)
         stroke, width = (ACCENT, style.line * 2) if target else (LINE, style.line)
-        scene.add(Rect(box.x, box.y, style.card_width, box.height, fill, stroke, width, radius=style.padding * 0.6))
+        scene.add(
+            Rect(box.x, box.y, style.card_width, box.height, fill, stroke, width, radius=style.padding * 0.6)
+        )
         y = box.y + style.padding
         for line in box.lines:
             size = style.size if line.bold else style.small
@@ -319,7 +344,9 @@ class ChainLayout:
         dash = self.style.dash if node.undated else None
         scene.add(Path(points, INK, self._weight(node), dash))
 
-    def _label(self, scene: Scene, node: ChainNode, x: float, start: float, end: float, *, vertical: bool) -> None:
+    def _label(
+        self, scene: Scene, node: ChainNode, x: float, start: float, end: float, *, vertical: bool
+    ) -> None:
         """The link's number: right of a vertical link, between its ends; above a horizontal one."""
         number = self._number(node)
         if not number:
@@ -397,21 +424,29 @@ class ChainLayout:
             middle = y + height / 2
             mark_x = x + style.size * 0.2
             if kind == "target":
-                scene.add(Rect(mark_x, y + 1, style.size * 2, height - 2, ACCENT_PALE, ACCENT, style.line * 2))
+                scene.add(
+                    Rect(mark_x, y + 1, style.size * 2, height - 2, ACCENT_PALE, ACCENT, style.line * 2)
+                )
             elif kind == "command":
                 scene.add(self._triangle(mark_x + style.size * 0.5, middle, style.size))
             elif kind == "dashed":
-                scene.add(Path(((mark_x, middle), (mark_x + style.size * 2, middle)), INK, style.line, style.dash))
+                scene.add(
+                    Path(((mark_x, middle), (mark_x + style.size * 2, middle)), INK, style.line, style.dash)
+                )
             elif kind == "weight":
                 scene.add(Path(((mark_x, middle), (mark_x + style.size * 2, middle)), INK, style.line * 3))
             for line in lines:
-                scene.add(text(x + 3 * style.size, y, line, style.small, fill=INK if kind != "note" else MUTED))
+                scene.add(
+                    text(x + 3 * style.size, y, line, style.small, fill=INK if kind != "note" else MUTED)
+                )
                 y += height
             y += style.padding * 0.5
         return y
 
 
-def draw(tree: ChainTree, words: PictureWords, title: str, *, style: Style = PAGE, name: str = "chain") -> Scene:
+def draw(
+    tree: ChainTree, words: PictureWords, title: str, *, style: Style = PAGE, name: str = "chain"
+) -> Scene:
     """The diagram of ``tree`` as a scene."""
     return ChainLayout(words, style).layout(tree, title, name)
 

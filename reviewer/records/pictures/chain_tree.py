@@ -180,9 +180,9 @@ def _names(session: Session, person_ids: Collection[int]) -> dict[int, tuple[str
     ids = sorted(set(person_ids))
     for start in range(0, len(ids), 500):
         for person_id, name, style, kind, row_id in session.execute(
-            select(PersonName.person_id, PersonName.name, PersonName.style, PersonName.kind, PersonName.id).where(
-                PersonName.person_id.in_(ids[start : start + 500])
-            )
+            select(
+                PersonName.person_id, PersonName.name, PersonName.style, PersonName.kind, PersonName.id
+            ).where(PersonName.person_id.in_(ids[start : start + 500]))
         ):
             rank = (0 if kind == "primary" else 1) * 10 + order.get(style, 4)
             rows.setdefault(person_id, []).append((rank, row_id, name, style))
@@ -230,13 +230,13 @@ def _heads(people: _People, level: chain.Level) -> tuple[PersonCard, ...]:
     )
 
 
-def _upward(
-    people: _People, above: list[chain.Level], node: ChainNode, sources: int | None
-) -> ChainNode:
+def _upward(people: _People, above: list[chain.Level], node: ChainNode, sources: int | None) -> ChainNode:
     """``node`` under the organizations above it (nearest first in ``above``), each with its heads."""
     for level in above:
         organization = level.organization
-        card = OrganizationCard(organization.id, organization.name_ko, organization.name_en, _heads(people, level))
+        card = OrganizationCard(
+            organization.id, organization.name_ko, organization.name_en, _heads(people, level)
+        )
         node = ChainNode(card, (node,), sources=sources)
     # The top card has no link above it.
     return replace(node, sources=None)
@@ -327,11 +327,17 @@ class _Folding:
         organization = self.tree.by_id[organization_id]
         acts = self.acts_below[organization_id]
         card = BranchCard(
-            organization_id, organization.name_ko, organization.name_en, self.posts_below[organization_id], len(acts)
+            organization_id,
+            organization.name_ko,
+            organization.name_en,
+            self.posts_below[organization_id],
+            len(acts),
         )
         return ChainNode(card, sources=len(self.keys_below[organization_id]))
 
-    def below(self, organization_id: int, expanded: set[int], budget: Budget, *, heads_shown: bool) -> tuple[ChainNode, ...]:
+    def below(
+        self, organization_id: int, expanded: set[int], budget: Budget, *, heads_shown: bool
+    ) -> tuple[ChainNode, ...]:
         """The cards under an organization's (or the record's) card: the persons with acts in it, then its
         branches with acts, most acts first; an unfolded branch with its own cards below."""
         persons = [
@@ -342,7 +348,9 @@ class _Folding:
         persons.sort(key=lambda row: (-len(self.acts_of[row.occupancy_id]), row.occupancy_id))
         branches = [child for child in self.children.get(organization_id, ()) if self.acts_below[child]]
         branches.sort(key=lambda child: (-len(self.acts_below[child]), child))
-        shown: list[tuple[str, object]] = [("person", row) for row in persons] + [("branch", b) for b in branches]
+        shown: list[tuple[str, object]] = [("person", row) for row in persons] + [
+            ("branch", b) for b in branches
+        ]
         rest: list[tuple[str, object]] = []
         if len(shown) > budget.per_card:
             shown, rest = shown[: budget.per_card - 1], shown[budget.per_card - 1 :]
@@ -484,7 +492,15 @@ def person_tree(
         undated = post.occupancy.start is None and post.occupancy.end is None
         all_sources = folding.sources(below | own)
 
-        def make(expanded: set[int], folding=folding, target=target, position=position, undated=undated, post=post, all_sources=all_sources) -> ChainNode:  # noqa: E501
+        def make(
+            expanded: set[int],
+            folding=folding,
+            target=target,
+            position=position,
+            undated=undated,
+            post=post,
+            all_sources=all_sources,
+        ) -> ChainNode:  # noqa: E501
             children = folding.below(post.organization.id, expanded, budget, heads_shown=False)
             return ChainNode(target, children, sources=all_sources, undated=undated)
 
@@ -534,7 +550,9 @@ def organization_tree(
         for row in folding.rows_in.get(organization.id, ())
         if row.is_head
     )
-    card = OrganizationCard(organization.id, organization.name_ko, organization.name_en, heads, target=facility is None)
+    card = OrganizationCard(
+        organization.id, organization.name_ko, organization.name_en, heads, target=facility is None
+    )
     extra: tuple[ChainNode, ...] = ()
     if facility is not None:
         facility_card = _facility_card(session, facility, len(facility_acts))
@@ -548,7 +566,9 @@ def organization_tree(
     node = _fold(make, folding, budget, fixed_cards=len(view.above))
     root = _upward(people, view.above, node, all_sources)
     left_out = sum(1 for row in scope.rows if not acts_of.get(row.occupancy_id) and not row.is_head)
-    return _finish(session, people, ChainTree((root,), view.subordinate_count, len(below | facility_acts), left_out))
+    return _finish(
+        session, people, ChainTree((root,), view.subordinate_count, len(below | facility_acts), left_out)
+    )
 
 
 def _facility_card(session: Session, facility: Facility, acts: int) -> FacilityCard:
@@ -581,8 +601,14 @@ def act_tree(session: Session, view: chain.ActView) -> ChainTree:
             organization_ko=post.organization.name_ko if post.position and post.position.is_head else None,
             organization_en=post.organization.name_en if post.position and post.position.is_head else None,
         )
-        undated = act.undated or (post.occupancy is not None and post.occupancy.start is None and post.occupancy.end is None)
-        node = ChainNode(card, sources=part_sources.get(post.involvement_id, corroboration.Support()).sources, undated=undated)
+        undated = act.undated or (
+            post.occupancy is not None and post.occupancy.start is None and post.occupancy.end is None
+        )
+        node = ChainNode(
+            card,
+            sources=part_sources.get(post.involvement_id, corroboration.Support()).sources,
+            undated=undated,
+        )
         if not post.above:
             loose.append(node)
             continue
@@ -592,7 +618,11 @@ def act_tree(session: Session, view: chain.ActView) -> ChainTree:
             branch = _Trie.find(branch.children, level, people)
         branch.persons.append(node)
     roots = tuple(trie.node(act_sources, act.undated) for trie in tops) + tuple(loose)
-    return _finish(session, people, ChainTree(tuple(replace(root, sources=None) for root in roots), acts=1, act_id=act.id))
+    return _finish(
+        session,
+        people,
+        ChainTree(tuple(replace(root, sources=None) for root in roots), acts=1, act_id=act.id),
+    )
 
 
 @dataclass
@@ -617,7 +647,9 @@ class _Trie:
 
     def node(self, sources: int, undated: bool) -> ChainNode:
         organization = self.level.organization
-        card = OrganizationCard(organization.id, organization.name_ko, organization.name_en, tuple(self.heads.values()))
+        card = OrganizationCard(
+            organization.id, organization.name_ko, organization.name_en, tuple(self.heads.values())
+        )
         children = tuple(self.persons) + tuple(child.node(sources, undated) for child in self.children)
         return ChainNode(card, children, sources=sources, undated=undated)
 

@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from core import divisions
 from reviewer.records.pictures import text as metrics
 from reviewer.records.pictures.geodata import outline
-from reviewer.records.pictures.scene import ACCENT, INK, LINE, MUTED, Circle, Path, Rect, Scene, Text, overlaps, text
+from reviewer.records.pictures.scene import (
+    ACCENT,
+    INK,
+    LINE,
+    MUTED,
+    Circle,
+    Path,
+    Rect,
+    Scene,
+    Text,
+    overlaps,
+    text,
+)
 from reviewer.records.pictures.words import PictureWords
 
 #: The map's frame in degrees: North Korea's outline with a little sea around it.
@@ -54,11 +66,17 @@ class Style:
     beside: bool
 
 
-PAGE = Style(size=12, small=10.5, map_width=360, marker=5.5, panel_width=360, margin=8, line=1.0, beside=False)
-PRINT = Style(size=7.5, small=6.5, map_width=250, marker=3.6, panel_width=180, margin=4, line=0.6, beside=True)
+PAGE = Style(
+    size=12, small=10.5, map_width=360, marker=5.5, panel_width=360, margin=8, line=1.0, beside=False
+)
+PRINT = Style(
+    size=7.5, small=6.5, map_width=250, marker=3.6, panel_width=180, margin=4, line=0.6, beside=True
+)
 
 
-def marker(kind: str, x: float, y: float, r: float, *, highlighted: bool = False, line: float = 1.0) -> Path | Circle:
+def marker(
+    kind: str, x: float, y: float, r: float, *, highlighted: bool = False, line: float = 1.0
+) -> Path | Circle:
     """The marker of a facility type at ``x, y``, about ``2 r`` across."""
     fill = ACCENT if highlighted else INK
     stroke, width = ("#ffffff", line)
@@ -73,7 +91,20 @@ def marker(kind: str, x: float, y: float, r: float, *, highlighted: bool = False
     corners = shapes.get(kind)
     if corners is None:  # other: a cross
         a, b = 0.35, 1.15
-        corners = [(-a, -b), (a, -b), (a, -a), (b, -a), (b, a), (a, a), (a, b), (-a, b), (-a, a), (-b, a), (-b, -a), (-a, -a)]
+        corners = [
+            (-a, -b),
+            (a, -b),
+            (a, -a),
+            (b, -a),
+            (b, a),
+            (a, a),
+            (a, b),
+            (-a, b),
+            (-a, a),
+            (-b, a),
+            (-b, -a),
+            (-a, -a),
+        ]
     return Path(tuple((x + dx * r, y + dy * r) for dx, dy in corners), stroke, width, fill=fill, closed=True)
 
 
@@ -92,7 +123,14 @@ class _Room:
         self.taken.append(box)
 
 
-def draw(facilities: Iterable[MapFacility], words: PictureWords, title: str, *, style: Style = PAGE, name: str = "map") -> Scene:
+def draw(
+    facilities: Iterable[MapFacility],
+    words: PictureWords,
+    title: str,
+    *,
+    style: Style = PAGE,
+    name: str = "map",
+) -> Scene:
     """The map of ``facilities`` as a scene."""
     facilities = list(facilities)
     scale = style.map_width / ((EAST - WEST) * ASPECT)
@@ -116,7 +154,16 @@ def draw(facilities: Iterable[MapFacility], words: PictureWords, title: str, *, 
         r = style.marker * (1.3 if facility.highlighted else 1)
         room.take(Text(x - r, y - r, 2 * r, 2 * r, "", style.small))
     for facility, x, y in points:
-        scene.add(marker(facility.kind, x, y, style.marker * (1.3 if facility.highlighted else 1), highlighted=facility.highlighted, line=style.line))
+        scene.add(
+            marker(
+                facility.kind,
+                x,
+                y,
+                style.marker * (1.3 if facility.highlighted else 1),
+                highlighted=facility.highlighted,
+                line=style.line,
+            )
+        )
     numbered: list[tuple[int, MapFacility]] = []
     for facility, x, y in points:
         label = metrics.shorten(facility.name, style.map_width * 0.45, style.small, facility.highlighted)
@@ -132,9 +179,16 @@ def draw(facilities: Iterable[MapFacility], words: PictureWords, title: str, *, 
         if province.label_at is None:
             continue
         x, y = at(*province.label_at)
-        label = province.name(words.locales[0]) if len(words.locales) == 1 else province.ko
+        label = _short(province, words.locales[0])
         for dy in (0.0, -metrics.line_height(style.small), metrics.line_height(style.small)):
-            box = text(x, y + dy - metrics.line_height(style.small) / 2, label, style.small, fill=MUTED, anchor="middle")
+            box = text(
+                x,
+                y + dy - metrics.line_height(style.small) / 2,
+                label,
+                style.small,
+                fill=MUTED,
+                anchor="middle",
+            )
             if room.free(box):
                 room.take(box)
                 scene.add(box)
@@ -149,9 +203,19 @@ def draw(facilities: Iterable[MapFacility], words: PictureWords, title: str, *, 
     scene.width = max(left + style.map_width, panel_x + style.panel_width) + style.margin
     scene.height = max(map_bottom, bottom) + style.margin
     scene.description = words(
-        "map_desc", placed=words.count("facilities", len(placed)), listed=words.count("facilities", len(unplaced))
+        "map_desc",
+        placed=words.count("facilities", len(placed)),
+        listed=words.count("facilities", len(unplaced)),
     )
     return scene
+
+
+def _short(province: divisions.Province, locale: str) -> str:
+    """A province's name as a map writes it: a city without its status (평양, not 평양직할시)."""
+    name = province.name(locale)
+    if locale == "ko" and province.kind != "province":
+        return name.removesuffix("직할시").removesuffix("특별시")
+    return name
 
 
 def _place(room: _Room, label: str, x: float, y: float, style: Style, *, bold: bool) -> Text | None:
@@ -196,7 +260,9 @@ def _panel(
             scene.add(text(x + 2 * style.size, y, part, style.small))
             y += line
     for number, facility in numbered:
-        for index, part in enumerate(metrics.wrap(f"{number}  {facility.name}", room, style.small, max_lines=2)):
+        for index, part in enumerate(
+            metrics.wrap(f"{number}  {facility.name}", room, style.small, max_lines=2)
+        ):
             scene.add(text(x + (0 if index == 0 else 2 * style.size), y, part, style.small))
             y += line
     if unplaced:
@@ -213,7 +279,11 @@ def _panel(
                 scene.add(text(x, y, part, style.small, bold=True))
                 y += line
             for facility in by_province[code]:
-                scene.add(marker(facility.kind, x + style.size * 0.6, y + line / 2, style.marker * 0.8, line=style.line))
+                scene.add(
+                    marker(
+                        facility.kind, x + style.size * 0.6, y + line / 2, style.marker * 0.8, line=style.line
+                    )
+                )
                 for part in metrics.wrap(facility.name, room, style.small, max_lines=2):
                     scene.add(text(x + 2 * style.size, y, part, style.small, bold=facility.highlighted))
                     y += line

@@ -66,15 +66,22 @@ def act_chain(session: Session, act_id: int) -> Figure | None:
 # ---- Timelines ----------------------------------------------------------------------------------------
 
 
-def _timeline_acts(session: Session, own: Collection[int], commanded: Collection[int]) -> list[timeline.TimelineAct]:
+def _timeline_acts(
+    session: Session, own: Collection[int], commanded: Collection[int]
+) -> list[timeline.TimelineAct]:
     wanted = set(own) | set(commanded)
     if not wanted:
         return []
     rows = session.execute(
-        select(Act.id, Act.violation, Act.date_start, Act.date_end).where(Act.id.in_(id_table(session, wanted)))
+        select(Act.id, Act.violation, Act.date_start, Act.date_end).where(
+            Act.id.in_(id_table(session, wanted))
+        )
     )
     own = set(own)
-    return [timeline.TimelineAct(violation, start, end, act_id not in own) for act_id, violation, start, end in rows]
+    return [
+        timeline.TimelineAct(violation, start, end, act_id not in own)
+        for act_id, violation, start, end in rows
+    ]
 
 
 def person_timeline(session: Session, person_id: int, caption: str) -> Figure | None:
@@ -109,7 +116,9 @@ def facility_timeline(session: Session, facility_id: int, caption: str) -> Figur
 # ---- Maps ---------------------------------------------------------------------------------------------
 
 
-def map_facilities(session: Session, facilities: list[Facility], highlight: int | None = None) -> list[facility_map.MapFacility]:
+def map_facilities(
+    session: Session, facilities: list[Facility], highlight: int | None = None
+) -> list[facility_map.MapFacility]:
     names = record_names.facility_captions(session, [f.id for f in facilities])
     return [
         facility_map.MapFacility(
@@ -119,7 +128,9 @@ def map_facilities(session: Session, facilities: list[Facility], highlight: int 
     ]
 
 
-def facilities_map(session: Session, facilities: list[Facility], caption: str, highlight: int | None = None) -> Figure | None:
+def facilities_map(
+    session: Session, facilities: list[Facility], caption: str, highlight: int | None = None
+) -> Figure | None:
     if not facilities:
         return None
     words = PictureWords.current()
@@ -169,8 +180,14 @@ def record_counts(session: Session) -> list[Chart]:
         (
             "by_facility",
             [bars.Bar(name, n) for name, n in counts.by_facility]
-            + ([bars.Bar(words("other_facilities"), counts.other_facilities, muted=True)] if counts.other_facilities else [])
-            + ([bars.Bar(words("no_facility"), counts.no_facility, muted=True)] if counts.no_facility else []),
+            + (
+                [bars.Bar(words("other_facilities"), counts.other_facilities, muted=True)]
+                if counts.other_facilities
+                else []
+            )
+            + (
+                [bars.Bar(words("no_facility"), counts.no_facility, muted=True)] if counts.no_facility else []
+            ),
         ),
         (
             "by_corroboration",

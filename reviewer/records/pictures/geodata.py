@@ -62,7 +62,9 @@ def _ring(arcs: list[Ring], indexes: list[int]) -> Ring:
 
 
 def _area(ring: Ring) -> float:
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True))) / 2
+    return (
+        abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True))) / 2
+    )
 
 
 def _simplify(points: Ring, tolerance: float) -> Ring:

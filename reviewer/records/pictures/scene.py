@@ -88,7 +88,9 @@ class Text:
 Shape = Rect | Path | Circle | Text
 
 
-def text(x: float, y: float, line: str, size: float, *, bold: bool = False, fill: str = INK, anchor: str = "start") -> Text:
+def text(
+    x: float, y: float, line: str, size: float, *, bold: bool = False, fill: str = INK, anchor: str = "start"
+) -> Text:
     """A line of text whose box starts at ``x`` (or is centred on it, or ends at it: ``anchor``) and ``y``."""
     w = metrics.width(line, size, bold)
     left = {"start": x, "middle": x - w / 2, "end": x - w}[anchor]
@@ -140,5 +142,7 @@ def overlapping_texts(scene: Scene) -> list[tuple[Text, Text]]:
 def outside(scene: Scene) -> list[Shape]:
     """Text boxes that stick out of the canvas."""
     return [
-        t for t in scene.texts() if t.x < -0.01 or t.y < -0.01 or t.x + t.w > scene.width + 0.01 or t.y + t.h > scene.height + 0.01
+        t
+        for t in scene.texts()
+        if t.x < -0.01 or t.y < -0.01 or t.x + t.w > scene.width + 0.01 or t.y + t.h > scene.height + 0.01
     ]

@@ -34,7 +34,8 @@ def _shape(shape: Shape) -> str:
         weight = ' font-weight="bold"' if shape.bold else ""
         anchor = f' text-anchor="{shape.anchor}"' if shape.anchor != "start" else ""
         return (
-            f'<text x="{_n(shape.anchor_x)}" y="{_n(shape.baseline)}" font-size="{_n(shape.size)}"{weight}{anchor}'
+            f'<text x="{_n(shape.anchor_x)}" y="{_n(shape.baseline)}" font-size="{_n(shape.size)}"'
+            f"{weight}{anchor}"
             f' fill="{shape.fill}" textLength="{_n(shape.w)}" lengthAdjust="spacingAndGlyphs">'
             f"{escape(shape.text)}</text>"
         )

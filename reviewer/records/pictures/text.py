@@ -40,7 +40,9 @@ def line_height(size: float) -> float:
     return size * LEADING
 
 
-def wrap(text: str, max_width: float, size: float, bold: bool = False, max_lines: int | None = None) -> list[str]:
+def wrap(
+    text: str, max_width: float, size: float, bold: bool = False, max_lines: int | None = None
+) -> list[str]:
     """``text`` in lines no wider than ``max_width``: broken at spaces, a word too long for a line split
     between characters; with ``max_lines``, the last line kept ends in an ellipsis if text was left out."""
     lines: list[str] = []

@@ -78,7 +78,14 @@ def _years(acts: list[TimelineAct]) -> tuple[int, int]:
     return first, max(last, first)
 
 
-def draw(acts: Iterable[TimelineAct], words: PictureWords, title: str, *, style: Style = PAGE, name: str = "timeline") -> Scene:
+def draw(
+    acts: Iterable[TimelineAct],
+    words: PictureWords,
+    title: str,
+    *,
+    style: Style = PAGE,
+    name: str = "timeline",
+) -> Scene:
     """The timeline of ``acts`` as a scene."""
     acts = list(acts)
     rows = _rows(acts)
@@ -88,7 +95,9 @@ def draw(acts: Iterable[TimelineAct], words: PictureWords, title: str, *, style:
     say = words
     label_room = style.label_width - style.margin
     labels = {
-        code: metrics.wrap(f"{say.code('violations', code)} ({per_row[code]})", label_room, style.small, max_lines=3)
+        code: metrics.wrap(
+            f"{say.code('violations', code)} ({per_row[code]})", label_room, style.small, max_lines=3
+        )
         for code in rows
     }
     line = metrics.line_height(style.small)
@@ -113,7 +122,9 @@ def draw(acts: Iterable[TimelineAct], words: PictureWords, title: str, *, style:
         for number, part in enumerate(labels[code]):
             scene.add(text(style.margin, y + 2 + number * line, part, style.small))
         if undated[code]:
-            scene.add(text(undated_x, y + (heights[code] - line) / 2, str(undated[code]), style.small, bold=True))
+            scene.add(
+                text(undated_x, y + (heights[code] - line) / 2, str(undated[code]), style.small, bold=True)
+            )
         y += heights[code]
     bottom = y
     if first:
@@ -125,24 +136,45 @@ def draw(acts: Iterable[TimelineAct], words: PictureWords, title: str, *, style:
             return left + (day.toordinal() - start.toordinal()) * scale
 
         _axis(scene, style, first, last, x_of, top, bottom)
-        marks = Counter(
-            (act.violation, act.span, act.tick, act.under_command) for act in acts if act.start
-        )
-        for (code, (lo, hi), tick, commanded), count in sorted(marks.items(), key=lambda item: item[0][3], reverse=True):
+        marks = Counter((act.violation, act.span, act.tick, act.under_command) for act in acts if act.start)
+        for (code, (lo, hi), tick, commanded), count in sorted(
+            marks.items(), key=lambda item: item[0][3], reverse=True
+        ):
             row_y, row_h = row_top[code], heights[code]
             colour = COMMANDED if commanded else OWN
             if tick:
                 x = x_of(lo) + scale / 2
-                scene.add(Path(((x, row_y + 3), (x, row_y + row_h - 3)), colour, style.line * (1.5 + min(count, 5) * 0.3)))
+                scene.add(
+                    Path(
+                        ((x, row_y + 3), (x, row_y + row_h - 3)),
+                        colour,
+                        style.line * (1.5 + min(count, 5) * 0.3),
+                    )
+                )
             else:
                 x0 = x_of(lo)
-                x1 = max(x_of(date.fromordinal(min(hi.toordinal() + 1, date.max.toordinal()))), x0 + style.line * 2)
+                x1 = max(
+                    x_of(date.fromordinal(min(hi.toordinal() + 1, date.max.toordinal()))), x0 + style.line * 2
+                )
                 opacity = min(0.3 + 0.14 * count, 0.9)
-                scene.add(Rect(x0, row_y + row_h * 0.22, x1 - x0, row_h * 0.56, colour, colour, style.line * 0.5, opacity=opacity))
+                scene.add(
+                    Rect(
+                        x0,
+                        row_y + row_h * 0.22,
+                        x1 - x0,
+                        row_h * 0.56,
+                        colour,
+                        colour,
+                        style.line * 0.5,
+                        opacity=opacity,
+                    )
+                )
         bottom += line + 4
     else:
         scene.add(Path(((left, top), (left, bottom)), LINE, style.line))
-    scene.height = _legend(scene, style, words, bottom + style.small, any(a.under_command for a in acts)) + style.margin
+    scene.height = (
+        _legend(scene, style, words, bottom + style.small, any(a.under_command for a in acts)) + style.margin
+    )
     dated = sum(1 for act in acts if act.start)
     scene.description = say(
         "timeline_desc", acts=say.count("acts", len(acts)), undated=say.count("acts", len(acts) - dated)
@@ -163,7 +195,9 @@ def _axis(scene: Scene, style: Style, first: int, last: int, x_of, top: float, b
         if (year - first) % step == 0 and year <= last:
             middle = x + per_year / 2 if per_year * step >= label else x
             scene.add(text(middle, bottom + 2, str(year), style.small, anchor="middle", fill=INK))
-    scene.add(Path(((x_of(date(first, 1, 1)), bottom), (x_of(date(last + 1, 1, 1)), bottom)), INK, style.line))
+    scene.add(
+        Path(((x_of(date(first, 1, 1)), bottom), (x_of(date(last + 1, 1, 1)), bottom)), INK, style.line)
+    )
 
 
 def _legend(scene: Scene, style: Style, words: PictureWords, y: float, commanded: bool) -> float:
@@ -176,11 +210,33 @@ def _legend(scene: Scene, style: Style, words: PictureWords, y: float, commanded
     for kind, label in entries:
         middle = y + line / 2
         if kind == "band":
-            scene.add(Rect(x, middle - line * 0.28, style.size * 2, line * 0.56, OWN, OWN, style.line * 0.5, opacity=0.6))
+            scene.add(
+                Rect(
+                    x,
+                    middle - line * 0.28,
+                    style.size * 2,
+                    line * 0.56,
+                    OWN,
+                    OWN,
+                    style.line * 0.5,
+                    opacity=0.6,
+                )
+            )
         elif kind == "tick":
             scene.add(Path(((x + style.size, y + 1), (x + style.size, y + line - 1)), OWN, style.line * 2))
         else:
-            scene.add(Rect(x, middle - line * 0.28, style.size * 2, line * 0.56, COMMANDED, COMMANDED, style.line * 0.5, opacity=0.6))
+            scene.add(
+                Rect(
+                    x,
+                    middle - line * 0.28,
+                    style.size * 2,
+                    line * 0.56,
+                    COMMANDED,
+                    COMMANDED,
+                    style.line * 0.5,
+                    opacity=0.6,
+                )
+            )
         for part in metrics.wrap(label, room, style.small):
             scene.add(text(x + 3 * style.size, y, part, style.small))
             y += line

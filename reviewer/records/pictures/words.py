@@ -33,7 +33,9 @@ TEXT = {
     "no_post_at_time": _l("no post recorded at the time"),
     "left_out": _l("Posts without recorded acts are left out of the drawing."),
     "timeline_title": _l("Acts over time: %(name)s"),
-    "timeline_desc": _l("Acts by type of violation along the years: %(acts)s, of which %(undated)s without a date."),
+    "timeline_desc": _l(
+        "Acts by type of violation along the years: %(acts)s, of which %(undated)s without a date."
+    ),
     "legend_band": _l("band: the year or month known, or the period"),
     "legend_tick": _l("tick: the exact day known"),
     "legend_command_acts": _l("pale: done by persons under command"),
@@ -105,7 +107,10 @@ class PictureWords:
             with force_locale(locale):
                 self._text.append({key: str(message) for key, message in TEXT.items()})
                 self._vocab.append(
-                    {name: {code: str(label) for code, label in labels.items()} for name, labels in _VOCABULARIES.items()}
+                    {
+                        name: {code: str(label) for code, label in labels.items()}
+                        for name, labels in _VOCABULARIES.items()
+                    }
                 )
         self._counted: dict[tuple[str, int], str] = {}
 
