@@ -148,9 +148,11 @@ COUNTED: dict[str, Callable[[int], str]] = {
     ),
     "consent_text": lambda n: ngettext(
         "Only sources whose consent covers this purpose are included: %(num)d source. Sources are named "
-        "only by pseudonymous references, and no detail that could identify a source is part of this dossier.",
+        "only by pseudonymous references, and no detail that could identify a source is part of this "
+        "dossier.",
         "Only sources whose consent covers this purpose are included: %(num)d sources. Sources are named "
-        "only by pseudonymous references, and no detail that could identify a source is part of this dossier.",
+        "only by pseudonymous references, and no detail that could identify a source is part of this "
+        "dossier.",
         n,
     ),
     "excluded": lambda n: ngettext(
