@@ -24,7 +24,6 @@ TEXT = {
     "legend_command": _l("command responsibility: in a post above the acts, at the time"),
     "legend_dashed": _l("dashed link: when the post was held is not known"),
     "legend_weight": _l("number and thickness of a link: independent sources of the acts below it"),
-    "collapsed": _l("posts below with acts, grouped"),
     "no_head": _l("head not recorded"),
     "head": _l("head"),
     "period": _l("%(start)s – %(end)s"),
