@@ -1,8 +1,8 @@
-"""The pictures' layouts (reviewer/records/pictures/), checked on the scenes themselves: the SVG is well-formed
-and names itself, every name of a chain is there as text, no two text boxes overlap and none leaves the
-canvas, in Korean, English and both, for a page and for print; a big chain folds into its budget with the
-counts kept; the timeline draws a year as a band and a day as a tick; the map's outline is what its source
-gives and every province's label point lies inside it."""
+"""The pictures' layouts (reviewer/records/pictures/), checked on the scenes themselves: the SVG is
+well-formed and names itself, every name of a chain is there as text, no two text boxes overlap and none
+leaves the canvas, in Korean, English and both, for a page and for print; a big chain folds into its budget
+with the counts kept; the timeline draws a year as a band and a day as a tick; the map's outline is what
+its source gives and every province's label point lies inside it."""
 
 from __future__ import annotations
 
@@ -140,13 +140,20 @@ def _long_tree() -> ChainTree:
     long_name = "함경북도인민보안국산하특별기동구류장경비대" * 3
     people = tuple(
         ChainNode(
-            PersonCard(100 + n, "김" + "철" * (n % 5 + 2), f"Kim Chol {'Su ' * (n % 4)}".strip(), "경비원", "Guard",
-                       start=None if n % 3 else "2015", end=None, acts=n + 1),
+            PersonCard(
+                100 + n,
+                "김" + "철" * (n % 5 + 2),
+                f"Kim Chol {'Su ' * (n % 4)}".strip(),
+                "경비원",
+                "Guard",
+                start=None if n % 3 else "2015",
+                acts=n + 1,
+            ),
             sources=n,
             undated=n % 3 != 0,
         )
         for n in range(8)
-    )  # fmt: skip
+    )
     branch = ChainNode(BranchCard(9, long_name, "A very long English name " * 4, 1200, 3400), sources=120)
     more = ChainNode(BranchCard(None, None, None, 40, 99, branches=3, persons=2), sources=7)
     unit = ChainNode(OrganizationCard(5, long_name, None, ()), people, sources=9)
@@ -206,25 +213,43 @@ def _minister_world(session, branches: int = 14, guards: int = 12) -> tuple[int,
             "end_hi": hi,
         }
     ]
+    guard_lo, guard_hi = span("2012", "2018")
     rows += [
-        {"person_id": persons[1 + n], "position_id": positions[units[n // guards]], "start": "2012", "end": "2018",
-         "start_lo": span("2012", None)[0], "end_hi": span(None, "2018")[1]}
+        {
+            "person_id": persons[1 + n],
+            "position_id": positions[units[n // guards]],
+            "start": "2012",
+            "end": "2018",
+            "start_lo": guard_lo,
+            "end_hi": guard_hi,
+        }
         for n in range(len(units) * guards)
-    ]  # fmt: skip
+    ]
     session.execute(insert(Occupancy), rows)
     session.execute(insert(Incident), [{"title": "bulk"}])
     incident = session.scalar(select(Incident.id))
     act_lo, act_hi = span("2015-03", None)
     session.execute(
         insert(Act),
-        [{"incident_id": incident, "violation": "torture", "date_start": "2015-03", "date_lo": act_lo, "date_hi": act_hi}
-         for _ in range((len(persons) - 1) * 2)],
-    )  # fmt: skip
+        [
+            {
+                "incident_id": incident,
+                "violation": "torture",
+                "date_start": "2015-03",
+                "date_lo": act_lo,
+                "date_hi": act_hi,
+            }
+            for _ in range((len(persons) - 1) * 2)
+        ],
+    )
     acts = list(session.scalars(select(Act.id).order_by(Act.id)))
     session.execute(
         insert(Involvement),
-        [{"act_id": a, "person_id": persons[1 + n // 2], "degree": "carried_out", "confidence": "high"} for n, a in enumerate(acts)],
-    )  # fmt: skip
+        [
+            {"act_id": a, "person_id": persons[1 + n // 2], "degree": "carried_out", "confidence": "high"}
+            for n, a in enumerate(acts)
+        ],
+    )
     session.commit()
     return persons[0], len(acts)
 
