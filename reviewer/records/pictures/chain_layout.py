@@ -24,7 +24,6 @@ from reviewer.records.pictures.chain_tree import (
     FacilityCard,
     OrganizationCard,
     PersonCard,
-    leaf,
 )
 from reviewer.records.pictures.scene import (
     ACCENT,
@@ -37,7 +36,6 @@ from reviewer.records.pictures.scene import (
     Path,
     Rect,
     Scene,
-    Text,
     text,
 )
 from reviewer.records.pictures.words import PictureWords
@@ -449,6 +447,3 @@ def draw(
 ) -> Scene:
     """The diagram of ``tree`` as a scene."""
     return ChainLayout(words, style).layout(tree, title, name)
-
-
-__all__ = ["PAGE", "PRINT", "ChainLayout", "Style", "Text", "draw", "leaf"]

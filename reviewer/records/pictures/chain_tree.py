@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -492,24 +493,22 @@ def person_tree(
         undated = post.occupancy.start is None and post.occupancy.end is None
         all_sources = folding.sources(below | own)
 
-        def make(
-            expanded: set[int],
-            folding=folding,
-            target=target,
-            position=position,
-            undated=undated,
-            post=post,
-            all_sources=all_sources,
-        ) -> ChainNode:  # noqa: E501
-            children = folding.below(post.organization.id, expanded, budget, heads_shown=False)
-            return ChainNode(target, children, sources=all_sources, undated=undated)
-
+        make = partial(
+            _commander, folding, post.organization.id, budget, ChainNode(target, (), all_sources, undated)
+        )
         node = _fold(make, folding, budget, fixed_cards=len(post.above))
         roots.append(_upward(people, post.above, node, all_sources))
         posts += post.subordinate_count
         act_total += len(below)
         left_out += sum(1 for row in scope.rows if not acts_of.get(row.occupancy_id))
     return _finish(session, people, ChainTree(tuple(roots), posts, act_total, left_out))
+
+
+def _commander(
+    folding: _Folding, organization_id: int, budget: Budget, node: ChainNode, expanded: set[int]
+) -> ChainNode:
+    """A person's card with the branches under their post, those in ``expanded`` unfolded."""
+    return replace(node, children=folding.below(organization_id, expanded, budget, heads_shown=False))
 
 
 def organization_tree(

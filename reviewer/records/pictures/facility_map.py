@@ -25,7 +25,6 @@ from reviewer.records.pictures.scene import (
     MUTED,
     Circle,
     Path,
-    Rect,
     Scene,
     Text,
     overlaps,
@@ -288,6 +287,3 @@ def _panel(
                     scene.add(text(x + 2 * style.size, y, part, style.small, bold=facility.highlighted))
                     y += line
     return y
-
-
-__all__ = ["PAGE", "PRINT", "MapFacility", "Rect", "Style", "draw", "marker"]
