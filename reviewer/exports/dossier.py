@@ -7,7 +7,8 @@ scope given, nothing withdrawn by the source, consent recorded at all). An act n
 included is left out of the dossier; the sources left out are counted, never named.
 
 The parts: the target's identification (here), its conduct (reviewer/exports/conduct.py), the evidence
-(reviewer/exports/evidence.py) and the chain of command (reviewer/exports/chain_of_command.py).
+(reviewer/exports/evidence.py), the chain of command (reviewer/exports/chain_of_command.py) and what the
+pictures draw (reviewer/exports/diagrams.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reviewer.exports import conduct, evidence, legal, sanctions
+from reviewer.exports import conduct, diagrams, evidence, legal, sanctions
 from reviewer.exports.chain_of_command import chain_of_command
 from reviewer.exports.dossier_reading import Captions, posts, ref
 from reviewer.exports.model import Dossier, Identifier, NameForm, SourceUse, Target
@@ -82,6 +83,7 @@ def build(
     submission_refs = {row.submission_id: refs[row.key] for row in included}
     period = conduct.period(acts)
     chain_up, superiors, subordinates = chain_of_command(session, kind, target, tree, captions, period)
+    pictures = diagrams.pictures(session, kind, target_id, keys_by_act, tree)
     return Dossier(
         target=target,
         purpose=purpose,
@@ -99,6 +101,8 @@ def build(
         sources_excluded=len(excluded_keys),
         sources_included=len(set(refs.values())),
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
+        chain_diagram=pictures.chain,
+        facilities=pictures.facilities,
     )
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reviewer.records.pictures.chain_tree import ChainTree
+from reviewer.records.pictures.facility_map import MapFacility
+
 
 @dataclass(frozen=True)
 class NameForm:
@@ -176,3 +179,8 @@ class Dossier:
     sources_excluded: int = 0
     sources_included: int = 0
     existing_sanctions: tuple[SanctionMatch, ...] = ()
+    #: The chain-of-command diagram's content (reviewer/records/pictures/), counting only the acts and
+    #: sources the dossier includes.
+    chain_diagram: ChainTree | None = None
+    #: The places of detention to draw on a map: the target facility, or those an organization runs.
+    facilities: tuple[MapFacility, ...] = ()
