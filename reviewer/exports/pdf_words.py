@@ -13,6 +13,7 @@ from core import divisions
 from reviewer.exports import legal
 from reviewer.exports.model import OrganizationRef, PostHeld
 from reviewer.records import dates, vocab
+from reviewer.records.pictures.words import join, localized, unique
 
 #: Every fixed text of the dossier. Messages with ``%(name)s`` are formatted after translation.
 TEXT = {
@@ -270,23 +271,6 @@ class Words:
             precise = [d for d in (start, end) if d]
         levels = unique(self(f"precision_{dates.precision(d)}") for d in precise)
         return f"{shown} ({', '.join(levels)})"
-
-
-def join(parts: Iterable[str]) -> str:
-    return " / ".join(unique(parts))
-
-
-def unique(parts: Iterable[str]) -> list[str]:
-    """The parts without repeats (an untranslated label is the same in both languages)."""
-    seen: list[str] = []
-    for part in parts:
-        if part and part not in seen:
-            seen.append(part)
-    return seen
-
-
-def localized(locales: tuple[str, ...], korean: str, english: str | None) -> str:
-    return join((korean if locale == "ko" else english or korean) for locale in locales)
 
 
 def translated(words: Words, label: Any) -> str:
