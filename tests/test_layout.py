@@ -4,6 +4,7 @@ names every part, and no part of ours is found through plug-in discovery."""
 from __future__ import annotations
 
 import ast
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -113,3 +114,19 @@ def test_a_checkout_runs_with_flask_without_being_installed(tmp_path: Path) -> N
     assert routes.returncode == 0, routes.stderr
     for endpoint in ("source.submit_form", "reviewer_inbox.inbox", "records.home", "exports.home"):
         assert endpoint in routes.stdout
+
+
+def test_every_file_the_packages_hold_is_declared_so_that_a_wheel_carries_it() -> None:
+    """A data file beside the code (the divisions, the map outline, the format's vectors) must be package
+    data, or an installed Sori would miss it while a checkout works."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared: dict[str, list[str]] = config["tool"]["setuptools"]["package-data"]
+    tracked = subprocess.run(
+        ["git", "ls-files", *sorted(OURS)], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    def carried(path: str) -> bool:
+        package, _, inside = path.partition("/")
+        return any(fnmatch.fnmatch(inside, pattern) for pattern in declared.get(package, []))
+
+    assert not [path for path in tracked if not path.endswith(".py") and not carried(path)]
