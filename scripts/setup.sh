@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything Sori needs in this checkout, and does nothing that is already done:
 #   .venv/          the Python virtualenv with Sori installed (editable) and its pinned dependencies
-#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it
+#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it, and
+#                   node_modules/.sori/libsodium.js, the cut-down build of it that pages load
+#                   (scripts/build-sodium.mjs; generated, never committed)
 #   translations    the compiled Korean and English catalogues
 # With --test it also installs what the test suite drives: Debian's Chromium (for Playwright) and
 # PostgreSQL (the suite runs against a throwaway cluster as well as SQLite).
@@ -53,6 +55,14 @@ if [[ "$(cat node_modules/.sori-installed 2>/dev/null)" != "$js_stamp" ]]; then
     say "installing libsodium.js from the npm registry"
     npm ci --no-audit --no-fund --loglevel=error
     echo "$js_stamp" > node_modules/.sori-installed
+fi
+
+# Rebuilt whenever the packages or the build script change; `npm ci` removes it with node_modules.
+sodium_stamp=$(stamp_of package-lock.json scripts/build-sodium.mjs)
+if [[ "$(cat node_modules/.sori/built 2>/dev/null)" != "$sodium_stamp" || ! -f node_modules/.sori/libsodium.js ]]; then
+    say "building the browser's libsodium.js (node_modules/.sori/libsodium.js)"
+    node scripts/build-sodium.mjs node_modules
+    echo "$sodium_stamp" > node_modules/.sori/built
 fi
 
 .venv/bin/pybabel -q compile -d translations 2>/dev/null || .venv/bin/pybabel compile -d translations >/dev/null
