@@ -1,8 +1,9 @@
 // Builds the one libsodium.js file that Sori's pages load, from the npm packages package-lock.json pins.
 //
-//   node scripts/build-sodium.mjs [NODE_MODULES]     (scripts/setup.sh runs it; NODE_MODULES defaults to ./node_modules)
+//   node scripts/build-sodium.mjs [NODE_MODULES]      (NODE_MODULES: ./node_modules unless given)
 //
-// writes NODE_MODULES/.sori/libsodium.js. It is libsodium's own code, cut down mechanically, never rewritten:
+// scripts/setup.sh runs it. It writes NODE_MODULES/.sori/libsodium.js: libsodium's own code, cut down
+// mechanically, never rewritten:
 //   1. libsodium-sumo's Emscripten glue without its wasm2js (asm.js) copy of the library, which runs only
 //      where WebAssembly does not; Sori's pages load no cryptography there (static/js/sodium-loader.js);
 //   2. libsodium-sumo's WebAssembly binary with every export Sori does not call removed, then the functions
@@ -51,11 +52,16 @@ const KEEP = new Set([
 
 class BuildError extends Error {}
 
+/** The error for a glue that is not the release this script was written against. */
+function unknownRelease(what) {
+  return new BuildError(`${GLUE} is not the release this script knows (${what}): update this script`);
+}
+
 /** `text` with the one occurrence of `find` replaced; stops when there is not exactly one. */
 function replaceOnce(text, find, replacement, what) {
   const at = text.indexOf(find);
   if (at < 0 || text.indexOf(find, at + 1) >= 0) {
-    throw new BuildError(`${GLUE} is not the release this script knows (${what}): update scripts/build-sodium.mjs`);
+    throw unknownRelease(what);
   }
   return text.slice(0, at) + replacement + text.slice(at + find.length);
 }
@@ -67,7 +73,7 @@ function withoutWasm2js(glue) {
   const from = glue.indexOf(start);
   const to = glue.indexOf(end);
   if (from < 0 || to < from || glue.indexOf(start, from + 1) >= 0 || glue.indexOf(end, to + 1) >= 0) {
-    throw new BuildError(`${GLUE} is not the release this script knows (its wasm2js part): update scripts/build-sodium.mjs`);
+    throw unknownRelease('its wasm2js part');
   }
   const cut = glue.slice(0, from) + glue.slice(to);
   return replaceOnce(cut, '.catch(function(){return o.useBackupModule()})', '', 'the fallback to wasm2js');
@@ -76,7 +82,9 @@ function withoutWasm2js(glue) {
 /** The exports' minified names, mapped to libsodium's (`_crypto_box_seal`), as the glue assigns them. */
 function exportNames(glue) {
   const names = new Map();
-  for (const [, name, minified] of glue.matchAll(/C\.(_[a-z0-9_]+)=A\.([A-Za-z0-9_$]+)[,;]/g)) names.set(minified, name);
+  for (const [, name, minified] of glue.matchAll(/C\.(_[a-z0-9_]+)=A\.([A-Za-z0-9_$]+)[,;]/g)) {
+    names.set(minified, name);
+  }
   const exported = new Set(names.values());
   for (const name of KEEP) {
     if (!exported.has(name)) throw new BuildError(`libsodium-sumo exports no ${name}`);
@@ -90,8 +98,9 @@ function pruned(wasm, names) {
   const dropped = [];
   try {
     // The WebAssembly features libsodium.js's release uses: nothing newer may creep in.
-    module.setFeatures(binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.SignExt);
-    if (!module.validate()) throw new BuildError(`${GLUE} uses WebAssembly features this script does not expect`);
+    const { BulkMemory, BulkMemoryOpt, SignExt } = binaryen.Features;
+    module.setFeatures(BulkMemory | BulkMemoryOpt | SignExt);
+    if (!module.validate()) throw new BuildError(`${GLUE} uses WebAssembly features not expected here`);
     for (let i = module.getNumExports() - 1; i >= 0; i--) {
       const info = binaryen.getExportInfo(module.getExportByIndex(i));
       if (info.kind !== binaryen.ExternalFunction) continue; // the memory stays
@@ -128,7 +137,9 @@ function withWasm(glue, wasm, dropped) {
     `i=${after},o=new Uint8Array(${(after / 4) * 3}-("="==A[${after - 2}])-("="==A[${after - 1}]))`,
     'its base64 decoder');
   out = replaceOnce(out, release.literal, `"${encoded}"`, 'its WebAssembly binary');
-  for (const [name, minified] of dropped) out = replaceOnce(out, `C.${name}=A.${minified},`, '', `the export ${name}`);
+  for (const [name, minified] of dropped) {
+    out = replaceOnce(out, `C.${name}=A.${minified},`, '', `the export ${name}`);
+  }
   return out;
 }
 
