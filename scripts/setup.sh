@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything Sori needs in this checkout, and does nothing that is already done:
 #   .venv/          the Python virtualenv with Sori installed (editable) and its pinned dependencies
-#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it
+#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it, and
+#                   node_modules/.sori/libsodium.js, the cut-down build of it that pages load
+#                   (scripts/build-sodium.mjs; generated, never committed)
 #   translations    the compiled Korean and English catalogues
 #   *.br, *.gz      compressed copies of the static and vendor files (core/precompressed.py)
 # On a fresh Debian it installs the Debian packages it needs (as root, or through sudo): the build tools of
@@ -68,6 +70,14 @@ if [[ "$(cat node_modules/.sori-installed 2>/dev/null)" != "$js_stamp" ]]; then
     say "installing libsodium.js from the npm registry"
     npm ci --no-audit --no-fund --loglevel=error
     echo "$js_stamp" > node_modules/.sori-installed
+fi
+
+# Rebuilt whenever the packages or the build script change; `npm ci` removes it with node_modules.
+sodium_stamp=$(stamp_of package-lock.json scripts/build-sodium.mjs)
+if [[ "$(cat node_modules/.sori/built 2>/dev/null)" != "$sodium_stamp" || ! -f node_modules/.sori/libsodium.js ]]; then
+    say "building the browser's libsodium.js (node_modules/.sori/libsodium.js)"
+    node scripts/build-sodium.mjs node_modules
+    echo "$sodium_stamp" > node_modules/.sori/built
 fi
 
 # Brotli and gzip copies of every static and vendor file, sent to browsers that accept them (sori serve and

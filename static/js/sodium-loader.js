@@ -1,5 +1,5 @@
 /*
- * sodium-loader.js: brings libsodium.js (sumo) and sori-envelope.js into a page, each with its Subresource
+ * sodium-loader.js: brings libsodium.js and sori-envelope.js into a page, each with its Subresource
  * Integrity, for the scripts that encrypt or decrypt in the browser: submit.js (sources), reviewer-read.js
  * and reviewer-keys.js (reviewers). A page loads this script first, through the `script` macro of
  * templates/_scripts.html, then its own script, which calls SoriLoader.loadSodium(document, element).
@@ -55,13 +55,14 @@
 
   /**
    * Loads the scripts of an element's data-sodium attribute (JSON [{src, integrity}, ...]: libsodium.js
-   * sumo and its wrappers, then sori-envelope.js) in order, and returns the ready libsodium. Returns null,
-   * loading nothing, when WebAssembly does not run or the attribute is missing or malformed; null too when
-   * the scripts ran but libsodium, its sumo functions (crypto_pwhash, argon2id) or SoriEnvelope are not
-   * there. Rejects when a script cannot be loaded.
+   * as scripts/build-sodium.mjs builds it, then sori-envelope.js) in order, and returns the ready
+   * libsodium. Returns null, loading nothing, when WebAssembly does not run or the attribute is missing or
+   * malformed; null too when the scripts ran but libsodium, its argon2id (crypto_pwhash) or SoriEnvelope
+   * are not there. Rejects when a script cannot be loaded.
    * @param {Document} doc
    * @param {Element} element carries data-sodium
-   * @returns {Promise<object|null>} libsodium-wrappers-sumo, ready; window.SoriEnvelope is then defined
+   * @returns {Promise<object|null>} libsodium.js (libsodium-wrappers' API), ready; window.SoriEnvelope is
+   *   then defined
    */
   function loadSodium(doc, element) {
     // Once per page, whichever of its scripts asks first: loading twice would add every script twice.
@@ -88,7 +89,7 @@
     const sodium = win.sodium;
     if (!sodium || !sodium.ready) return null;
     await sodium.ready;
-    // crypto_pwhash is in the sumo build only: receipts and key passphrases need argon2id.
+    // Receipts and key passphrases need argon2id, which libsodium.js's standard (not sumo) build lacks.
     if (typeof sodium.crypto_pwhash !== 'function') return null;
     if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
     return sodium;
