@@ -34,7 +34,8 @@
 
   /**
    * Adds one <script> with its Subresource Integrity and waits until it has run. Rejects when the browser
-   * cannot load it or refuses it (an integrity mismatch).
+   * cannot load it or refuses it (an integrity mismatch). Scripts added one after another this way download
+   * at the same time and still run in the order they were added.
    * @param {Document} doc
    * @param {{src: string, integrity: string}} entry
    * @returns {Promise<void>}
@@ -45,7 +46,8 @@
       script.src = entry.src;
       script.integrity = entry.integrity;
       script.crossOrigin = 'anonymous';
-      // Dynamically added scripts are async by default; we chain them ourselves to keep their order.
+      // Dynamically added scripts are async by default: not async, they run in the order they were added,
+      // while the browser fetches them all at once (one round trip over Tor instead of one each).
       script.async = false;
       script.addEventListener('load', () => resolve());
       script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
@@ -84,7 +86,7 @@
     for (const entry of entries) {
       if (!entry || typeof entry.src !== 'string' || typeof entry.integrity !== 'string') return null;
     }
-    for (const entry of entries) await loadScript(doc, entry);
+    await Promise.all(entries.map((entry) => loadScript(doc, entry)));
     const win = doc.defaultView;
     const sodium = win.sodium;
     if (!sodium || !sodium.ready) return null;
@@ -93,6 +95,14 @@
     if (typeof sodium.crypto_pwhash !== 'function') return null;
     if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
     return sodium;
+  }
+
+  // Start at once, as soon as this script runs, for the element that carries data-sodium: over Tor every
+  // round trip is half a second, and the page's own scripts, still arriving, would ask for it only later.
+  // They get the same promise; a failure is theirs to handle, so it is not reported here.
+  if (typeof document === 'object' && document && typeof document.querySelector === 'function') {
+    const carrier = document.querySelector('[data-sodium]');
+    if (carrier) loadSodium(document, carrier).catch(() => {});
   }
 
   return Object.freeze({ wasmWorks, loadScript, loadSodium });
