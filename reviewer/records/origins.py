@@ -1,0 +1,93 @@
+"""``sori_id``: how a record is named in an Uwazi layout, so that an entity in Uwazi, or a row imported back
+into Sori, traces to one record of one Sori.
+
+A record made here is ``<kind>:<id>@<instance>`` (``person:12@5d1f0a7c``), where the instance tag is random,
+made once per installation (migration 0009), so that two installations never name two records alike. A
+record imported from a layout keeps the ``sori_id`` its row carried (:class:`RecordOrigin`): its exports
+write it again, and the same row imported again is recognised instead of copied.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Setting
+from reviewer.records.models import (
+    Act,
+    Facility,
+    Incident,
+    Involvement,
+    Occupancy,
+    Organization,
+    Person,
+    RecordOrigin,
+)
+
+#: The kinds of record a layout names, and their tables.
+MODELS: dict[str, type] = {
+    "organization": Organization,
+    "person": Person,
+    "occupancy": Occupancy,
+    "facility": Facility,
+    "incident": Incident,
+    "act": Act,
+    "involvement": Involvement,
+}
+#: The settings row holding this installation's tag.
+INSTANCE_SETTING = "records.instance"
+SORI_ID_MAX = 120
+_OWN = re.compile(r"([a-z]+):([0-9]{1,9})@([0-9a-f]{8})")
+#: Record ids per query (keeps the statement's parameters bounded).
+_BATCH = 500
+
+
+def instance_tag(session: Session) -> str:
+    """This installation's tag (made here if the database was made without the migrations)."""
+    setting = session.get(Setting, INSTANCE_SETTING)
+    if setting is None:
+        setting = Setting(name=INSTANCE_SETTING, value=secrets.token_hex(4))
+        session.add(setting)
+        session.flush()
+    return setting.value
+
+
+def sori_ids(session: Session, kind: str, record_ids: Iterable[int]) -> dict[int, str]:
+    """The ``sori_id`` of each record of ``kind``: the one it was imported with, else its own."""
+    ids = sorted(set(record_ids))
+    tag = instance_tag(session)
+    found = {record_id: f"{kind}:{record_id}@{tag}" for record_id in ids}
+    for start in range(0, len(ids), _BATCH):
+        query = select(RecordOrigin.record_id, RecordOrigin.sori_id).where(
+            RecordOrigin.kind == kind, RecordOrigin.record_id.in_(ids[start : start + _BATCH])
+        )
+        found.update({record_id: sori_id for record_id, sori_id in session.execute(query)})
+    return found
+
+
+def find(session: Session, kind: str, sori_id: str) -> int | None:
+    """The id of the record of ``kind`` this Sori knows as ``sori_id`` (imported with it, or its own), or
+    ``None``."""
+    origin = session.scalars(select(RecordOrigin).where(RecordOrigin.sori_id == sori_id)).first()
+    if origin is not None:
+        return origin.record_id if origin.kind == kind else None
+    own = _OWN.fullmatch(sori_id)
+    if own is None or own.group(3) != instance_tag(session) or own.group(1) != kind:
+        return None
+    record_id = int(own.group(2))
+    return record_id if session.get(MODELS[kind], record_id) is not None else None
+
+
+def is_own(session: Session, sori_id: str) -> bool:
+    """Whether ``sori_id`` is in this installation's own form (whether or not such a record exists)."""
+    own = _OWN.fullmatch(sori_id)
+    return own is not None and own.group(3) == instance_tag(session)
+
+
+def remember(session: Session, kind: str, record_id: int, sori_id: str) -> None:
+    """Record that the record of ``kind`` ``record_id`` was imported as ``sori_id``."""
+    session.add(RecordOrigin(kind=kind, record_id=record_id, sori_id=sori_id))
