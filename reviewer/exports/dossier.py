@@ -24,10 +24,12 @@ from reviewer.exports.chain_of_command import chain_of_command
 from reviewer.exports.dossier_reading import Captions, posts, ref
 from reviewer.exports.model import Dossier, Identifier, NameForm, SourceUse, Target
 from reviewer.exports.settings import load_submitter
-from reviewer.records import corroboration, record_names
+from reviewer.records import corroboration, origins, record_names
 from reviewer.records.models import Facility, Occupancy, Person, PersonIdentifier, PersonName
 from reviewer.records.sources import consent_covers
 from reviewer.records.tree import OrganizationTree
+from reviewer.records.uwazi import record_set
+from reviewer.records.uwazi.record_set import Selection, involvements_of
 from reviewer.records.vocab import PURPOSES
 
 KINDS = ("person", "organization", "facility")
@@ -82,6 +84,17 @@ def build(
     submission_refs = {row.submission_id: refs[row.key] for row in included}
     period = conduct.period(acts)
     chain_up, superiors, subordinates = chain_of_command(session, kind, target, tree, captions, period)
+    act_ids = [line.act_id for line in lines]
+    listed = Selection(
+        organizations={organization.id for organization in chain_up},
+        persons={target.id} if kind == "person" else set(),
+        occupancies={post.occupancy_id for post in (*target.posts, *superiors, *subordinates)},
+        facilities={target.id} if kind == "facility" else set(),
+        acts=set(act_ids),
+        involvements=involvements_of(session, act_ids),
+    )
+    if target.organization is not None:
+        listed.organizations.add(target.organization.id)
     return Dossier(
         target=target,
         purpose=purpose,
@@ -99,6 +112,8 @@ def build(
         sources_excluded=len(excluded_keys),
         sources_included=len(set(refs.values())),
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
+        records=record_set.read(session, listed),
+        act_sori_ids=origins.sori_ids(session, "act", act_ids),
     )
 
 

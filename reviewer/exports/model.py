@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reviewer.records.uwazi.record_set import RecordSet
+
 
 @dataclass(frozen=True)
 class NameForm:
@@ -176,3 +178,8 @@ class Dossier:
     sources_excluded: int = 0
     sources_included: int = 0
     existing_sanctions: tuple[SanctionMatch, ...] = ()
+    #: Every record the dossier names, complete, as Sori's Uwazi layout lists them
+    #: (reviewer/records/uwazi/record_set.py).
+    records: RecordSet = field(default_factory=RecordSet)
+    #: Act id -> the act's ``sori_id`` (reviewer/records/origins.py), for the evidence to link to.
+    act_sori_ids: dict[int, str] = field(default_factory=dict)

@@ -91,8 +91,10 @@ def read_multi(cell: str) -> list[str]:
 
 
 def links(titles: Iterable[str]) -> str:
-    """A relationship cell: the exact titles it links to, each inert as the title cells are."""
-    return SEPARATOR.join(inert(title) for title in titles)
+    """A relationship cell: the exact titles it links to, each to be inert as the title cells are (the
+    first is made so with the cell, by :func:`table`)."""
+    first, *others = [*titles] or [""]
+    return SEPARATOR.join([first, *(inert(title) for title in others)])
 
 
 def read_links(cell: str) -> list[str]:

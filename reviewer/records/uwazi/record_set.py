@@ -267,6 +267,11 @@ def read(session: Session, selection: Selection) -> RecordSet:
     )
 
 
+def involvements_of(session: Session, act_ids: Collection[int]) -> set[int]:
+    """The ids of every involvement in these acts."""
+    return {involvement.id for involvement in _batched(session, Involvement, Involvement.act_id, act_ids)}
+
+
 #: Record kind -> its field of :class:`Selection`.
 _PLURAL = {
     "organization": "organizations",
