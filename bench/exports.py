@@ -6,7 +6,9 @@ guards, backed by 3,000 sources (one verified submission with a real envelope ea
 sanctions consent, the rest without, so that consent filtering has work to do), three sources an act.
 Times the dossier's build, then each format from the built dossier: PDF in Korean (when
 reviewer/exports/pdf.py is present), FollowTheMoney, CSV, and the signed manifest (targets: PDF <= 10 s,
-FtM and CSV <= 2 s).
+FtM and CSV <= 2 s). Then the Uwazi layout's round trip: the CSV files imported into a new database with
+``sori records import`` (its check of every row, then the import file by file), and the records it then
+holds written again, which must give the same files.
 
     .venv/bin/python -m bench.exports [--acts 1000] [--sources 3000]
 """
@@ -31,8 +33,10 @@ from reviewer.exports import bundle, csv_export, dossier, ftm
 from reviewer.models import User
 from reviewer.records import dates
 from reviewer.records.models import Act, Incident, Information, Involvement, Source, SubmissionSource
+from reviewer.records.uwazi import importer, layout
 from sori import create_app
 from tests.exports.fixtures import build_records, seal
+from tests.records.uwazi import every_record
 
 VIOLATIONS = ["torture_interrogation", "arbitrary_detention", "forced_labour", "food_deprivation", "rape"]
 
@@ -171,6 +175,34 @@ def main() -> None:
             timed("csv", 2, lambda: b"".join(csv_export.render(built).values()))
             key = nacl.signing.SigningKey.generate()
             timed("ftm+csv+manifest", None, lambda: bundle.make(built, ("ftm", "csv"), (), key).files)
+            exported = csv_export.render(built)
+        round_trip(exported, Path(folder))
+
+
+def round_trip(exported: dict[str, bytes], folder: Path) -> None:
+    """Import the Uwazi files into a new database, write its records again, and compare."""
+    url = f"sqlite:///{folder / 'second.db'}"
+    migrate.upgrade(url)
+    second = create_app({"SORI_DATA_DIR": folder / "second", "SORI_DATABASE_URL": url})
+    uwazi = folder / "uwazi"
+    uwazi.mkdir()
+    for name, content in exported.items():
+        (uwazi / name).write_bytes(content)
+    print("Uwazi layout round trip:")
+    with second.app_context():
+        session = db.session()
+        reviewer = User(login="bench-importer", display_name="Bench", is_reviewer=True)
+        session.add(reviewer)
+        session.commit()
+        report = timed(
+            "import (check, write)", None, lambda: importer.import_folder(session, reviewer, uwazi)
+        )
+        made = sum(new for new, _present in report.counts.values())
+        print(f"  {made} records made, {len(report.problems)} problems")
+    again = timed("export of every record", None, lambda: every_record(second))
+    files = [template.file for template in layout.RECORD_TEMPLATES]
+    same = all(again[name] == exported[name] for name in files)
+    print(f"  {len(files)} record files {'identical' if same else 'DIFFERENT'} after the round trip")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ North Korean Prison Database): the records the dossier lists in Sori's Uwazi lay
 (reviewer/records/uwazi/), the evidence by pseudonymous source, the thesauri, and the description of the
 templates, thesauri and relationship types to create before importing, with the order to import in.
 
+With the PDF, ``uwazi-<template>.zip`` is what Uwazi's import of a ZIP file takes: ``import.csv``, the
+target's template file with an ``attachments`` column naming the dossier's PDFs on the target's row, and
+the PDFs, which Uwazi then attaches to the target's entity.
+
 The record files list every record the dossier names (the target, the acts it answers for with their
 incidents, places and every person involved, the posts of the chain of command and the organizations up to
 the top) as complete as Sori holds them, so that ``sori records import --uwazi`` gives back the same
@@ -14,6 +18,9 @@ of receipt of its encrypted testimony. Cells that a spreadsheet could run as a f
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from collections import defaultdict
 
 from flask_babel import force_locale
@@ -46,6 +53,42 @@ def render(dossier: Dossier) -> dict[str, bytes]:
         files[description.TEMPLATES_FILE] = description.templates_json()
         files[description.README_FILE] = description.readme()
     return files
+
+
+#: The template a dossier's target is a row of.
+TARGET_TEMPLATES = {
+    "person": layout.PERSONS,
+    "organization": layout.ORGANIZATIONS,
+    "facility": layout.FACILITIES,
+}
+
+
+def attachment_zip(dossier: Dossier, files: dict[str, bytes]) -> dict[str, bytes]:
+    """The target's template as a ZIP for Uwazi's import, with the PDFs among ``files`` attached to the
+    target's row (nothing when there is no PDF)."""
+    pdfs = sorted(name for name in files if name.endswith(".pdf"))
+    template = TARGET_TEMPLATES[dossier.target.kind]
+    if not pdfs:
+        return {}
+    table = list(csv.reader(io.StringIO(files[template.file].decode("utf-8"), newline="")))
+    sori_id = table[0].index("sori_id")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*table[0], "attachments"])
+    writer.writerows(
+        [*row, cells.multi(pdfs) if row[sori_id] == cells.inert(dossier.target_sori_id) else ""]
+        for row in table[1:]
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundled:
+        for name, content in [
+            ("import.csv", out.getvalue().encode("utf-8")),
+            *((pdf, files[pdf]) for pdf in pdfs),
+        ]:
+            bundled.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), content, zipfile.ZIP_DEFLATED
+            )
+    return {f"uwazi-{template.file.removesuffix('.csv')}.zip": archive.getvalue()}
 
 
 def _sources(

@@ -114,6 +114,7 @@ def build(
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
         records=record_set.read(session, listed),
         act_sori_ids=origins.sori_ids(session, "act", act_ids),
+        target_sori_id=origins.sori_ids(session, kind, [target_id])[target_id],
     )
 
 

@@ -183,3 +183,5 @@ class Dossier:
     records: RecordSet = field(default_factory=RecordSet)
     #: Act id -> the act's ``sori_id`` (reviewer/records/origins.py), for the evidence to link to.
     act_sori_ids: dict[int, str] = field(default_factory=dict)
+    #: The target's ``sori_id``, for the dossier to be attached to its row.
+    target_sori_id: str = ""

@@ -47,13 +47,16 @@ _BATCH = 500
 
 
 def instance_tag(session: Session) -> str:
-    """This installation's tag (made here if the database was made without the migrations)."""
-    setting = session.get(Setting, INSTANCE_SETTING)
-    if setting is None:
-        setting = Setting(name=INSTANCE_SETTING, value=secrets.token_hex(4))
-        session.add(setting)
-        session.flush()
-    return setting.value
+    """This installation's tag (made here if the database was made without the migrations); read once
+    per session, since it never changes."""
+    if INSTANCE_SETTING not in session.info:
+        setting = session.get(Setting, INSTANCE_SETTING)
+        if setting is None:
+            setting = Setting(name=INSTANCE_SETTING, value=secrets.token_hex(4))
+            session.add(setting)
+            session.flush()
+        session.info[INSTANCE_SETTING] = setting.value
+    return session.info[INSTANCE_SETTING]
 
 
 def sori_ids(session: Session, kind: str, record_ids: Iterable[int]) -> dict[int, str]:
@@ -69,17 +72,30 @@ def sori_ids(session: Session, kind: str, record_ids: Iterable[int]) -> dict[int
     return found
 
 
-def find(session: Session, kind: str, sori_id: str) -> int | None:
-    """The id of the record of ``kind`` this Sori knows as ``sori_id`` (imported with it, or its own), or
-    ``None``."""
-    origin = session.scalars(select(RecordOrigin).where(RecordOrigin.sori_id == sori_id)).first()
-    if origin is not None:
-        return origin.record_id if origin.kind == kind else None
-    own = _OWN.fullmatch(sori_id)
-    if own is None or own.group(3) != instance_tag(session) or own.group(1) != kind:
-        return None
-    record_id = int(own.group(2))
-    return record_id if session.get(MODELS[kind], record_id) is not None else None
+def known(session: Session, sori_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """Of ``sori_ids``, those this Sori knows, with the kind and id of their record: imported with it, or
+    its own (in this installation's form, naming a record that exists)."""
+    wanted = sorted(set(sori_ids))
+    found: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(wanted), _BATCH):
+        query = select(RecordOrigin).where(RecordOrigin.sori_id.in_(wanted[start : start + _BATCH]))
+        found.update({origin.sori_id: (origin.kind, origin.record_id) for origin in session.scalars(query)})
+    tag = instance_tag(session)
+    own: dict[str, list[tuple[int, str]]] = {}
+    for sori_id in wanted:
+        parts = _OWN.fullmatch(sori_id)
+        if sori_id not in found and parts and parts.group(3) == tag and parts.group(1) in MODELS:
+            own.setdefault(parts.group(1), []).append((int(parts.group(2)), sori_id))
+    for kind, pairs in own.items():
+        model = MODELS[kind]
+        ids = [record_id for record_id, _sori_id in pairs]
+        existing: set[int] = set()
+        for start in range(0, len(ids), _BATCH):
+            existing.update(
+                session.scalars(select(model.id).where(model.id.in_(ids[start : start + _BATCH])))
+            )
+        found.update({sori_id: (kind, record_id) for record_id, sori_id in pairs if record_id in existing})
+    return found
 
 
 def is_own(session: Session, sori_id: str) -> bool:

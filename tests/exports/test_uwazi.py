@@ -5,8 +5,10 @@ organization and a facility and on every demo record."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 
 import nacl.signing
@@ -25,6 +27,7 @@ from reviewer.records.uwazi import description, layout, thesauri
 from reviewer.records.uwazi.sheets import normal_name
 from reviewer.records.uwazi.writer import disambiguated
 from tests.exports.fixtures import build_records
+from tests.exports.test_formats import _has_pdf
 from tests.records.uwazi import every_record, rows, sori_in
 from tests.reviewer.helpers import cheap_hashing
 
@@ -271,3 +274,21 @@ def test_an_export_has_every_thesaurus_file_in_uwazis_format(app: Flask) -> None
     counties = rows(exported[thesauri.file_name("counties")])
     assert counties[0]["English"] == "Pyongyang" and counties[1]["English"].startswith(" -")
     assert {"North Korea"} == {row["English"] for row in rows(exported[thesauri.file_name("countries")])}
+
+
+@pytest.mark.skipif(not _has_pdf(), reason="reviewer/exports/pdf.py or pdftotext is not available")
+def test_with_the_pdf_a_zip_attaches_the_dossier_to_the_targets_entity(app: Flask) -> None:
+    """Uwazi's import of a ZIP reads ``import.csv`` and attaches the files an ``attachments`` cell names."""
+    with app.app_context():
+        made = build_records(db.session())
+        db.session().commit()
+        built = dossier.build(db.session(), "facility", made.facility_id, "sanctions", actor_login="kim")
+        files = bundle.make(built, ("pdf", "csv"), ("en",), nacl.signing.SigningKey.generate()).files
+    with zipfile.ZipFile(io.BytesIO(files["uwazi-facilities.zip"])) as archive:
+        assert archive.namelist() == ["import.csv", "dossier-en.pdf"]
+        assert archive.read("dossier-en.pdf") == files["dossier-en.pdf"]
+        (row,) = rows(archive.read("import.csv"))
+    assert row["attachments"] == "dossier-en.pdf" and row["sori_id"] == built.target_sori_id
+    assert {name: value for name, value in row.items() if name != "attachments"} == rows(
+        files["facilities.csv"]
+    )[0]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from reviewer.models import User
+from reviewer.records import origins
 from reviewer.records.uwazi import layout, sheets
 from reviewer.records.uwazi.messages import message, where
 from reviewer.records.uwazi.rows import Made, RowCells, make_row
@@ -61,11 +62,12 @@ class Report:
 
 def import_folder(session: Session, actor: User, folder: Path, *, dry_run: bool = False) -> Report:
     """Import ``folder``'s record files as ``actor`` (or only check them: ``dry_run``)."""
-    files = {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+    names = sorted(path.name for path in folder.iterdir() if path.is_file())
+    files = {name: (folder / name).read_bytes() for name in names if name in layout.BY_FILE}
     report = Report()
     read = sheets.read_folder(files, report.problems)
     _check_sori_ids(read, report.problems)
-    report.not_read = sorted(set(files) - set(read) - {layout.SOURCES.file})
+    report.not_read = [name for name in names if name not in read and name != layout.SOURCES.file]
     if layout.SOURCES.file in files:
         report.remarks.append(Problem(layout.SOURCES.file, 0, "evidence"))
     for sheet in read.values():
@@ -92,7 +94,8 @@ def _make(
 ) -> Made:
     """Make every row, file by file in import order; stop after a file with a refused row (rolled back
     when ``commit_each``, as each file is committed on its own then)."""
-    made = Made()
+    sori_ids = (row.text("sori_id") for sheet in read.values() for row in sheet.rows)
+    made = Made(known=origins.known(session, filter(None, sori_ids)))
     for template in layout.RECORD_TEMPLATES:
         sheet = read.get(template.file)
         if sheet is None:

@@ -28,7 +28,7 @@ MESSAGES = {
     "required": _l("%(column)s is required."),
     "sori_id_twice": _l("The sori_id %(sori_id)s is also on line %(other)s."),
     "sori_id_long": _l("The sori_id is longer than 120 characters."),
-    "sori_id_missing": _l("The sori_id %(sori_id)s names a record of this Sori that does not exist."),
+    "sori_id_missing": _l("The sori_id %(sori_id)s names no record of this file's kind in this Sori."),
     "parent_loop": _l("The parent organizations of these rows make a loop."),
     "depends": _l("%(column)s: the row it links to (%(file)s line %(other)s) was not imported."),
     "refused": _l("%(column)s: %(rule)s"),

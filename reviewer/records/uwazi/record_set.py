@@ -22,7 +22,6 @@ from reviewer.records.models import (
     Incident,
     Involvement,
     Occupancy,
-    Organization,
     Person,
     PersonIdentifier,
     PersonName,
@@ -162,15 +161,15 @@ class Selection:
 
 def read(session: Session, selection: Selection) -> RecordSet:
     """The rows of every record ``selection`` names or links to."""
-    chosen = _closed(session, selection)
+    loaded = _Loaded(session, selection)
+    chosen = loaded.chosen
     ids = {kind: origins.sori_ids(session, kind, getattr(chosen, _PLURAL[kind])) for kind in _PLURAL}
-    organizations = _rows(session, Organization, chosen.organizations)
-    occupancies = _rows(session, Occupancy, chosen.occupancies)
-    positions = {p.id: p for p in _rows(session, Position, {o.position_id for o in occupancies})}
+    organizations = [loaded.tree.by_id[organization_id] for organization_id in sorted(chosen.organizations)]
+    occupancies, positions = loaded.occupancies, loaded.positions
     persons = _rows(session, Person, chosen.persons)
     person_names = _names(session, PersonName, PersonName.person_id, chosen.persons)
     identifiers = _names(session, PersonIdentifier, PersonIdentifier.person_id, chosen.persons)
-    facilities = _rows(session, Facility, chosen.facilities)
+    facilities = loaded.facilities
     facility_names = _names(session, FacilityName, FacilityName.facility_id, chosen.facilities)
     organization_ids, person_ids = ids["organization"], ids["person"]
     facility_ids, act_ids = ids["facility"], ids["act"]
@@ -251,7 +250,7 @@ def read(session: Session, selection: Selection) -> RecordSet:
                 a.victim_count,
                 a.description,
             )
-            for a in _rows(session, Act, chosen.acts)
+            for a in loaded.acts
         ),
         involvements=tuple(
             InvolvementRow(
@@ -262,7 +261,7 @@ def read(session: Session, selection: Selection) -> RecordSet:
                 i.confidence,
                 i.exculpatory,
             )
-            for i in _rows(session, Involvement, chosen.involvements)
+            for i in loaded.involvements
         ),  # fmt: skip
     )
 
@@ -284,27 +283,30 @@ _PLURAL = {
 }
 
 
-def _closed(session: Session, selection: Selection) -> Selection:
-    """``selection`` with every record its records link to."""
-    chosen = Selection(*(set(getattr(selection, name)) for name in _PLURAL.values()))
-    for involvement in _rows(session, Involvement, chosen.involvements):
-        chosen.acts.add(involvement.act_id)
-        chosen.persons.add(involvement.person_id)
-    for act in _rows(session, Act, chosen.acts):
-        chosen.incidents.add(act.incident_id)
-        if act.facility_id is not None:
-            chosen.facilities.add(act.facility_id)
-    occupancies = _rows(session, Occupancy, chosen.occupancies)
-    chosen.persons.update(o.person_id for o in occupancies)
-    positions = _rows(session, Position, {o.position_id for o in occupancies})
-    chosen.organizations.update(p.organization_id for p in positions)
-    for facility in _rows(session, Facility, chosen.facilities):
-        if facility.organization_id is not None:
-            chosen.organizations.add(facility.organization_id)
-    tree = OrganizationTree.load(session)
-    for organization_id in list(chosen.organizations):
-        chosen.organizations.update(above.id for above in tree.above(organization_id))
-    return chosen
+class _Loaded:
+    """The rows of a selection closed over its links, each read once."""
+
+    def __init__(self, session: Session, selection: Selection) -> None:
+        chosen = Selection(*(set(getattr(selection, name)) for name in _PLURAL.values()))
+        self.involvements = _rows(session, Involvement, chosen.involvements)
+        chosen.acts.update(involvement.act_id for involvement in self.involvements)
+        chosen.persons.update(involvement.person_id for involvement in self.involvements)
+        self.acts = _rows(session, Act, chosen.acts)
+        chosen.incidents.update(act.incident_id for act in self.acts)
+        chosen.facilities.update(act.facility_id for act in self.acts if act.facility_id is not None)
+        self.occupancies = _rows(session, Occupancy, chosen.occupancies)
+        chosen.persons.update(occupancy.person_id for occupancy in self.occupancies)
+        positions = _rows(session, Position, {occupancy.position_id for occupancy in self.occupancies})
+        self.positions = {position.id: position for position in positions}
+        chosen.organizations.update(position.organization_id for position in positions)
+        self.facilities = _rows(session, Facility, chosen.facilities)
+        chosen.organizations.update(
+            f.organization_id for f in self.facilities if f.organization_id is not None
+        )
+        self.tree = OrganizationTree.load(session)
+        for organization_id in list(chosen.organizations):
+            chosen.organizations.update(above.id for above in self.tree.above(organization_id))
+        self.chosen = chosen
 
 
 def _rows(session: Session, model: type, ids: Collection[int]) -> list:

@@ -42,6 +42,8 @@ class Made:
     created: dict[str, int] = field(default_factory=dict)
     present: dict[str, int] = field(default_factory=dict)
     positions: dict[tuple, int] = field(default_factory=dict)
+    #: The ``sori_id`` of the folder's rows this Sori already knows: (kind, record id) (origins.known).
+    known: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 class RowCells:
@@ -129,12 +131,12 @@ def make_row(session: Session, actor: User, cells_of: RowCells, index: int) -> N
         cells_of.note("sori_id_long")
         return
     if sori_id:
-        found = origins.find(session, kind, sori_id)
-        if found is not None:
-            made.ids.setdefault(file, {})[index] = found
+        found = made.known.get(sori_id)
+        if found is not None and found[0] == kind:
+            made.ids.setdefault(file, {})[index] = found[1]
             made.present[file] = made.present.get(file, 0) + 1
             return
-        if origins.is_own(session, sori_id):
+        if found is not None or origins.is_own(session, sori_id):
             cells_of.note("sori_id_missing", sori_id=sori_id)
             return
     try:
