@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import nacl.signing
@@ -224,4 +225,27 @@ def test_records_kept_in_uwazi_import_from_the_documented_layout(tmp_path: Path)
     assert organizations[1]["county"] == "North Hamgyong::Onsong"
     (person,) = rows(exported["persons.csv"])
     assert (person["gender"], person["birth_date"]) == ("Male", "1975-01-01:1975-12-31")
-    assert person["nationality"] == "North Korea|China" and person["sori_id"].startswith("person:1@")
+    assert person["nationality"] == "North Korea|China"
+    assert re.fullmatch(r"person:\d+@[0-9a-f]{8}", person["sori_id"])  # this Sori's own
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"title\r\n\xff\xfe\r\n", "incidents.csv: The file is not UTF-8 text."),
+        (b"title,summary\r\nA,B,C\r\n", "incidents.csv line 2: The row has more cells than the header"),
+        (
+            b'title,summary\r\nA,"' + b"x" * 200_000 + b'"\r\n',
+            "incidents.csv line 2: The file cannot be read as CSV",
+        ),
+        (b"\r\n", "incidents.csv: The file has no header row."),
+    ],
+)
+def test_a_file_that_is_no_csv_with_a_header_is_refused(tmp_path: Path, content: bytes, said: str) -> None:
+    limit = csv.field_size_limit(1_000)  # a cell longer than the csv module's limit is no CSV to it
+    try:
+        with second_sori(tmp_path) as second:
+            result = import_folder(second, write_folder({"incidents.csv": content}, tmp_path / "f"))
+    finally:
+        csv.field_size_limit(limit)
+    assert result.exit_code == 1 and said in result.output, result.output

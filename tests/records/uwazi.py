@@ -16,8 +16,7 @@ from sqlalchemy import select
 from core import db, migrate
 from reviewer.records.models import Act, Facility, Incident, Involvement, Occupancy, Organization, Person
 from reviewer.records.uwazi import record_set, writer
-from sori import create_app
-from tests.databases import fresh_database
+from tests.core.test_backup import empty_instance
 from tests.reviewer.helpers import make_user
 
 IMPORTER = "importer"
@@ -42,13 +41,9 @@ def every_record(app: Flask) -> dict[str, bytes]:
 @contextmanager
 def sori_in(folder: Path) -> Iterator[Flask]:
     """A Sori of its own in ``folder``, on a new database migrated to the newest schema."""
-    with fresh_database(folder) as url:
-        migrate.upgrade(url)
-        app = create_app({"TESTING": True, "SORI_DATA_DIR": folder / "data", "SORI_DATABASE_URL": url})
-        try:
-            yield app
-        finally:
-            db.database(app).engine.dispose()
+    with empty_instance(folder) as app:
+        migrate.upgrade(app.config["SORI_DATABASE_URL"])
+        yield app
 
 
 @contextmanager

@@ -12,6 +12,8 @@ from reviewer.records.uwazi.sheets import Problem
 MESSAGES = {
     "not_utf8": _l("The file is not UTF-8 text."),
     "no_header": _l("The file has no header row."),
+    "not_csv": _l("The file cannot be read as CSV: %(error)s"),
+    "extra_cells": _l("The row has more cells than the header has columns."),
     "duplicate_column": _l("The column %(column)s appears more than once."),
     "no_title": _l("The row has no title."),
     "duplicate_title": _l(

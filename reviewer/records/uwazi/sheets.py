@@ -75,18 +75,24 @@ def read(template: Template, content: bytes, problems: list[Problem]) -> Sheet |
         problems.append(Problem(template.file, 0, "not_utf8"))
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [normal_name(name) for name in next(reader, [])]
-    if not any(header):
-        problems.append(Problem(template.file, 0, "no_header"))
-        return None
-    for name in {name for name in header if header.count(name) > 1}:
-        problems.append(Problem(template.file, 1, "duplicate_column", {"column": name}))
-    rows = []
-    line = reader.line_num + 1
-    for values in reader:
-        if any(value.strip() for value in values):
-            rows.append(Row(line, dict(zip(header, values, strict=False))))
+    rows: list[Row] = []
+    try:
+        header = [normal_name(name) for name in next(reader, [])]
+        if not any(header):
+            problems.append(Problem(template.file, 0, "no_header"))
+            return None
+        for name in sorted({name for name in header if header.count(name) > 1}):
+            problems.append(Problem(template.file, 1, "duplicate_column", {"column": name}))
         line = reader.line_num + 1
+        for values in reader:
+            if len(values) > len(header) and any(value.strip() for value in values[len(header) :]):
+                problems.append(Problem(template.file, line, "extra_cells"))
+            if any(value.strip() for value in values):
+                rows.append(Row(line, dict(zip(header, values, strict=False))))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        problems.append(Problem(template.file, reader.line_num, "not_csv", {"error": str(exc)}))
+        return None
     known = set(template.header)
     unknown = [name for name in dict.fromkeys(header) if name and name not in known]
     sheet = Sheet(template, rows, hashlib.sha256(content).hexdigest(), unknown)
