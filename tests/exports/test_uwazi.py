@@ -205,10 +205,11 @@ def test_records_sharing_a_name_get_titles_with_their_sori_id(app: Flask) -> Non
     assert {row["title__en"] for row in named} <= involved
 
 
-def test_a_title_that_could_start_a_formula_is_still_linked_exactly(app: Flask) -> None:
+def test_a_title_that_could_start_a_formula_or_split_a_link_is_still_linked_exactly(app: Flask) -> None:
     with app.app_context():
         made = build_records(db.session())
         db.session().get(Organization, made.ministry_id).name_en = '=HYPERLINK("http://example.org")'
+        db.session().get(Organization, made.province_bureau_id).name_en = "North Hamgyong | Bureau"
         db.session().commit()
         built = dossier.build(
             db.session(), "organization", made.province_bureau_id, "sanctions", actor_login="k"
@@ -219,6 +220,12 @@ def test_a_title_that_could_start_a_formula_is_still_linked_exactly(app: Flask) 
     assert ministry["title__en"] == '\'=HYPERLINK("http://example.org")'
     province = next(row for row in organizations.values() if row["title__ko"] == "함경북도 보위국")
     assert province["parent_organization"] == ministry["title__en"]
+    # Uwazi splits a link cell at every "|": a title never holds one.
+    assert province["title__en"] == "North Hamgyong / Bureau"
+    county = next(
+        row for row in organizations.values() if row["parent_organization"] == "North Hamgyong / Bureau"
+    )
+    assert county["title__ko"] == "회령시 보위부"
 
 
 def test_disambiguation_is_by_row_not_by_order() -> None:

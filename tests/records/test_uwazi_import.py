@@ -212,7 +212,7 @@ def test_records_kept_in_uwazi_import_from_the_documented_layout(tmp_path: Path)
     )
     (folder / "persons.csv").write_text(
         "Title__ko,Title__en,Hangul names,DPRK romanization,Gender,Birth date,Nationality\n"
-        "김철,Kim Chol,김철,Kim Chol,남성,1975-01-01:1975-12-31,North Korea|CN\n",
+        "김철,Kim Chol,김철,Kim Chol,남성,1975-01-01:1975-12-31,North Korea|CN|XX\n",
         encoding="utf-8",
     )
     with second_sori(tmp_path) as second:
@@ -225,7 +225,7 @@ def test_records_kept_in_uwazi_import_from_the_documented_layout(tmp_path: Path)
     assert organizations[1]["county"] == "North Hamgyong::Onsong"
     (person,) = rows(exported["persons.csv"])
     assert (person["gender"], person["birth_date"]) == ("Male", "1975-01-01:1975-12-31")
-    assert person["nationality"] == "North Korea|China"
+    assert person["nationality"] == "North Korea|China|XX"  # a code no list names keeps its letters
     assert re.fullmatch(r"person:\d+@[0-9a-f]{8}", person["sori_id"])  # this Sori's own
 
 

@@ -1,6 +1,7 @@
 """The Uwazi layout loses nothing: records exported, imported into another Sori with ``sori records import``
-and exported again give the same files, byte for byte, for the demo records, a sanctions dossier and a
-dossier of 1,000 acts; and importing the same files again makes nothing new."""
+and exported again give the same files, byte for byte, for every demo record, a demo dossier exported by
+``sori export dossier``, a sanctions dossier and a dossier of 1,000 acts (bench/exports.py); and importing
+the same files again makes nothing new."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from sqlalchemy import func, select
 from bench.exports import populate
 from core import db
 from reviewer.exports import bundle, dossier
-from reviewer.records.models import Act, Person
+from reviewer.records.models import Act, Person, PersonName
 from reviewer.records.uwazi import layout
 from tests.exports.fixtures import build_records
 from tests.records.uwazi import every_record, import_folder, second_sori, write_folder
-from tests.reviewer.helpers import cheap_hashing
+from tests.reviewer.helpers import cheap_hashing, make_user
 
 RECORD_FILES = [template.file for template in layout.RECORD_TEMPLATES]
 
@@ -44,6 +45,34 @@ def test_the_demo_records_come_back_identical(app: Flask, runner: FlaskCliRunner
     again = _round_trip(exported, tmp_path)
     assert {name: again[name] for name in RECORD_FILES} == {name: exported[name] for name in RECORD_FILES}
     assert exported["acts.csv"].count(b"\r\n") == 1 + 10
+
+
+def test_a_demo_dossier_exported_by_the_command_comes_back_identical(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    cheap_hashing(app)
+    assert runner.invoke(args=["init"]).exit_code == 0
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    make_user(app, "case", "case_team")
+    with app.app_context():
+        minister = db.session().scalars(select(PersonName.person_id).where(PersonName.name == "염길후")).one()
+    out = tmp_path / "dossier"
+    args = [
+        "export",
+        "dossier",
+        "--target",
+        f"person:{minister}",
+        "--purpose",
+        "sanctions",
+        "--format",
+        "csv",
+    ]
+    result = runner.invoke(args=[*args, "-o", str(out), "--as", "case"])
+    assert result.exit_code == 0, result.output
+    exported = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert exported["acts.csv"].count(b"\r\n") == 1 + 3
+    again = _round_trip(exported, tmp_path)
+    assert {name: again[name] for name in RECORD_FILES} == {name: exported[name] for name in RECORD_FILES}
 
 
 def test_a_dossier_export_comes_back_identical_and_imports_once(app: Flask, tmp_path: Path) -> None:

@@ -93,8 +93,12 @@ def label(key: str, code: str) -> str:
 
 
 def code_of(key: str, text: str) -> str | None:
-    """The code a cell's label (English or Korean, any case; for a country also its code) stands for."""
-    return _codes(key).get(_normal(text))
+    """The code a cell's label (English or Korean, any case; for a country also its code, even one Babel
+    does not know, as the person form takes any two letters) stands for."""
+    code = _codes(key).get(_normal(text))
+    if code is None and key == "countries" and len(text.strip()) == 2 and text.strip().isalpha():
+        return text.strip().lower()
+    return code
 
 
 @cache

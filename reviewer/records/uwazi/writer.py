@@ -1,8 +1,9 @@
 """Write a record set (reviewer/records/uwazi/record_set.py) as the record files of the Uwazi layout.
 
 Every row has a title, and every link names a title of the file it points to exactly. Titles are made from
-what the row holds (a person's Hangul name and romanized name, an act's violation, date and incident), and
-are unique in their file across both languages: a row whose title another row also has gets its
+what the row holds (a person's Hangul name and romanized name, an act's violation, date and incident), a
+``|`` in them made ``/`` (Uwazi splits a link cell at every ``|``), and they are unique in their file across
+both languages: a row whose title another row also has gets its
 ``sori_id`` after it, in brackets, in every language, so that a link in Uwazi finds one entity. Rows come
 in an order that depends only on what they hold, so that the same records always give the same bytes;
 organizations come parent first, since Uwazi makes a new empty entity for a link whose title does not
@@ -97,7 +98,9 @@ class _Writer:
     ) -> bytes:
         """A file of ``rows``: their titles made unique, sorted by ``order`` (else by title), with their
         cells; remembers each row's link title."""
-        unique = disambiguated([row.sori_id for row in rows], [titles(row) for row in rows])
+        # Uwazi splits a link cell at every "|", so no title may hold one.
+        plain = [tuple(title.replace(cells.SEPARATOR, "/") for title in titles(row)) for row in rows]
+        unique = disambiguated([row.sori_id for row in rows], plain)
         by_row = list(zip(rows, unique, strict=True))
         by_row.sort(key=(lambda pair: order(*pair)) if order else (lambda pair: (pair[1], pair[0].sori_id)))
         self.titles[template.file] = {row.sori_id: title[-1] for row, title in by_row}
