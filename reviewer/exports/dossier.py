@@ -7,7 +7,8 @@ scope given, nothing withdrawn by the source, consent recorded at all). An act n
 included is left out of the dossier; the sources left out are counted, never named.
 
 The parts: the target's identification (here), its conduct (reviewer/exports/conduct.py), the evidence
-(reviewer/exports/evidence.py) and the chain of command (reviewer/exports/chain_of_command.py).
+(reviewer/exports/evidence.py), the chain of command (reviewer/exports/chain_of_command.py), and every record
+the dossier names, complete, for its Uwazi files (reviewer/records/uwazi/record_set.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from reviewer.exports import conduct, evidence, legal, sanctions
 from reviewer.exports.chain_of_command import chain_of_command
 from reviewer.exports.dossier_reading import Captions, posts, ref
-from reviewer.exports.model import Dossier, Identifier, NameForm, SourceUse, Target
+from reviewer.exports.model import Dossier, Identifier, NameForm, OrganizationRef, PostHeld, SourceUse, Target
 from reviewer.exports.settings import load_submitter
 from reviewer.records import corroboration, origins, record_names
 from reviewer.records.models import Facility, Occupancy, Person, PersonIdentifier, PersonName
@@ -85,16 +86,7 @@ def build(
     period = conduct.period(acts)
     chain_up, superiors, subordinates = chain_of_command(session, kind, target, tree, captions, period)
     act_ids = [line.act_id for line in lines]
-    listed = Selection(
-        organizations={organization.id for organization in chain_up},
-        persons={target.id} if kind == "person" else set(),
-        occupancies={post.occupancy_id for post in (*target.posts, *superiors, *subordinates)},
-        facilities={target.id} if kind == "facility" else set(),
-        acts=set(act_ids),
-        involvements=involvements_of(session, act_ids),
-    )
-    if target.organization is not None:
-        listed.organizations.add(target.organization.id)
+    listed = _listed(session, target, act_ids, chain_up, (*target.posts, *superiors, *subordinates))
     return Dossier(
         target=target,
         purpose=purpose,
@@ -115,6 +107,28 @@ def build(
         records=record_set.read(session, listed),
         act_sori_ids=origins.sori_ids(session, "act", act_ids),
         target_sori_id=origins.sori_ids(session, kind, [target_id])[target_id],
+    )
+
+
+def _listed(
+    session: Session,
+    target: Target,
+    act_ids: list[int],
+    chain_up: tuple[OrganizationRef, ...],
+    posts_held: tuple[PostHeld, ...],
+) -> Selection:
+    """The records the dossier names, for its Uwazi files: the target, its acts with everyone involved,
+    the posts of the chain of command and its organizations (reading them adds what they link to)."""
+    organizations = {organization.id for organization in chain_up}
+    if target.organization is not None:
+        organizations.add(target.organization.id)
+    return Selection(
+        organizations=organizations,
+        persons={target.id} if target.kind == "person" else set(),
+        occupancies={post.occupancy_id for post in posts_held},
+        facilities={target.id} if target.kind == "facility" else set(),
+        acts=set(act_ids),
+        involvements=involvements_of(session, act_ids),
     )
 
 
