@@ -114,7 +114,9 @@ titles); add Korean to get the Korean titles and labels too.
 {templates}
 5. Import the CSV files into their templates in this order, each after the one before has finished:
    {order}.
-   Every link names a title of a file before it (or, for parent organizations, a row above it).
+   Every link names a title of a file before it (or, for parent organizations, a row above it). With the
+   dossier's PDF, import `uwazi-<template>.zip` instead of the target's CSV file: the PDF is then attached
+   to the target's entity. Import each file once: Uwazi adds entities anew on a second import.
 
 Dates are full days, `from:to` for a partial date or a period (`2019-03` is `2019-03-01:2019-03-31`);
 `date_as_recorded` keeps Sori's own form. A cell that began with `=`, `+`, `-`, `@`, a tab, a carriage
