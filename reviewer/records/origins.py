@@ -2,7 +2,7 @@
 into Sori, traces to one record of one Sori.
 
 A record made here is ``<kind>:<id>@<instance>`` (``person:12@5d1f0a7c``), where the instance tag is random,
-made once per installation (migration 0009), so that two installations never name two records alike. A
+made once per installation, so that two installations never name two records alike. A
 record imported from a layout keeps the ``sori_id`` its row carried (:class:`RecordOrigin`): its exports
 write it again, and the same row imported again is recognised instead of copied.
 """
@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.models import Setting
@@ -47,15 +48,18 @@ _BATCH = 500
 
 
 def instance_tag(session: Session) -> str:
-    """This installation's tag (made here if the database was made without the migrations); read once
-    per session, since it never changes."""
+    """This installation's tag, read once per session since it never changes. The first export or import
+    makes it and commits it at once (as the receipt salt is made), so that it stays whatever happens to
+    the rest of that transaction; a host making it at the same moment keeps the one made first."""
     if INSTANCE_SETTING not in session.info:
-        setting = session.get(Setting, INSTANCE_SETTING)
-        if setting is None:
-            setting = Setting(name=INSTANCE_SETTING, value=secrets.token_hex(4))
-            session.add(setting)
-            session.flush()
-        session.info[INSTANCE_SETTING] = setting.value
+        tag = session.scalar(select(Setting.value).where(Setting.name == INSTANCE_SETTING))
+        if tag is None:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            made = dialect.insert(Setting).values(name=INSTANCE_SETTING, value=secrets.token_hex(4))
+            session.execute(made.on_conflict_do_nothing(index_elements=["name"]))
+            session.commit()
+            tag = session.scalar(select(Setting.value).where(Setting.name == INSTANCE_SETTING))
+        session.info[INSTANCE_SETTING] = tag
     return session.info[INSTANCE_SETTING]
 
 

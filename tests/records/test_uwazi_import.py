@@ -17,8 +17,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core import db
-from core.models import AuditEntry
+from core.models import AuditEntry, Setting
 from reviewer.exports import bundle, dossier
+from reviewer.records import origins
 from reviewer.records.models import Act, Involvement, Organization, Person, Position
 from reviewer.records.uwazi import layout
 from tests.exports.fixtures import build_records
@@ -249,3 +250,14 @@ def test_a_file_that_is_no_csv_with_a_header_is_refused(tmp_path: Path, content:
     finally:
         csv.field_size_limit(limit)
     assert result.exit_code == 1 and said in result.output, result.output
+
+
+def test_this_soris_tag_is_made_once_and_kept_whatever_its_transaction_becomes(app: Flask) -> None:
+    with app.app_context():
+        session = db.session()
+        tag = origins.instance_tag(session)
+        session.rollback()
+        stored = session.scalar(select(Setting.value).where(Setting.name == origins.INSTANCE_SETTING))
+        assert stored == tag and re.fullmatch(r"[0-9a-f]{8}", tag)
+    with app.app_context():
+        assert origins.instance_tag(db.session()) == tag
