@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import nacl.signing
@@ -27,6 +28,8 @@ from tests.records.uwazi import IMPORTER, every_record, import_folder, rows, sec
 from tests.reviewer.helpers import make_user
 
 RECORD_TABLES = (Organization, Person, Position, Act, Involvement)
+#: A change of a file's rows, in place.
+Change = Callable[[list[dict[str, str]]], None]
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def exported(app: Flask) -> dict[str, bytes]:
         return bundle.make(built, ("csv",), (), nacl.signing.SigningKey.generate()).files
 
 
-def _edit(files: dict[str, bytes], name: str, change: callable) -> dict[str, bytes]:  # type: ignore[valid-type]
+def _edit(files: dict[str, bytes], name: str, change: Change) -> dict[str, bytes]:
     """``files`` with the rows of ``name`` changed by ``change(rows)`` (a list of dicts, header kept)."""
     table = rows(files[name])
     header = list(table[0]) if table else next(csv.reader(io.StringIO(files[name].decode())))
@@ -65,7 +68,9 @@ def _counts(app: Flask) -> dict[str, int]:
         return counts
 
 
-def _set(name: str, index: int, column: str, value: str) -> callable:  # type: ignore[valid-type]
+def _set(index: int, column: str, value: str) -> Change:
+    """A change that sets one cell of the row ``index``."""
+
     def change(table: list[dict[str, str]]) -> None:
         table[index][column] = value
 
@@ -73,25 +78,25 @@ def _set(name: str, index: int, column: str, value: str) -> callable:  # type: i
 
 
 MALFORMED = {
-    "a bad date": ("acts.csv", _set("acts.csv", 0, "date", "2017-03"), "acts.csv line 2: date: write a date"),
+    "a bad date": ("acts.csv", _set(0, "date", "2017-03"), "acts.csv line 2: date: write a date"),
     "an unknown link title": (
         "involvements.csv",
-        _set("involvements.csv", 0, "person", "Nobody"),
+        _set(0, "person", "Nobody"),
         "involvements.csv line 2: person: no row of persons.csv has the title “Nobody”.",
     ),
     "a duplicate title": (
         "persons.csv",
-        _set("persons.csv", 1, "title__en", "Kim Jong Ho"),
+        _set(1, "title__en", "Kim Jong Ho"),
         "persons.csv line 3: The title “Kim Jong Ho” is also on line 2",
     ),
     "two values in a single choice": (
         "persons.csv",
-        _set("persons.csv", 0, "gender", "Male|Female"),
+        _set(0, "gender", "Male|Female"),
         "persons.csv line 2: gender holds one value",
     ),
     "a value no list has": (
         "acts.csv",
-        _set("acts.csv", 0, "violation", "Jaywalking"),
+        _set(0, "violation", "Jaywalking"),
         "acts.csv line 2: violation: “Jaywalking” is not a value of its list.",
     ),
     "a county not in its province (the facility form's rule)": (
