@@ -8,6 +8,9 @@ Times the dossier's build, then each format from the built dossier: PDF in Korea
 diagram and timeline), FollowTheMoney, CSV, and the signed manifest (targets: PDF <= 10 s, FtM and CSV
 <= 2 s); then the dossier of the official's county bureau, whose PDF has all three pictures (the diagram,
 the timeline of the 1,000 acts and the map of the facility it runs), in Korean and in both languages.
+Then the Uwazi layout's round trip: the CSV files imported into a new database with
+``sori records import`` (its check of every row, then the import file by file), and the records it then
+holds written again, which must give the same files.
 
     .venv/bin/python -m bench.exports [--acts 1000] [--sources 3000]
 """
@@ -32,8 +35,10 @@ from reviewer.exports import bundle, csv_export, dossier, ftm, pdf
 from reviewer.models import User
 from reviewer.records import dates
 from reviewer.records.models import Act, Incident, Information, Involvement, Source, SubmissionSource
+from reviewer.records.uwazi import importer, layout
 from sori import create_app
 from tests.exports.fixtures import build_records, seal
+from tests.records.uwazi import every_record
 
 VIOLATIONS = ["torture_interrogation", "arbitrary_detention", "forced_labour", "food_deprivation", "rape"]
 
@@ -182,6 +187,34 @@ def main() -> None:
             )
             timed("pdf (ko), all pictures", 10, lambda: pdf.render(bureau, "ko"))
             timed("pdf (both), all pictures", 10, lambda: pdf.render(bureau, "both"))
+            exported = csv_export.render(built)
+        round_trip(exported, Path(folder))
+
+
+def round_trip(exported: dict[str, bytes], folder: Path) -> None:
+    """Import the Uwazi files into a new database, write its records again, and compare."""
+    url = f"sqlite:///{folder / 'second.db'}"
+    migrate.upgrade(url)
+    second = create_app({"SORI_DATA_DIR": folder / "second", "SORI_DATABASE_URL": url})
+    uwazi = folder / "uwazi"
+    uwazi.mkdir()
+    for name, content in exported.items():
+        (uwazi / name).write_bytes(content)
+    print("Uwazi layout round trip:")
+    with second.app_context():
+        session = db.session()
+        reviewer = User(login="bench-importer", display_name="Bench", is_reviewer=True)
+        session.add(reviewer)
+        session.commit()
+        report = timed(
+            "import (check, write)", None, lambda: importer.import_folder(session, reviewer, uwazi)
+        )
+        made = sum(new for new, _present in report.counts.values())
+        print(f"  {made} records made, {len(report.problems)} problems")
+    again = timed("export of every record", None, lambda: every_record(second))
+    files = [template.file for template in layout.RECORD_TEMPLATES]
+    same = all(again[name] == exported[name] for name in files)
+    print(f"  {len(files)} record files {'identical' if same else 'DIFFERENT'} after the round trip")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from reviewer.records import (
     person_views,
 )
 from reviewer.records import blueprint as records
+from reviewer.records import cli as records_cli
 from sori import demo
 
 #: The pages, in the order their URL rules are added.
@@ -58,6 +59,7 @@ COMMANDS: tuple[click.Command, ...] = (
     users.users_cli,
     exports_cli.export_cli,
     exports_cli.sanctions_cli,
+    records_cli.records_cli,
 )
 
 # Importing a view module adds its routes to its part's blueprint; named here so that the linter and the
