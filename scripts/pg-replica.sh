@@ -73,6 +73,9 @@ start)
     # -R writes standby.signal and primary_conninfo; application_name names it for synchronous replication.
     as_owner "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/replica" -R -X stream \
         -d "application_name=replica" >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    # The copy carries the primary's settings: once promoted, the replica must not wait for a standby of
+    # its own, which it does not have, or every commit would hang (deploy/README.md, failover).
+    echo "synchronous_standby_names = ''" | as_owner tee -a "$dir/replica/postgresql.conf" >/dev/null
     start_server "$dir/replica" "$replica_port" "$dir/replica.log"
     echo "$primary_port $replica_port" >"$dir/ports"
     # Wait until the replica streams (and, for sync, is the synchronous standby) before anyone commits.

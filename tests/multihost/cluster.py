@@ -138,8 +138,11 @@ def sources(ports: list[int]) -> list[Source]:
     return [first, *others]
 
 
-def upload_in_pieces(hosts: list[Source], sealed: Sealed, piece: int, pause: float = 0.0) -> Attempt:
-    """The browser path in pieces, each request to the next host in turn, resumed as upload.js resumes."""
+def upload_in_pieces(
+    hosts: list[Source], sealed: Sealed, piece: int, pause: float = 0.0, dropped: list[int] | None = None
+) -> Attempt:
+    """The browser path in pieces, each request to the next host in turn, resumed as upload.js resumes;
+    the status of each answer that made it resume (0: none came) is added to ``dropped``."""
     attempt = Attempt("pieces", sealed=sealed)
     turn = itertools.cycle(hosts)
     status, body = _retried(turn, "POST", "/api/uploads", json.dumps({"size": len(sealed.data)}).encode())
@@ -163,6 +166,8 @@ def upload_in_pieces(hosts: list[Source], sealed: Sealed, piece: int, pause: flo
                 time.sleep(pause)
             continue
         failures += 1
+        if dropped is not None:
+            dropped.append(status)
         if failures >= PUT_ATTEMPTS or (status and status < 500):
             attempt.status, attempt.error = status, f"piece at {received}: {body[:200]!r}"
             return attempt
