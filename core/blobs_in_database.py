@@ -279,11 +279,8 @@ class _ChunkReader(io.RawIOBase):
         if not self._rest:
             if self._position >= self._size:
                 return 0
-            query = select(_chunks.c.data).where(
-                _chunks.c.blob_id == self._blob_id, _chunks.c.seq == self._next
-            )
             with self._store._reading() as connection:
-                data = connection.execute(query).scalar()
+                data = _chunk(connection, self._blob_id, self._next)
             if not data:
                 return self._read_moved(buffer)
             self._rest = memoryview(data)
@@ -301,6 +298,19 @@ class _ChunkReader(io.RawIOBase):
         self._moved = fallback._open(self._blob_id)
         self._moved.seek(self._position)
         return self.readinto(buffer)
+
+
+def _chunk(connection: Connection, blob_id: str, seq: int) -> bytes | None:
+    """One chunk's bytes, or ``None``."""
+    if connection.dialect.name == "postgresql":
+        # In binary: bytea's text form is hex, twice the bytes to send and parse (bench/blob_store.py: reads
+        # 2.4 times as fast). Same connection, so the same transaction and search path.
+        with connection.connection.driver_connection.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            cursor.execute("SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s", (blob_id, seq))
+            row = cursor.fetchone()
+        return bytes(row[0]) if row is not None else None
+    query = select(_chunks.c.data).where(_chunks.c.blob_id == blob_id, _chunks.c.seq == seq)
+    return connection.execute(query).scalar()  # type: ignore[no-any-return]
 
 
 def _insert_blob(connection: Connection, blob_id: str, stream: BinaryIO) -> int:

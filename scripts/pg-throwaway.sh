@@ -42,9 +42,11 @@ start)
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    # fsync off: the data is thrown away, and it makes the suite several times faster.
+    # fsync off: the data is thrown away, and it makes the suite several times faster. Benchmarks that
+    # measure what a commit costs set PG_FSYNC=on.
+    fsync=${PG_FSYNC:-off}
     as_owner "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off" start \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c full_page_writes=$fsync" start \
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
     echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
