@@ -99,10 +99,12 @@ class DatabaseBlobs(BlobStore):
         except IntegrityError:
             raise UnknownBlob(f"a blob {blob_id} exists already") from None
 
-    def _commit_scratch(self, scratch: Path, connection: Connection) -> str:
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+        # No fsync of the scratch file: the database's commit is what makes the blob durable.
+        file.close()
         blob_id = secrets.token_hex(16)
-        with scratch.open("rb") as file:
-            _insert_blob(connection, blob_id, file)
+        with scratch.open("rb") as written:
+            _insert_blob(connection, blob_id, written)
         return blob_id
 
     # --- reading and removing --------------------------------------------------------------------------

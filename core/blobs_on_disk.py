@@ -78,7 +78,9 @@ class FileBlobs(BlobStore):
             _fsync_dir(target.parent)
             return blob_id, size
 
-    def _commit_scratch(self, scratch: Path, connection: Connection) -> str:
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+        os.fsync(file.fileno())
+        file.close()
         blob_id = secrets.token_hex(16)
         target = self._shard_of(blob_id)
         os.rename(scratch, target)
@@ -208,10 +210,8 @@ class _AdoptedUpload(PendingBlob):
         self._path = path
 
     def commit(self, connection: Connection) -> str:
-        with self._path.open("rb") as file:
-            os.fsync(file.fileno())
         try:
-            self.blob_id = self.store._commit_scratch(self._path, connection)
+            self.blob_id = self.store._commit_scratch(self._path, self._path.open("rb"), connection)
         except FileNotFoundError:  # finished by another request meanwhile
             raise UnknownBlob("no such upload") from None
         return self.blob_id

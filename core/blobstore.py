@@ -129,8 +129,9 @@ class BlobStore(ABC):
         returns ``(blob_id, size)`` once it is durable. On failure no blob exists; the error propagates."""
 
     @abstractmethod
-    def _commit_scratch(self, scratch: Path, connection: Connection) -> str:
-        """Make the flushed scratch file a blob under a new id (see :meth:`WritingBlob.commit`)."""
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+        """Make the scratch file, still open as ``file`` (written, flushed), a blob under a new id and close
+        ``file`` (see :meth:`WritingBlob.commit`)."""
 
     def coarsen_times(self, blob_id: str) -> None:  # noqa: B027  (a backend keeping no times has nothing to do)
         """Once the row naming the blob is committed: hide when it was written, as far as the backend can."""
@@ -269,11 +270,9 @@ class WritingBlob(PendingBlob):
         self.scratch = tmp_path
 
     def commit(self, connection: Connection) -> str:
-        """Flush the file to disk and hand it to the store; returns the new blob id."""
+        """Hand the written file to the store; returns the new blob id."""
         self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        self.blob_id = self.store._commit_scratch(self.scratch, connection)
+        self.blob_id = self.store._commit_scratch(self.scratch, self.file, connection)
         return self.blob_id
 
     def discard(self) -> None:
