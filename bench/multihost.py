@@ -10,7 +10,7 @@ and deploy/gunicorn.conf.py (gevent), PostgreSQL with fsync on, for:
 2. an envelope of 600 KiB (over INLINE_MAX, so a blob): the file backend against the database backend, one
    host;
 3. the small envelope on one host against a primary with a streaming replica, asynchronous, then synchronous
-   (``synchronous_commit = on`` with the replica as synchronous standby, scripts/pg-replica.sh).
+   (``synchronous_commit = on`` with the replica as synchronous standby, scripts/pg-throwaway.sh).
 
 Each run also checks durability: the envelope rows added equal the answers 201 (plus requests still in flight
 when wrk stopped). Nothing is asserted; figures are printed, met or not. Usage: ``python bench/multihost.py
@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import io
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -52,7 +51,7 @@ from bench.intake_throughput import (  # noqa: E402
 )
 from crypto.envelope import encrypt_parts  # noqa: E402
 from crypto.keys import Identity  # noqa: E402
-from tests.deploy.helpers import NGINX, answers, free_port, render_nginx, wait_until  # noqa: E402
+from tests.deploy.helpers import NGINX, nginx_in_front  # noqa: E402
 
 SHIPPED = f"-c {REPO / 'deploy' / 'gunicorn.conf.py'}"
 SCRIPTS = REPO / "scripts"
@@ -71,16 +70,14 @@ class Site:
 
 @contextlib.contextmanager
 def throwaway(kind: str, folder: Path) -> Iterator[str]:
-    """A PostgreSQL URL: ``single`` (pg-throwaway.sh, fsync on), ``async`` or ``sync`` (pg-replica.sh)."""
-    if kind == "single":
-        script, args, env = SCRIPTS / "pg-throwaway.sh", [], {**os.environ, "PG_FSYNC": "on"}
-    else:
-        script, args, env = SCRIPTS / "pg-replica.sh", [kind], dict(os.environ)
-    url = subprocess.run(
-        [str(script), "start", str(folder), *args], env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
+    """A PostgreSQL URL (scripts/pg-throwaway.sh, fsync on): ``single``, or a primary with an ``async`` or
+    ``sync`` replica."""
+    script = SCRIPTS / "pg-throwaway.sh"
+    args = ["start", str(folder)] if kind == "single" else ["start-replicated", str(folder), kind]
+    env = {**os.environ, "PG_FSYNC": "on"}
+    url = subprocess.run([str(script), *args], env=env, check=True, capture_output=True, text=True).stdout
     try:
-        yield url
+        yield url.strip()
     finally:
         subprocess.run([str(script), "stop", str(folder)], check=False, capture_output=True)
 
@@ -142,24 +139,6 @@ def install(root: Path, url: str) -> Installation:
     return Installation(root, url, root / "small.sori", root / "medium.sori")
 
 
-@contextlib.contextmanager
-def nginx_in_front(root: Path, ports: list[int]) -> Iterator[int]:
-    prefix = root / f"nginx-{secrets.token_hex(3)}"
-    port = free_port()
-    first = f"server 127.0.0.1:{ports[0]};"
-    every = "\n    ".join(f"server 127.0.0.1:{p};" for p in ports)
-    config = render_nginx(
-        prefix, listen_port=port, upstream_port=ports[0], edit=lambda s: s.replace(first, every)
-    )
-    process = subprocess.Popen([NGINX or "nginx", "-p", str(prefix), "-c", str(config)])
-    try:
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 15, "nginx")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def run(
     name: str, installation: Installation, site: Site, envelope: Path, seconds: float, connections: int
 ) -> WrkResult:
@@ -215,7 +194,7 @@ def main() -> None:
             )
             with sori.server("host-a", 2) as a:
                 run("one host, 2 workers, direct", sori, Site(a.port, [a]), sori.small, seconds, connections)
-            with sori.server("host-a", 2) as a, nginx_in_front(root, [a.port]) as front:
+            with sori.server("host-a", 2) as a, nginx_in_front(root / "nginx-one", [a.port]) as front:
                 run(
                     "one host, 2 workers, through nginx",
                     sori,
@@ -225,7 +204,7 @@ def main() -> None:
                     connections,
                 )
             with sori.server("host-a", 1) as a, sori.server("host-b", 1) as b:
-                with nginx_in_front(root, [a.port, b.port]) as front:
+                with nginx_in_front(root / "nginx-two", [a.port, b.port]) as front:
                     site = Site(front, [a, b])
                     run(
                         "two hosts, 1 worker each, through nginx",

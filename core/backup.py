@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import check, migrate
+from core.blobs_on_disk import fsync_dir
 from core.blobstore import BlobStore, IteratorReader, UnknownBlob
 from crypto.envelope import CHUNK, EnvelopeReader, EnvelopeWriter, Readable
 from crypto.keys import Identity, PublicKey
@@ -274,7 +275,7 @@ def create_file(
             raise BackupError(
                 f"{output} appeared while the backup was written; nothing was replaced"
             ) from None
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     return manifest
@@ -546,11 +547,3 @@ def _verify_counts(connection: Connection, tables: dict[str, Table], manifest: d
             raise BackupError(
                 f"the table {name} holds {rows} rows after the restore, the manifest says {expected}"
             )
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -37,9 +37,9 @@ from core.blobstore import (
     PendingBlob,
     UnknownBlob,
     check_id,
-    read_full,
 )
 from core.models import BlobChunk, StoredBlob
+from crypto.envelope import read_exact
 
 #: The size of a chunk row: large enough that a row costs little beside its bytes (bench/blob_store.py),
 #: small enough to hold one in memory per reader.
@@ -327,7 +327,7 @@ def _insert_chunks(connection: Connection, blob_id: str, stream: BinaryIO, first
     """``stream`` to its end as chunk rows numbered from ``first``; returns how many bytes."""
     size = 0
     seq = first
-    while data := read_full(stream, CHUNK_BYTES):
+    while data := read_exact(stream, CHUNK_BYTES):
         connection.execute(insert(_chunks).values(blob_id=blob_id, seq=seq, data=data))
         size += len(data)
         seq += 1

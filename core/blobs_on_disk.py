@@ -75,7 +75,7 @@ class FileBlobs(BlobStore):
                 os.link(pending.scratch, target)  # unlike rename, never replaces a blob that exists
             except FileExistsError:
                 raise UnknownBlob(f"a blob {blob_id} exists already") from None
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
             return blob_id, size
 
     def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
@@ -84,14 +84,14 @@ class FileBlobs(BlobStore):
         blob_id = secrets.token_hex(16)
         target = self._shard_of(blob_id)
         os.rename(scratch, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return blob_id
 
     def _shard_of(self, blob_id: str) -> Path:
         target = self.path(blob_id)
         if not target.parent.is_dir():
             target.parent.mkdir(mode=0o700, exist_ok=True)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         return target
 
     def coarsen_times(self, blob_id: str) -> None:
@@ -217,8 +217,8 @@ class _AdoptedUpload(PendingBlob):
         return self.blob_id
 
 
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once the directory holding the new entry is flushed.
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk: a rename or link is durable only once its folder is."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

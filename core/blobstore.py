@@ -15,8 +15,8 @@ Writing. A receipt is shown only once the row naming a blob is committed (core/s
                             inserted in ``connection``'s transaction, so the commit of the row makes both
                             durable at once. Leaving the block without committing leaves nothing behind.
     ``put(stream, blob_id=None)``  a new blob holding ``stream`` to its end, committed on its own (or in the
-                            transaction of :meth:`~BlobStore.within`); returns ``(blob_id, size)``. Backups
-                            restore and moves copy with the id given.
+                            transaction of :meth:`~BlobStore.within`); returns ``(blob_id, size)``. A backup's
+                            restore and ``sori blobs move`` give the id.
     ``coarsen_times(id)``   once the row is committed: a file's times to the day (the database keeps none).
 Reading.
     ``open(id)``            the bytes, as a binary file object streamed in constant memory; ``exists(id)``.
@@ -39,7 +39,8 @@ Housekeeping (``sori check``).
 In a transaction.
     ``within(connection)``  the same store acting in ``connection``'s transaction (database; files have none).
 
-Every method raises :class:`UnknownBlob` for a malformed id or a blob (or upload) that is not there.
+A method given a malformed id raises :class:`UnknownBlob`, and so does one that reads or changes a blob or
+upload that is not there (removing one that is gone is not an error).
 """
 
 from __future__ import annotations
@@ -282,19 +283,6 @@ class WritingBlob(PendingBlob):
                 self.file.close()
         # Committed into the file store, the scratch file was renamed away; into the database, it was copied.
         self.scratch.unlink(missing_ok=True)
-
-
-def read_full(stream: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes of ``stream``, fewer only at its end (a socket or a pipe may hand over less)."""
-    parts = []
-    wanted = size
-    while wanted > 0:
-        piece = stream.read(wanted)
-        if not piece:
-            break
-        parts.append(piece)
-        wanted -= len(piece)
-    return b"".join(parts)
 
 
 class IteratorReader(io.RawIOBase):

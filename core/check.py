@@ -256,12 +256,12 @@ def _check_temp_files(
         if leftover.path is not None and leftover.path.is_dir():
             problem("stale-temp", leftover.name, "a folder in tmp/ (not removed: look at it by hand)")
             continue
+        kind, what = ("temporary file", "a temporary file") if leftover.path else ("upload", "an upload")
         if clean_stale:
             store.discard(leftover)
             report.removed.append(leftover.name)
-            emit(f"REMOVED stale {'upload' if leftover.upload else 'temporary file'} {leftover.name}")
+            emit(f"REMOVED stale {kind} {leftover.name}")
             continue
-        what = "an upload" if leftover.path is None else "a temporary file"
         problem(
             "stale-temp",
             leftover.name,

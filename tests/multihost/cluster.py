@@ -18,14 +18,13 @@ import contextlib
 import itertools
 import json
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import form_nonces, receipts
-from tests.deploy.helpers import NGINX, answers, free_port, render_nginx, wait_until
+from tests.deploy.helpers import nginx_in_front
 from tests.reliability.harness import (
     ROOT,
     SOURCE_KEY,
@@ -75,28 +74,9 @@ class Cluster(Instance):
         for server in self.hosts:
             server.kill()
 
-    @contextlib.contextmanager
-    def nginx(self, ports: list[int]) -> Iterator[int]:
+    def nginx(self, ports: list[int]) -> contextlib.AbstractContextManager[int]:
         """The shipped nginx site with every port in ``ports`` as an app host of ``upstream sori``."""
-        assert NGINX is not None, "nginx is installed by scripts/test.sh"
-        prefix = self.folder / "nginx"
-        port = free_port()
-        first = f"server 127.0.0.1:{ports[0]};"
-        every = "\n    ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
-        config = render_nginx(
-            prefix, listen_port=port, upstream_port=ports[0], edit=lambda site: site.replace(first, every)
-        )
-        process = subprocess.Popen(
-            [NGINX, "-p", str(prefix), "-c", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 15, "nginx")
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        return nginx_in_front(self.folder / "nginx", ports)
 
 
 @dataclass
@@ -180,12 +160,7 @@ def upload_in_pieces(
         "form_nonce": form_nonces.new(),
     }
     status, body = _retried(turn, "POST", f"/api/uploads/{upload_id}/finish", json.dumps(finish).encode())
-    attempt.status = status
-    if status == 201:
-        attempt.receipt_key = key  # the page shows the receipt only now
-    else:
-        attempt.error = body[:300].decode("utf-8", "replace")
-    return attempt
+    return Source._browser_answer(attempt, key, status, body)
 
 
 def _retried(turn: Iterator[Source], method: str, path: str, body: bytes) -> tuple[int, bytes]:

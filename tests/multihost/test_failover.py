@@ -17,7 +17,7 @@ import pytest
 from tests.multihost.cluster import Cluster, sources
 from tests.reliability.harness import KIB, ROOT, Attempt, NoAnswer, audit, run_check, seal
 
-SCRIPT = ROOT / "scripts" / "pg-replica.sh"
+SCRIPT = ROOT / "scripts" / "pg-throwaway.sh"
 RECONNECT_SECONDS = 10
 
 
@@ -29,10 +29,10 @@ def _replica(action: str, folder: Path) -> str:
 
 @pytest.fixture
 def replicated() -> Iterator[tuple[str, Path]]:
-    """A primary and its synchronous replica (scripts/pg-replica.sh): the multi-host URL and the folder."""
+    """A primary and its synchronous replica (scripts/pg-throwaway.sh): the multi-host URL and the folder."""
     folder = Path(f"/tmp/sori-pg-multihost-failover-{secrets.token_hex(4)}")
     try:
-        yield _replica("start", folder), folder
+        yield _replica("start-replicated", folder), folder
     finally:
         subprocess.run([str(SCRIPT), "stop", str(folder)], capture_output=True, timeout=120)
 
