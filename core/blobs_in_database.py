@@ -136,8 +136,7 @@ class DatabaseBlobs(BlobStore):
             yield from batch
             after = batch[-1]
 
-    def remove(self, blob_id: str) -> None:
-        check_id(blob_id)
+    def _remove(self, blob_id: str) -> None:
         with self._transaction() as connection:
             _delete(connection, blob_id, STORED)
 

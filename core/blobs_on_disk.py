@@ -119,7 +119,7 @@ class FileBlobs(BlobStore):
                     if BLOB_ID.fullmatch(entry.name) and entry.name[:2] == shard.name and entry.is_file():
                         yield entry.name
 
-    def remove(self, blob_id: str) -> None:
+    def _remove(self, blob_id: str) -> None:
         self.path(blob_id).unlink(missing_ok=True)
 
     def age(self, blob_id: str) -> float | None:

@@ -25,7 +25,8 @@ Reading.
     backend, so that readers never miss a blob.
 Removing.
     ``remove(id)``          delete a blob once no committed row names it (after the row's deletion is
-                            committed, or after its insertion failed); a blob already gone is no error.
+                            committed, or after its insertion failed), in both backends while blobs move;
+                            a blob already gone is no error.
 Uploads in pieces (intake/uploads.py), kept where every host sees them (database) or in ``blobs/tmp``:
     ``start_upload(size)`` → id; ``append_upload(id, offset, body, max_piece)`` → bytes held (raises
     :class:`OffsetMismatch` or :class:`TooLarge`); ``read_upload(id)`` → (bytes, received, announced);
@@ -170,9 +171,15 @@ class BlobStore(ABC):
 
     # --- removing --------------------------------------------------------------------------------------
 
-    @abstractmethod
     def remove(self, blob_id: str) -> None:
-        """Delete a blob that no committed row names; a blob already gone is not an error."""
+        """Delete a blob that no committed row names, from the other backend too (a blob deleted while it
+        moves must not stay behind there); a blob already gone is not an error."""
+        self._remove(check_id(blob_id))
+        if self.fallback is not None:
+            self.fallback._remove(blob_id)
+
+    @abstractmethod
+    def _remove(self, blob_id: str) -> None: ...
 
     # --- uploads in pieces -----------------------------------------------------------------------------
 

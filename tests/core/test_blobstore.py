@@ -195,7 +195,7 @@ def test_uploads_are_discarded_and_found_by_age(store: BlobStore) -> None:
     assert store.read_upload(kept)[1:] == (0, 10)
 
 
-def test_reads_find_a_blob_in_the_other_backend(files: FileBlobs, database: DatabaseBlobs) -> None:
+def test_reads_and_removals_reach_the_other_backend(files: FileBlobs, database: DatabaseBlobs) -> None:
     in_files, _ = files.put(io.BytesIO(b"on disk"))
     in_database, _ = database.put(io.BytesIO(b"in rows"))
     files.fallback, database.fallback = database, files
@@ -203,6 +203,8 @@ def test_reads_find_a_blob_in_the_other_backend(files: FileBlobs, database: Data
         assert (one.read(), other.read()) == (b"in rows", b"on disk")
     assert files.exists(in_database) and database.exists(in_files)
     assert list(files.blob_ids()) == [in_files]  # listing is each backend's own
+    files.remove(in_database)  # a blob deleted while it moves goes from both
+    assert not database.exists(in_database) and not files.exists(in_database)
 
 
 # --- files only ------------------------------------------------------------------------------------------

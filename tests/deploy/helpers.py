@@ -135,7 +135,8 @@ def nginx_in_front(prefix: Path, ports: list[int]) -> Iterator[int]:
         [NGINX, "-p", str(prefix), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 15, "nginx")
+        # /health goes through to an app host and its database: allow for a busy machine.
+        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 60, "nginx")
         yield port
     finally:
         process.terminate()
