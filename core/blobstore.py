@@ -39,6 +39,8 @@ Housekeeping (``sori check``).
     words naming where a blob is, for messages.
 In a transaction.
     ``within(connection)``  the same store acting in ``connection``'s transaction (database; files have none).
+    Without it, the database backend writes in transactions of its own: on SQLite, where one writer waits
+    for another, never call ``put`` or ``remove`` while a session of yours holds an uncommitted write.
 
 A method given a malformed id raises :class:`UnknownBlob`, and so does one that reads or changes a blob or
 upload that is not there (removing one that is gone is not an error).
