@@ -8,8 +8,8 @@
 # primary: listens on every address, lets the standby in for replication and the app hosts in as role sori,
 #   both over TLS with a password (peer login works on one machine only); every commit then waits until
 #   the standby has it on disk (synchronous_standby_names), so that a receipt shown is never lost in a
-#   failover. It prints the two passwords it sets, once: put the replication one in the standby's
-#   ~postgres/.pgpass (the standby step asks for it) and the sori one in SORI_DATABASE_URL on the app hosts.
+#   failover. The first time it prints the two passwords it sets, once: the replication one is for the
+#   standby step (which asks for it), the sori one goes in SORI_DATABASE_URL on the app hosts.
 # standby: REPLACES this server's cluster with a copy of the primary's (pg_basebackup), streaming from it;
 #   it answers reads only until it is promoted (README: failover).
 #
@@ -39,7 +39,9 @@ as_postgres() { runuser -u postgres -- psql --no-psqlrc --quiet -v ON_ERROR_STOP
 cidr() { [[ $1 == *:* ]] && echo "$1/128" || echo "$1/32"; }
 
 # Who may connect, from where: replication from the other database server, role sori from the app hosts.
-# TLS (Debian's snakeoil certificate unless you install your own) and scram passwords only.
+# TLS and scram passwords only. With Debian's snakeoil certificate, sslmode=require encrypts but does not
+# prove the server: keep the servers on the private network, or install certificates of your own CA and
+# use sslmode=verify-full.
 hba=$conf/pg_hba.conf
 sed -i '/# sori-replica-setup$/d' "$hba"
 {
@@ -64,21 +66,25 @@ synchronous_standby_names = '$standby_name'
 synchronous_commit = on
 EOF
     systemctl restart "postgresql@$version-$cluster"
-    replication_password=$(openssl rand -base64 30 | tr -d '/+=')
-    app_password=$(openssl rand -base64 30 | tr -d '/+=')
     if [[ $(as_postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$replication_role'") != 1 ]]; then
         as_postgres -c "CREATE ROLE $replication_role LOGIN REPLICATION"
     fi
-    as_postgres -c "ALTER ROLE $replication_role PASSWORD '$replication_password'"
-    as_postgres -c "ALTER ROLE \"$app_role\" PASSWORD '$app_password'"
-    echo "replication password (for the standby step, once): $replication_password"
-    echo "app password: SORI_DATABASE_URL=postgresql+psycopg://$app_role:$app_password@/$database?host=PRIMARY:5432&host=STANDBY:5432&target_session_attrs=read-write&sslmode=require"
+    # Passwords are set once: run again (after a failover, on the new primary) this changes none, so the
+    # app hosts' URL and the standby's .pgpass stay valid.
+    for each in "$replication_role" "$app_role"; do
+        if [[ $(as_postgres -tAc "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = '$each'") == t ]]; then
+            password=$(openssl rand -base64 30 | tr -d '/+=')
+            as_postgres -c "ALTER ROLE \"$each\" PASSWORD '$password'"
+            echo "password of $each, shown once: $password"
+        fi
+    done
+    echo "app hosts: SORI_DATABASE_URL=postgresql+psycopg://$app_role:PASSWORD@/$database?host=PRIMARY:5432&host=STANDBY:5432&target_session_attrs=read-write&sslmode=require"
     exit 0
 fi
 
 # The standby: never waits for a standby of its own once promoted (it has none).
 echo "synchronous_standby_names = ''" >>"$conf/conf.d/sori-replica.conf"
-read -r -s -p "replication password printed on the primary: " replication_password
+read -r -s -p "password of $replication_role printed on the primary: " replication_password
 echo
 pgpass=/var/lib/postgresql/.pgpass
 echo "$peer:5432:replication:$replication_role:$replication_password" >"$pgpass"
