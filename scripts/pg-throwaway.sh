@@ -114,7 +114,7 @@ start-replicated)
     tries=0
     until [ "$(psql_at "$primary_port" "SELECT count(*) FROM pg_stat_replication WHERE $wanted")" = 1 ]; do
         tries=$((tries + 1))
-        [ $tries -lt 100 ] || { echo "pg-throwaway: the replica does not stream" >&2; exit 1; }
+        [ $tries -lt 600 ] || { echo "pg-throwaway: the replica does not stream" >&2; exit 1; }
         sleep 0.1
     done
     echo "postgresql+psycopg://postgres@/postgres?host=127.0.0.1:$primary_port&host=127.0.0.1:$replica_port&target_session_attrs=read-write"
