@@ -37,20 +37,19 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.intake_throughput import (  # noqa: E402
-    SORI,
     SOURCE_KEY,
     WRK_SCRIPT,
     Server,
     WrkResult,
     answers_json,
     csrf_and_cookie,
+    init_with_recipient,
     load_note,
     machine,
     one_submission,
     wrk,
 )
 from crypto.envelope import encrypt_parts  # noqa: E402
-from crypto.keys import Identity  # noqa: E402
 from tests.deploy.helpers import NGINX, nginx_in_front  # noqa: E402
 
 SHIPPED = f"-c {REPO / 'deploy' / 'gunicorn.conf.py'}"
@@ -118,16 +117,8 @@ class Installation:
 
 
 def install(root: Path, url: str) -> Installation:
-    env = Installation(root, url, root / "small.sori", root / "medium.sori").env("admin")
-    subprocess.run([str(SORI), "init"], cwd=REPO, env=env, check=True, capture_output=True)
-    identity = Identity.generate()
-    subprocess.run(
-        [str(SORI), "recipients", "add", "bench", identity.public_key.text],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    installation = Installation(root, url, root / "small.sori", root / "medium.sori")
+    identity = init_with_recipient(installation.env("admin"))
     parts = [("answers.json", "application/json", answers_json())]
     for name, extra in (
         ("small.sori", []),
@@ -136,7 +127,7 @@ def install(root: Path, url: str) -> Installation:
         out = io.BytesIO()
         encrypt_parts(out, [identity.public_key], parts + extra)
         (root / name).write_bytes(out.getvalue())
-    return Installation(root, url, root / "small.sori", root / "medium.sori")
+    return installation
 
 
 def run(
