@@ -239,15 +239,8 @@ class Setup:
         return Server("bench.bare_app:app", settings, self.bare_env, self.root / f"{name}.log")
 
 
-def make_setup(root: Path) -> Setup:
-    data = root / "data"
-    uploads = root / "bare-uploads"
-    uploads.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SORI_")}
-    env.update(
-        SORI_DATA_DIR=str(data), SORI_MAX_UPLOAD_BYTES=str(4 * 1024 * MIB), PYTHONDONTWRITEBYTECODE="1"
-    )
-    bare_env = {**env, "BENCH_UPLOAD_DIR": str(uploads)}
+def init_with_recipient(env: dict[str, str]) -> Identity:
+    """``sori init`` in ``env``, and a new identity registered as its one recipient."""
     subprocess.run([str(SORI), "init"], cwd=REPO, env=env, check=True, capture_output=True)
     identity = Identity.generate()
     subprocess.run(
@@ -257,6 +250,19 @@ def make_setup(root: Path) -> Setup:
         check=True,
         capture_output=True,
     )
+    return identity
+
+
+def make_setup(root: Path) -> Setup:
+    data = root / "data"
+    uploads = root / "bare-uploads"
+    uploads.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SORI_")}
+    env.update(
+        SORI_DATA_DIR=str(data), SORI_MAX_UPLOAD_BYTES=str(4 * 1024 * MIB), PYTHONDONTWRITEBYTECODE="1"
+    )
+    bare_env = {**env, "BENCH_UPLOAD_DIR": str(uploads)}
+    identity = init_with_recipient(env)
     answers = answers_json()
     envelope = root / "small.sori"
     with envelope.open("wb") as out:

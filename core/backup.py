@@ -39,7 +39,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import check, migrate
-from core.blobstore import BlobStore, UnknownBlob
+from core.blobs_on_disk import fsync_dir
+from core.blobstore import BlobStore, IteratorReader, UnknownBlob
 from crypto.envelope import CHUNK, EnvelopeReader, EnvelopeWriter, Readable
 from crypto.keys import Identity, PublicKey
 
@@ -48,8 +49,9 @@ MANIFEST_PART = "manifest.json"
 MANIFEST_TYPE = "application/json"
 TABLE_TYPE = "application/x-ndjson"
 BLOB_TYPE = "application/x-sori-envelope"
-#: Alembic's own bookkeeping: the restore recreates it by migrating.
-SKIPPED_TABLES = frozenset({"alembic_version"})
+#: Alembic's own bookkeeping, which the restore recreates by migrating, and the database backend's blobs,
+#: which go in as blob parts like files do (restored into whichever backend the restoring host uses).
+SKIPPED_TABLES = frozenset({"alembic_version", "blobs", "blob_chunks"})
 #: Rows fetched at once (an inline envelope row holds up to 256 KiB).
 FETCH_ROWS = 100
 #: Rows inserted at once, and the most JSON text gathered before inserting.
@@ -273,7 +275,7 @@ def create_file(
             raise BackupError(
                 f"{output} appeared while the backup was written; nothing was replaced"
             ) from None
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
     return manifest
@@ -283,7 +285,7 @@ def create_file(
 
 
 def require_empty(engine: Engine, store: BlobStore) -> None:
-    """Raise :class:`BackupError` unless the database has no rows and the blob store no file."""
+    """Raise :class:`BackupError` unless the database has no rows and the blob store nothing."""
     with engine.connect() as connection:
         names = [name for name in inspect(connection).get_table_names() if name not in SKIPPED_TABLES]
         filled = []
@@ -297,12 +299,14 @@ def require_empty(engine: Engine, store: BlobStore) -> None:
             "the database is not empty (rows in " + ", ".join(filled) + "): a backup is restored only into "
             "a new, empty database (do not run `sori init` before restoring)"
         )
-    blobs = next(store.blob_ids(), None) if store.root.is_dir() else None
-    temps = any(store.tmp.iterdir()) if store.tmp.is_dir() else False
-    if blobs is not None or temps:
+    try:
+        filled_store = next(store.blob_ids(), None) is not None or bool(store.leftovers())
+    except SQLAlchemyError:  # the database backend before the first migration: no table, so nothing in it
+        filled_store = bool(store.tmp.is_dir() and any(store.tmp.iterdir()))
+    if filled_store:
         raise BackupError(
-            f"the blob store {store.root} is not empty: a backup is restored only into a new, empty "
-            "data folder"
+            "the blob store is not empty: a backup is restored only into a new, empty data folder and "
+            "database"
         )
 
 
@@ -360,13 +364,15 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
 
 
 class _Restore:
-    """One restore in progress: the open transaction and the blobs written so far, to undo on failure."""
+    """One restore in progress: the open transaction and the blobs written so far, to undo on failure (the
+    database backend writes them in the transaction itself; files are removed by hand)."""
 
     def __init__(self, connection: Connection, store: BlobStore, emit: Callable[[str], None]) -> None:
         self.connection = connection
-        self.store = store
+        self.store = store.within(connection)
+        self._unbound = store
         self.emit = emit
-        self.written: list[Path] = []
+        self.written: list[str] = []
         metadata = MetaData()
         metadata.reflect(bind=connection)
         self.tables = {table.name: table for table in metadata.sorted_tables}
@@ -407,28 +413,20 @@ class _Restore:
 
     def blob(self, entry: dict[str, Any], chunks: Iterator[bytes]) -> None:
         blob_id = entry["id"]
-        target = self.store.path(blob_id)  # raises UnknownBlob for a malformed id
-        if target.exists():
-            raise BackupError(f"the backup holds the blob {blob_id} twice")
         digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.store.tmp, prefix="restore-")
+
+        def hashed() -> Iterator[bytes]:
+            for chunk in chunks:
+                digest.update(chunk)
+                yield chunk
+
         try:
-            with os.fdopen(fd, "wb") as file:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    file.write(chunk)
-                file.flush()
-                os.fsync(file.fileno())
-            if digest.hexdigest() != entry["sha256"] or size != entry["size"]:
-                raise BackupError(f"the blob {blob_id} does not match its size and SHA-256 in the manifest")
-            target.parent.mkdir(mode=0o700, exist_ok=True)
-            os.link(tmp_name, target)
-            self.written.append(target)
-            _fsync_dir(target.parent)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
+            _, size = self.store.put(IteratorReader(hashed()), blob_id)  # type: ignore[arg-type]
+        except UnknownBlob:  # malformed, or there already
+            raise BackupError(f"the backup holds the blob {blob_id!r} twice, or a malformed id") from None
+        self.written.append(blob_id)
+        if digest.hexdigest() != entry["sha256"] or size != entry["size"]:
+            raise BackupError(f"the blob {blob_id} does not match its size and SHA-256 in the manifest")
 
     def reset_sequences(self) -> None:
         """On PostgreSQL, move each serial column's sequence past the ids restored."""
@@ -450,8 +448,8 @@ class _Restore:
             )
 
     def undo_blobs(self) -> None:
-        for path in self.written:
-            path.unlink(missing_ok=True)
+        for blob_id in self.written:
+            self._unbound.remove(blob_id)
 
 
 def _next_part(parts: Iterator[Any], expected: str) -> Any:
@@ -522,7 +520,7 @@ def restore(
             restoring.reset_sequences()
             _verify_counts(connection, restoring.tables, manifest)
             session = Session(bind=connection)
-            report = check.run(session, store, emit=emit, expected_revision=revision)
+            report = check.run(session, restoring.store, emit=emit, expected_revision=revision)
             session.close()
             if not report.clean:
                 raise BackupError(f"the restored data does not pass `sori check`: {report.summary()}")
@@ -549,11 +547,3 @@ def _verify_counts(connection: Connection, tables: dict[str, Table], manifest: d
             raise BackupError(
                 f"the table {name} holds {rows} rows after the restore, the manifest says {expected}"
             )
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

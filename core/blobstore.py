@@ -1,173 +1,316 @@
-"""The blob store: envelope files (ciphertext only) under ``<data>/blobs``, written so a crash loses nothing.
+"""The blob store: where envelopes too large for their row are kept (ciphertext only), behind one interface.
 
-A blob is written to ``tmp/`` under a unique name, flushed to disk, then renamed into ``<id[:2]>/<id>``, and
-the directory entry flushed too. A blob id therefore names either a complete, durable file or nothing, in any
-number of processes at once. Files left in ``tmp/`` are writes that never finished (a crash, a killed worker).
+Two backends, chosen by ``SORI_BLOB_STORE`` (core/config.py; ``submissions.blob_store()`` gives the one
+configured): ``files``, the default, keeps each blob as a file under ``<data>/blobs/`` on this host's disk
+(core/blobs_on_disk.py); ``database`` keeps it as chunks of about 1 MiB in the database's ``blob_chunks``
+table, shared by every app host (core/blobs_in_database.py). Whatever the backend, a blob id is 32 lowercase
+hex characters and names either a complete, durable blob or nothing.
 
-The database keeps only the day a submission arrived; a blob's file times must not be finer. Once the
-row naming a blob is committed, :meth:`BlobStore.coarsen_times` sets the blob's modification and access
-times, and its shard folder's, to midnight (UTC) of that day. (Not before: until then the exact time is
-what tells ``sori check`` that a blob without a row may still be committing.) The inode's change time
-(ctime) cannot be set by any program: the kernel stamps it at every change, so a seized disk still shows,
-to the second, when each blob file was last changed (here: when its times were set, within moments of
-its arrival) and when a shard folder last took one. Only keeping envelopes in the database (the
-several-servers blob store) avoids that.
+The interface, :class:`BlobStore`; nothing outside the two backends uses more:
+
+Writing. A receipt is shown only once the row naming a blob is committed (core/submissions.py).
+    ``writing()``           a context giving a :class:`WritingBlob`: write to ``pending.file`` (a scratch file
+                            on this host), then ``pending.commit(connection)`` returns the new blob's id.
+                            Files: flushed to disk and renamed into place before it returns. Database:
+                            inserted in ``connection``'s transaction, so the commit of the row makes both
+                            durable at once. Leaving the block without committing leaves nothing behind.
+    ``put(stream, blob_id=None)``  a new blob holding ``stream`` to its end, committed on its own (or in the
+                            transaction of :meth:`~BlobStore.within`); returns ``(blob_id, size)``. A backup's
+                            restore and ``sori blobs move`` give the id.
+    ``coarsen_times(id)``   once the row is committed: a file's times to the day (the database keeps none).
+Reading.
+    ``open(id)``            the bytes, as a binary file object streamed in constant memory; ``exists(id)``.
+    ``blob_ids()``          every complete blob's id, sorted, streamed (uploads under way are not blobs).
+    While blobs move between backends (``sori blobs move``), ``open`` and ``exists`` also look in the other
+    backend, so that readers never miss a blob.
+Removing.
+    ``remove(id)``          delete a blob once no committed row names it (after the row's deletion is
+                            committed, or after its insertion failed), in both backends while blobs move;
+                            a blob already gone is no error.
+Uploads in pieces (intake/uploads.py), kept where every host sees them (database) or in ``blobs/tmp``:
+    ``start_upload(size)`` → id; ``append_upload(id, offset, body, max_piece)`` → bytes held (raises
+    :class:`OffsetMismatch` or :class:`TooLarge`); ``read_upload(id)`` → (bytes, received, announced);
+    ``adopt(id)`` → a :class:`PendingBlob` whose ``commit(connection)`` makes the upload a blob under a new
+    id; ``discard_upload(id)``.
+Housekeeping (``sori check``).
+    ``leftovers(min_age)`` writes and uploads that never finished, untouched for ``min_age`` seconds;
+    ``discard(leftover)``; ``age(id)`` (seconds since a blob was written; infinite in the database, where
+    a blob exists only with its row, so an orphan there is never one still committing); ``where(id)``,
+    words naming where a blob is, for messages.
+In a transaction.
+    ``within(connection)``  the same store acting in ``connection``'s transaction (database; files have none).
+    Without it, the database backend writes in transactions of its own: on SQLite, where one writer waits
+    for another, never call ``put`` or ``remove`` while a session of yours holds an uncommitted write.
+
+A method given a malformed id raises :class:`UnknownBlob`, and so does one that reads or changes a blob or
+upload that is not there (removing one that is gone is not an error).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import secrets
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from core.config import BLOBS_TMP_DIR
+from sqlalchemy import Connection
 
 #: Copy buffer: the envelope's chunk size, so memory stays flat whatever the upload's size.
 COPY_BYTES = 64 * 1024
 
-_BLOB_ID = re.compile(r"[0-9a-f]{32}")
+BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class UnknownBlob(Exception):
-    """The blob id is malformed, or no blob has it."""
+    """The blob (or upload) id is malformed, or no blob (or upload) has it."""
 
 
-class BlobStore:
-    """Envelope files under ``root``; ids are 32 lowercase hex characters (128 random bits)."""
+class OffsetMismatch(Exception):
+    """A piece does not start where the upload stands; ``received`` says where it does."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.tmp = self.root / BLOBS_TMP_DIR
+    def __init__(self, received: int) -> None:
+        super().__init__(f"the upload holds {received} bytes")
+        self.received = received
 
-    def put(self, stream: BinaryIO) -> tuple[str, int]:
-        """Copy ``stream`` to its end into a new blob; returns ``(blob_id, size)`` once it is on disk.
 
-        If reading or writing fails, no blob exists and the temporary file is removed; the error propagates.
-        """
-        with self.writing() as pending:
-            size = 0
-            while chunk := stream.read(COPY_BYTES):
-                pending.file.write(chunk)
-                size += len(chunk)
-            return pending.commit(), size
+class TooLarge(Exception):
+    """A piece goes past the largest piece allowed or past the upload's announced size."""
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A write or an upload that never finished: ``name`` for messages, ``age`` in seconds since it was last
+    touched, ``upload`` whether it is an upload in pieces, and its file on this host or its upload id in the
+    database."""
+
+    name: str
+    age: float
+    upload: bool
+    path: Path | None = None
+    upload_id: str | None = None
+
+
+def check_id(blob_id: str) -> str:
+    """``blob_id`` if it is well formed; raises :class:`UnknownBlob`."""
+    if not isinstance(blob_id, str) or BLOB_ID.fullmatch(blob_id) is None:
+        raise UnknownBlob("malformed blob id")
+    return blob_id
+
+
+class BlobStore(ABC):
+    """The interface of the module docstring; ``tmp`` is this host's scratch folder, ``fallback`` the other
+    backend that reads look in while blobs move."""
+
+    def __init__(self, tmp: Path, fallback: BlobStore | None = None) -> None:
+        self.tmp = Path(tmp)
+        self.fallback = fallback
+
+    # --- writing ---------------------------------------------------------------------------------------
 
     @contextmanager
-    def writing(self) -> Iterator[PendingBlob]:
-        """A new blob to write into ``pending.file``; it exists once ``pending.commit()`` returns.
-
-        Leaving the block without committing, normally or by an error, removes the temporary file."""
+    def writing(self) -> Iterator[WritingBlob]:
+        """A new blob to write into ``pending.file``; it exists once ``pending.commit(connection)`` returns
+        (database: once that connection's transaction commits). Leaving the block without committing, normally
+        or by an error, removes the scratch file."""
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="put-")  # O_EXCL, mode 0600
-        pending = PendingBlob(self, Path(tmp_name), os.fdopen(fd, "wb"))
+        pending = WritingBlob(self, Path(tmp_name), os.fdopen(fd, "wb"))
         try:
             yield pending
         finally:
             # Also on KeyboardInterrupt or a worker's timeout: never leave half a blob behind.
             pending.discard()
 
-    def adopt(self, tmp_path: Path) -> PendingBlob:
-        """A complete file already in ``tmp/`` (an upload in pieces), ready to be committed as a blob."""
-        if tmp_path.parent != self.tmp:
-            raise UnknownBlob("only files in the store's tmp/ can become blobs")
-        return PendingBlob(self, tmp_path, tmp_path.open("ab"))
+    @abstractmethod
+    def put(self, stream: BinaryIO, blob_id: str | None = None) -> tuple[str, int]:
+        """Copy ``stream`` to its end into a new blob (named ``blob_id`` if given, which must be free);
+        returns ``(blob_id, size)`` once it is durable. On failure no blob exists; the error propagates."""
 
-    def _commit(self, tmp_path: Path) -> str:
-        blob_id = secrets.token_hex(16)
-        target = self.path(blob_id)
-        if not target.parent.is_dir():
-            target.parent.mkdir(mode=0o700, exist_ok=True)
-            _fsync_dir(self.root)
-        os.rename(tmp_path, target)
-        _fsync_dir(target.parent)
-        return blob_id
+    @abstractmethod
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+        """Make the scratch file, still open as ``file`` (written, flushed), a blob under a new id and close
+        ``file`` (see :meth:`WritingBlob.commit`)."""
 
-    def coarsen_times(self, blob_id: str) -> None:
-        """Set the blob's and its shard folder's access and modification times to midnight UTC today."""
-        path = self.path(blob_id)
-        midnight = (time.time() // 86400) * 86400
-        for each in (path, path.parent):
-            os.utime(each, (midnight, midnight))
+    def coarsen_times(self, blob_id: str) -> None:  # noqa: B027  (a backend keeping no times has nothing to do)
+        """Once the row naming the blob is committed: hide when it was written, as far as the backend can."""
 
-    def remove(self, blob_id: str) -> None:
-        """Delete a blob that no row will ever point at (its row failed to commit)."""
-        self.path(blob_id).unlink(missing_ok=True)
+    def within(self, connection: Connection) -> BlobStore:
+        """This store acting in ``connection``'s transaction, where the backend has transactions."""
+        return self
+
+    # --- reading ---------------------------------------------------------------------------------------
 
     def open(self, blob_id: str) -> BinaryIO:
         """The blob's bytes, for reading; raises :class:`UnknownBlob`."""
         try:
-            return self.path(blob_id).open("rb")
-        except FileNotFoundError:
-            raise UnknownBlob(f"no blob {blob_id}") from None
+            return self._open(check_id(blob_id))
+        except UnknownBlob:
+            if self.fallback is None:
+                raise
+            return self.fallback._open(blob_id)
 
     def exists(self, blob_id: str) -> bool:
         """Whether a complete blob has this id (``False`` for a malformed id)."""
-        return _BLOB_ID.fullmatch(blob_id) is not None and self.path(blob_id).is_file()
+        if BLOB_ID.fullmatch(blob_id) is None:
+            return False
+        return self._exists(blob_id) or (self.fallback is not None and self.fallback._exists(blob_id))
 
-    def path(self, blob_id: str) -> Path:
-        """Where the blob is or would be; raises :class:`UnknownBlob` for anything but a well-formed id."""
-        if _BLOB_ID.fullmatch(blob_id) is None:
-            raise UnknownBlob("malformed blob id")
-        return self.root / blob_id[:2] / blob_id
+    @abstractmethod
+    def _open(self, blob_id: str) -> BinaryIO: ...
 
+    @abstractmethod
+    def _exists(self, blob_id: str) -> bool: ...
+
+    @abstractmethod
     def blob_ids(self) -> Iterator[str]:
-        """The ids of all complete blobs, in sorted order; other files in the store are not blobs."""
-        for shard in sorted(self.root.iterdir()):
-            if shard.is_dir() and re.fullmatch(r"[0-9a-f]{2}", shard.name):
-                for entry in sorted(shard.iterdir()):
-                    if _BLOB_ID.fullmatch(entry.name) and entry.name[:2] == shard.name and entry.is_file():
-                        yield entry.name
+        """The ids of all complete blobs, in sorted order."""
 
-    def stray_temp_files(self, min_age_seconds: float = 3600) -> list[Path]:
-        """Files in ``tmp/`` untouched for ``min_age_seconds``: writes that died. Younger ones may be uploads
-        still streaming in another process."""
-        cutoff = time.time() - min_age_seconds
-        stray = []
+    # --- removing --------------------------------------------------------------------------------------
+
+    def remove(self, blob_id: str) -> None:
+        """Delete a blob that no committed row names, from the other backend too (a blob deleted while it
+        moves must not stay behind there); a blob already gone is not an error."""
+        self._remove(check_id(blob_id))
+        if self.fallback is not None:
+            self.fallback._remove(blob_id)
+
+    @abstractmethod
+    def _remove(self, blob_id: str) -> None: ...
+
+    # --- uploads in pieces -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def start_upload(self, size: int) -> str:
+        """A new, empty upload of an envelope announced to be ``size`` bytes; returns its id."""
+
+    @abstractmethod
+    def append_upload(self, upload_id: str, offset: int, body: BinaryIO, max_piece: int) -> int:
+        """Add ``body`` at byte ``offset``, whole or not at all; returns how many bytes the upload holds.
+
+        Raises :class:`OffsetMismatch` when ``offset`` is not where it stands (also when another host added
+        a piece meanwhile), :class:`TooLarge` when the piece is over ``max_piece`` or goes past the
+        announced size."""
+
+    @abstractmethod
+    def read_upload(self, upload_id: str) -> tuple[BinaryIO, int, int]:
+        """The upload's bytes so far, how many there are, and the size announced."""
+
+    @abstractmethod
+    def adopt(self, upload_id: str) -> PendingBlob:
+        """The upload, ready to be committed as a blob (it must hold its announced size by then)."""
+
+    @abstractmethod
+    def discard_upload(self, upload_id: str) -> None:
+        """Remove an upload, if it is still there."""
+
+    # --- housekeeping ----------------------------------------------------------------------------------
+
+    def leftovers(self, min_age: float = 0) -> list[Leftover]:
+        """Writes and uploads that never finished, untouched for ``min_age`` seconds: on this host's disk,
+        and (database) uploads left by any host. Younger ones may still be under way."""
+        now = time.time()
+        found = []
         for entry in self.tmp.iterdir():
             try:
-                if entry.stat().st_mtime <= cutoff:
-                    stray.append(entry)
+                age = now - entry.stat().st_mtime
             except FileNotFoundError:
                 continue  # renamed into place or cleaned up since the listing
-        return sorted(stray)
+            if age >= min_age:
+                found.append(Leftover(str(entry), age, entry.name.startswith("upload-"), entry))
+        return sorted(found, key=lambda leftover: leftover.name)
+
+    def discard(self, leftover: Leftover) -> None:
+        """Remove a leftover (a folder in ``tmp/`` is left alone: only a person should remove that)."""
+        if leftover.path is not None and not leftover.path.is_dir():
+            leftover.path.unlink(missing_ok=True)
+
+    @abstractmethod
+    def age(self, blob_id: str) -> float | None:
+        """Seconds since the blob was written, ``None`` if it is not there."""
+
+    @abstractmethod
+    def where(self, blob_id: str) -> str:
+        """Where the blob is or would be, in words for a message ("the blob file /var/...")."""
+
+    # --- shared by the backends ------------------------------------------------------------------------
+
+    @contextmanager
+    def spooled(self, body: BinaryIO, limit: int) -> Iterator[tuple[BinaryIO, int]]:
+        """``body`` copied to a scratch file on this host, then open for reading from its start, with its
+        size; raises :class:`TooLarge` past ``limit`` bytes. The file is removed at the block's end."""
+        with tempfile.TemporaryFile(dir=self.tmp, prefix="piece-") as file:
+            size = 0
+            while piece := body.read(COPY_BYTES):
+                size += len(piece)
+                if size > limit:
+                    raise TooLarge("the piece goes past the limit or the announced size")
+                file.write(piece)
+            file.seek(0)
+            yield file, size  # type: ignore[misc]
 
 
 class PendingBlob:
-    """A blob being written: ``file`` is open for writing in ``tmp/``; :meth:`commit` makes it durable and
-    moves it into place, :meth:`discard` removes it."""
+    """A blob about to exist: :meth:`commit` makes it one, :meth:`discard` removes what is left of it."""
 
-    def __init__(self, store: BlobStore, tmp_path: Path, file: BinaryIO) -> None:
+    def __init__(self, store: BlobStore) -> None:
         self.store = store
-        self.file = file
-        self._tmp_path = tmp_path
         self.blob_id: str | None = None
 
-    def commit(self) -> str:
-        """Flush the file to disk and rename it into the store; returns the new blob id."""
+    def commit(self, connection: Connection) -> str:
+        """Make the blob exist (in ``connection``'s transaction where the backend has transactions); returns
+        its id."""
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """Remove what is left, unless committed."""
+
+
+class WritingBlob(PendingBlob):
+    """A blob being written: ``file`` is a scratch file on this host, open for writing."""
+
+    def __init__(self, store: BlobStore, tmp_path: Path, file: BinaryIO) -> None:
+        super().__init__(store)
+        self.file = file
+        self.scratch = tmp_path
+
+    def commit(self, connection: Connection) -> str:
+        """Hand the written file to the store; returns the new blob id."""
         self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        self.blob_id = self.store._commit(self._tmp_path)
+        self.blob_id = self.store._commit_scratch(self.scratch, self.file, connection)
         return self.blob_id
 
     def discard(self) -> None:
-        """Remove the temporary file, unless committed."""
         if not self.file.closed:
             # Closing flushes what is buffered, which fails again on a full disk: the file goes anyway.
             with suppress(OSError):
                 self.file.close()
-        if self.blob_id is None:
-            self._tmp_path.unlink(missing_ok=True)
+        # Committed into the file store, the scratch file was renamed away; into the database, it was copied.
+        self.scratch.unlink(missing_ok=True)
 
 
-def _fsync_dir(path: Path) -> None:
-    # A rename is durable only once the directory holding the new entry is flushed.
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+class IteratorReader(io.RawIOBase):
+    """A binary file object reading from an iterator of byte strings (a backup's part, for :meth:`put`)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = memoryview(chunk)
+        count = min(len(buffer), len(self._rest))
+        buffer[:count] = self._rest[:count]
+        self._rest = self._rest[count:]
+        return count

@@ -2,19 +2,22 @@
 
 What is checked (each problem is one line naming what and which id or path):
 
-- every envelope row has its envelope: the blob file is there, or the ciphertext is in the row;
+- every envelope row has its envelope: the blob is in the blob store (core/blobstore.py, either backend), or
+  the ciphertext is in the row;
 - every envelope's framing holds (crypto.envelope.FramingChecker over its bytes, streamed): the header
   parses, the body is whole chunks of allowed lengths, nothing is cut; its size is the row's
   ``ciphertext_size``; the key ids in its header are the row's ``recipient_key_ids``;
-- every blob file has a row (an *orphan*: a blob whose row never committed, e.g. after a crash);
-- no temporary file in ``blobs/tmp/`` is older than the threshold (younger ones may be uploads in progress);
+- every blob has a row (an *orphan*: a blob whose row never committed, e.g. after a crash);
+- no unfinished write or upload (a file in ``blobs/tmp/`` of this host, or an upload in pieces in the
+  database) is older than the threshold (younger ones may be in progress);
 - the audit trail verifies;
 - the database is at the newest migration.
 
-With ``--clean-stale`` it also removes what is stale: old temporary files and orphan blobs, and spent form
+With ``--clean-stale`` it also removes what is stale: old unfinished writes and uploads and orphan blobs
+(in the database, where a blob exists only with its row, every orphan is stale), and spent form
 nonces and counts past their keeping time (core/form_nonces.py, core/counters.py).
 
-Memory stays flat: rows are read in batches, blobs are streamed, and the blob files are compared with the
+Memory stays flat: rows are read in batches, blobs are streamed, and the blob ids are compared with the
 rows by a merge of two sorted sequences, never a set of every id. Authenticity needs a reviewer's key and
 is not checked here (``sori decrypt`` does it).
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -40,7 +43,7 @@ from crypto.framing import FramingChecker
 
 #: Envelope rows read at once; inline envelopes are at most 256 KiB each, so a batch stays small.
 BATCH = 100
-#: Default age after which a file in ``blobs/tmp/`` or an orphan blob counts as stale.
+#: Default age after which an unfinished write or upload or an orphan blob counts as stale.
 DEFAULT_MAX_AGE_HOURS = 24.0
 
 
@@ -75,7 +78,7 @@ class Report:
     def summary(self) -> str:
         audit = "not checked" if self.audit_entries is None else f"{self.audit_entries} entries"
         looked = (
-            f"{self.envelopes} envelope(s), {self.blobs} blob file(s), {self.temp_files} temporary file(s), "
+            f"{self.envelopes} envelope(s), {self.blobs} blob(s), {self.temp_files} unfinished write(s), "
             f"audit trail {audit}, schema {self.revision or 'none'}"
         )
         if self.clean:
@@ -153,7 +156,7 @@ def _check_envelopes(
             try:
                 stream = store.open(blob_id)
             except Exception:  # UnknownBlob: missing or a malformed id
-                problem("missing-blob", subject, f"the blob file {_blob_path(store, blob_id)} is not there")
+                problem("missing-blob", subject, f"{store.where(blob_id)} is not there")
                 continue
         else:
             stream = io.BytesIO(ciphertext)  # type: ignore[arg-type]
@@ -167,7 +170,7 @@ def _check_envelopes(
             problem("bad-envelope", subject, f"its framing does not hold ({exc.code}: {exc})")
             continue
         except OSError as exc:
-            problem("unreadable-blob", subject, f"the blob file cannot be read ({exc.strerror})")
+            problem("unreadable-blob", subject, f"the blob cannot be read ({exc.strerror or exc})")
             continue
         if checker.size != size:
             problem("wrong-size", subject, f"it holds {checker.size} bytes, its row says {size}")
@@ -217,7 +220,6 @@ def _check_orphans(
     # ids that could be compared wrongly under another collation are re-checked one by one below.
     rows = _row_blob_ids(session)
     next_row = next(rows, None)
-    cutoff = time.time() - max_age
     for blob_id in store.blob_ids():
         report.blobs += 1
         while next_row is not None and next_row < blob_id:
@@ -227,20 +229,17 @@ def _check_orphans(
         # Asked again on its own: a submission may have committed its row since the batch was read.
         if _has_row(session, blob_id):
             continue
-        path = store.path(blob_id)
-        try:
-            mtime = path.stat().st_mtime
-        except FileNotFoundError:
+        age = store.age(blob_id)
+        if age is None:
             continue  # removed since the listing
-        if clean_stale and mtime <= cutoff:
-            path.unlink(missing_ok=True)
-            report.removed.append(str(path))
-            emit(f"REMOVED orphan blob {blob_id}: {path}")
+        where = store.where(blob_id)
+        if clean_stale and age >= max_age:
+            store.remove(blob_id)
+            report.removed.append(where)
+            emit(f"REMOVED orphan blob {blob_id}: {where}")
             continue
-        age = _age_text(time.time() - mtime)
-        problem(
-            "orphan-blob", f"blob {blob_id}", f"no envelope row names the file {path} (written {age} ago)"
-        )
+        written = f" (written {_age_text(age)} ago)" if age != math.inf else ""
+        problem("orphan-blob", f"blob {blob_id}", f"no envelope row names {where}{written}")
 
 
 def _check_temp_files(
@@ -253,25 +252,21 @@ def _check_temp_files(
 ) -> None:
     if not store.tmp.is_dir():
         return
-    report.temp_files = sum(1 for _ in store.tmp.iterdir())
-    for path in store.stray_temp_files(max_age):
-        if clean_stale:
-            try:
-                if path.is_dir():
-                    problem("stale-temp", str(path), "a folder in tmp/ (not removed: look at it by hand)")
-                    continue
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            report.removed.append(str(path))
-            emit(f"REMOVED stale temporary file {path}")
+    report.temp_files = len(store.leftovers())
+    for leftover in store.leftovers(max_age):
+        if leftover.path is not None and leftover.path.is_dir():
+            problem("stale-temp", leftover.name, "a folder in tmp/ (not removed: look at it by hand)")
             continue
-        try:
-            age = _age_text(time.time() - path.stat().st_mtime)
-        except FileNotFoundError:
+        kind, what = ("temporary file", "a temporary file") if leftover.path else ("upload", "an upload")
+        if clean_stale:
+            store.discard(leftover)
+            report.removed.append(leftover.name)
+            emit(f"REMOVED stale {kind} {leftover.name}")
             continue
         problem(
-            "stale-temp", str(path), f"a temporary file untouched for {age} (a write or upload that died)"
+            "stale-temp",
+            leftover.name,
+            f"{what} untouched for {_age_text(leftover.age)} (a write or upload that died)",
         )
 
 
@@ -297,13 +292,6 @@ def _check_revision(
             "database",
             f"it is at revision {current or 'none'}, the code expects {expected}: run `sori init`",
         )
-
-
-def _blob_path(store: BlobStore, blob_id: str) -> str:
-    try:
-        return str(store.path(blob_id))
-    except Exception:
-        return repr(blob_id)
 
 
 def _age_text(seconds: float) -> str:

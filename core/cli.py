@@ -17,7 +17,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core import cli_io, db, export_key, migrate, recipients, submissions
+from core import cli_io, config, db, export_key, migrate, recipients, several_hosts, submissions
+from core.blobs_in_database import DatabaseBlobs
+from core.blobs_on_disk import FileBlobs
 from core.models import Envelope
 from crypto.errors import CryptoError
 
@@ -126,6 +128,34 @@ def envelopes_export(output: Path, submission_id: str | None) -> None:
     click.echo(f"{written} envelope(s) written to {output}")
 
 
+blobs_group = click.Group(
+    "blobs", help="The blob store: envelope files on this host, or chunks in the database (SORI_BLOB_STORE)."
+)
+
+
+@blobs_group.command("move")
+@click.option(
+    "--to", "target_name", type=click.Choice(config.BLOB_STORES), required=True, help="The backend."
+)
+@with_appcontext
+def blobs_move(target_name: str) -> None:
+    """Move every blob into the backend TO while Sori keeps serving (readers find each blob in one backend or
+    the other at every moment); safe to run again. Set SORI_BLOB_STORE=TO on every app host first."""
+    from core import blob_moves
+
+    files = FileBlobs(Path(current_app.config["SORI_DATA_DIR"]) / config.BLOBS_DIR)
+    database = DatabaseBlobs(db.database().engine, files.tmp)
+    source, target = (files, database) if target_name == "database" else (database, files)
+    if current_app.config["SORI_BLOB_STORE"] != target_name:
+        click.echo(
+            f"Note: SORI_BLOB_STORE is {current_app.config['SORI_BLOB_STORE']} here, so new blobs still go "
+            "there; set it to the target on every host, then run this again.",
+            err=True,
+        )
+    report = blob_moves.move(source, target, click.echo)
+    click.echo(f"Moved into {target_name}: {report.summary()}.")
+
+
 # --- sori check, sori backup (core/check.py, core/backup.py) ---------------------------------------
 
 
@@ -158,6 +188,8 @@ def check_command(max_age_hours: float, clean_stale: bool) -> None:
     except Exception as exc:  # the database unreachable, a folder unreadable: not a clean bill
         click.echo(f"sori check could not finish: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
+    for warning in several_hosts.warnings(db.session(), current_app.config):
+        click.echo(f"WARNING {warning}")
     click.echo(report.summary())
     sys.exit(0 if report.clean else 1)
 
@@ -246,6 +278,7 @@ COMMANDS: tuple[click.Command, ...] = (
     serve_command,
     recipients_group,
     envelopes_group,
+    blobs_group,
     check_command,
     backup_group,
 )

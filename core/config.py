@@ -26,6 +26,11 @@ Variables read, each mapped to a Flask configuration key of the same or the Flas
   sources are told to try again in a minute; default 500
 - ``SORI_OPEN_UPLOADS`` → ``SORI_OPEN_UPLOADS``: unfinished uploads in pieces kept at once for the whole
   installation (intake/uploads.py); default 200
+- ``SORI_BLOB_STORE`` → ``SORI_BLOB_STORE``: where envelopes too large for their row are kept
+  (core/blobstore.py): ``files`` (the default, ``<data>/blobs/`` on this host) or ``database`` (shared by
+  several app hosts)
+- ``SORI_EXPORT_KEY_FILE`` → ``SORI_EXPORT_KEY_FILE``: the organization's export signing key
+  (core/export_key.py), default ``<data>/export-signing.key``; several app hosts each get a copy of one key
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ DEFAULT_UPLOAD_MIN_RATE = 2048
 DEFAULT_UPLOAD_GRACE = 60
 DEFAULT_UPLOADS_AT_ONCE = 500
 DEFAULT_OPEN_UPLOADS = 200
+BLOB_STORES = ("files", "database")
 SECRET_KEY_FILE = "secret_key"
 DATABASE_FILE = "sori.db"
 BLOBS_DIR = "blobs"
@@ -80,7 +86,18 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SORI_UPLOAD_GRACE": _positive_int(environ, "SORI_UPLOAD_GRACE", DEFAULT_UPLOAD_GRACE),
         "SORI_UPLOADS_AT_ONCE": _positive_int(environ, "SORI_UPLOADS_AT_ONCE", DEFAULT_UPLOADS_AT_ONCE),
         "SORI_OPEN_UPLOADS": _positive_int(environ, "SORI_OPEN_UPLOADS", DEFAULT_OPEN_UPLOADS),
+        "SORI_BLOB_STORE": _blob_store(environ.get("SORI_BLOB_STORE", "")),
+        "SORI_EXPORT_KEY_FILE": Path(environ["SORI_EXPORT_KEY_FILE"]).resolve()
+        if environ.get("SORI_EXPORT_KEY_FILE")
+        else None,
     }
+
+
+def _blob_store(setting: str) -> str:
+    choice = setting.strip().lower() or BLOB_STORES[0]
+    if choice not in BLOB_STORES:
+        raise ConfigError(f"SORI_BLOB_STORE must be one of {', '.join(BLOB_STORES)}, not {setting!r}")
+    return choice
 
 
 def _secure_cookies(setting: str, base_url: str) -> bool:

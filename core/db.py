@@ -67,13 +67,22 @@ class Database:
 SQLITE_BUSY_SECONDS = 15
 
 
+#: How long a PostgreSQL connection attempt waits for each host of the URL before trying the next.
+CONNECT_SECONDS = 5
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite connections get write-ahead logging, foreign keys and full sync."""
+    """An engine for ``url``; SQLite connections get write-ahead logging, foreign keys and full sync.
+
+    PostgreSQL connections are tested before each use (``pool_pre_ping``): after a failover, connections to
+    the old primary are dropped and new ones made through the URL, which may name several hosts with
+    ``target_session_attrs=read-write`` so that libpq finds the new primary (deploy/README.md)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url)
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_SECONDS}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

@@ -19,6 +19,7 @@ import nacl.encoding
 import nacl.exceptions
 import nacl.hash
 import nacl.signing
+from flask import current_app, has_app_context
 
 KEY_FILE = "export-signing.key"
 SECRET_PREFIX = "sori-export-sk1-"
@@ -31,8 +32,10 @@ class ExportKeyError(ValueError):
 
 
 def key_path(data_dir: Path) -> Path:
-    """Where the instance's export key lives."""
-    return Path(data_dir) / KEY_FILE
+    """Where the instance's export key lives: ``SORI_EXPORT_KEY_FILE`` when the application sets it (several
+    app hosts each hold a copy of the one key, deploy/README.md), else in the data folder."""
+    configured = current_app.config.get("SORI_EXPORT_KEY_FILE") if has_app_context() else None
+    return Path(configured) if configured else Path(data_dir) / KEY_FILE
 
 
 def ensure(data_dir: Path) -> bool:

@@ -7,6 +7,10 @@ at once in a process, the others wait their turn first come, first served (no ne
 waiting request), and a request that has waited :attr:`Gate.patience` seconds gets :class:`Busy` instead
 of waiting on. Receipts and passwords have gates of their own, so that a login flood never delays a
 source's receipt.
+
+The gates are per process, also with several app hosts, on purpose: they bound memory, which each host
+has its own of. What limits guessing is shared in the database (wrong receipts for the whole instance,
+failed logins per account: core/several_hosts.py), so more hosts add memory, never guesses.
 """
 
 from __future__ import annotations

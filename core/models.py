@@ -218,3 +218,32 @@ class AuditTally(Base):
     #: The details shared by every event counted, as canonical JSON.
     details: Mapped[str] = mapped_column(String(500))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class StoredBlob(Base):
+    """A blob kept in the database (``SORI_BLOB_STORE=database``, core/blobs_in_database.py): its bytes are
+    the :class:`BlobChunk` rows that name it, in order. No time is kept of a stored blob."""
+
+    __tablename__ = "blobs"
+
+    #: 32 lowercase hex characters, as in the file store.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: ``stored`` (complete: an envelope row names it, or will in the same commit) or ``upload`` (an upload
+    #: in pieces still coming in, intake/uploads.py).
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: Of an upload only: the size announced at its start, and the minute (since 1970, UTC) it last took a
+    #: piece, so that abandoned uploads can be found; both cleared when it becomes a stored blob.
+    announced: Mapped[int | None] = mapped_column(BigInteger)
+    touched: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BlobChunk(Base):
+    """One piece of a blob kept in the database, about 1 MiB (ciphertext only)."""
+
+    __tablename__ = "blob_chunks"
+
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id"), primary_key=True)
+    #: The chunk's place in the blob, from 0 without gaps.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

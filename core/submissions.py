@@ -1,10 +1,11 @@
 """Storing what sources send: submissions, their envelopes, the recipient keys they are sealed to, receipts.
 
 The order of a store is what makes "nothing accepted is lost" hold. A small envelope goes into its row,
-and one commit makes both durable. A larger one is flushed to disk and renamed into the blob store, then
-the row is committed. Only then may a receipt be shown. A crash before the commit leaves at most a blob
-without a row, which ``sori check`` reports; never a row without its envelope, and never a receipt for
-something not stored.
+and one commit makes both durable. A larger one goes to the blob store (core/blobstore.py): with files, it
+is flushed to disk and renamed into place, then the row is committed; in the database, its chunks are
+written in the row's own transaction, and one commit makes both durable. Only then may a receipt be shown.
+A crash before the commit leaves at most a blob without a row (files), which ``sori check`` reports; never
+a row without its envelope, and never a receipt for something not stored.
 
 A submission is the hot path of the whole service (DESIGN.md section 7), so rows are written with two
 plain inserts and the recipient check reads key ids only.
@@ -25,7 +26,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import form_nonces, receipts, recipients
+from core import db, form_nonces, receipts, recipients
+from core.blobs_in_database import DatabaseBlobs
+from core.blobs_on_disk import FileBlobs
 from core.blobstore import BlobStore, PendingBlob
 from core.config import BLOBS_DIR
 from core.models import RECEIPT_SCHEME, Envelope, Recipient, Setting, Submission, new_id
@@ -55,8 +58,15 @@ class RecipientsChanged(Exception):
 
 
 def blob_store() -> BlobStore:
-    """The current application's blob store."""
-    return BlobStore(Path(current_app.config["SORI_DATA_DIR"]) / BLOBS_DIR)
+    """The current application's blob store (``SORI_BLOB_STORE``), reading from the other backend too while
+    blobs move between them (``sori blobs move``)."""
+    files = FileBlobs(Path(current_app.config["SORI_DATA_DIR"]) / BLOBS_DIR)
+    database = DatabaseBlobs(db.database().engine, files.tmp)
+    if current_app.config["SORI_BLOB_STORE"] == "database":
+        database.fallback = files
+        return database
+    files.fallback = database
+    return files
 
 
 def recipient_keys(session: Session) -> list[PublicKey]:
@@ -199,12 +209,14 @@ def _store(
     nonce: bytes | None,
     kind: Kind = "source",
 ) -> None:
-    blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
+    # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
+    connection = session.connection()
+    blob_id = None
     try:
+        if isinstance(ciphertext, PendingBlob):
+            blob_id = ciphertext.commit(connection)
         if nonce is not None:
             form_nonces.spend(session, nonce)
-        # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
-        connection = session.connection()
         if new is not None:
             submission_id = new_id()
             connection.execute(

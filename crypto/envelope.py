@@ -87,7 +87,7 @@ class EnvelopeHeader:
         raise TamperedEnvelope("the key addressed to this identity does not open: it was altered")
 
 
-def _read_exact(stream: Readable, size: int) -> bytes:
+def read_exact(stream: Readable, size: int) -> bytes:
     """Up to ``size`` bytes, fewer only at the end of the stream (streams may return short reads)."""
     data = stream.read(size)
     if len(data) == size or not data:
@@ -105,10 +105,10 @@ def _read_exact(stream: Readable, size: int) -> bytes:
 
 def read_header(stream: Readable) -> EnvelopeHeader:
     """Read and check an envelope's header (FORMAT.md 2.4, steps 1 to 4), leaving ``stream`` at the body."""
-    magic = _read_exact(stream, len(MAGIC))
+    magic = read_exact(stream, len(MAGIC))
     if magic != MAGIC:
         raise NotAnEnvelope("this is not a Sori envelope")
-    fixed = _read_exact(stream, 2)
+    fixed = read_exact(stream, 2)
     if len(fixed) < 2:
         raise TruncatedEnvelope("the envelope ends inside its header")
     version, count = fixed[0], fixed[1]
@@ -116,7 +116,7 @@ def read_header(stream: Readable) -> EnvelopeHeader:
         raise UnsupportedVersion(version)
     if count == 0:
         raise MalformedEnvelope("the envelope has no recipient")
-    rest = _read_exact(stream, STANZA_BYTES * count + STREAM_HEADER_BYTES)
+    rest = read_exact(stream, STANZA_BYTES * count + STREAM_HEADER_BYTES)
     if len(rest) < STANZA_BYTES * count + STREAM_HEADER_BYTES:
         raise TruncatedEnvelope("the envelope ends inside its header")
     stanzas = [rest[i * STANZA_BYTES : (i + 1) * STANZA_BYTES] for i in range(count)]
@@ -363,13 +363,13 @@ class EnvelopeReader:
                 return
 
     def _pull(self) -> tuple[bytes, int]:
-        prefix = _read_exact(self._stream, 4)
+        prefix = read_exact(self._stream, 4)
         if len(prefix) < 4:
             raise TruncatedEnvelope("the envelope ends before its final chunk")
         length = int.from_bytes(prefix, "big")
         if not ABYTES <= length <= MAX_CIPHERTEXT:
             raise SizeLimitExceeded(f"a chunk length of {length} bytes is out of bounds")
-        ciphertext = _read_exact(self._stream, length)
+        ciphertext = read_exact(self._stream, length)
         if len(ciphertext) < length:
             raise TruncatedEnvelope("the envelope ends inside a chunk")
         ad = self.header.raw if not self._pulled_any else None

@@ -39,7 +39,9 @@ wsgi_app = "sori:create_app()"
 # --- Where to listen -----------------------------------------------------------------------------------
 # Loopback only; nginx proxies to it (upstream "sori" in deploy/nginx/sori.conf: keep the two equal).
 # A unix socket works too: bind = "unix:/run/sori/gunicorn.sock" (then add RuntimeDirectory=sori to the
-# systemd unit and point nginx's upstream at it).
+# systemd unit and point nginx's upstream at it). An app host behind an nginx on another machine (several
+# app hosts, deploy/README.md) listens on its private-network address instead, firewalled to the nginx
+# host only: GUNICORN_CMD_ARGS="--bind 10.8.0.11:8000" in /etc/sori/sori.env.
 bind = ["127.0.0.1:8000"]
 
 # --- Workers --------------------------------------------------------------------------------------------

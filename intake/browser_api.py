@@ -76,7 +76,7 @@ def upload_finish(upload_id: str) -> Response:
         return nonce
     store = submissions.blob_store()
     try:
-        path, header, size = uploads.finish(store, upload_id)
+        upload, header, size = uploads.finish(store, upload_id)
         submissions.check_recipients(db.session(), header.key_ids)
     except uploads.UnknownUpload:
         return api_error("unknown_upload", 404)
@@ -90,7 +90,7 @@ def upload_finish(upload_id: str) -> Response:
     if isinstance(claim, Response):
         uploads.discard(store, upload_id)
         return claim
-    return _store(claim, store.adopt(path), size, header.key_ids)
+    return _store(claim, upload, size, header.key_ids)
 
 
 @bp.post("/api/submissions")

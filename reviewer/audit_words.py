@@ -46,6 +46,7 @@ ACTIONS: dict[str, LazyString] = {
     "record.delete": _l("Deleted a record"),
     "record.merge": _l("Merged two records"),
     "record.merge_undo": _l("Undid a merge"),
+    "records.import": _l("Imported records from Uwazi files"),
     "export.settings": _l("Changed the export settings"),
     "export.dossier": _l("Exported a dossier"),
 }

@@ -73,7 +73,7 @@ def test_a_clean_store_passes(app: Flask, runner: FlaskCliRunner, stored: list[S
     code, lines = _check(runner)
     assert code == 0, lines
     assert _problems(lines) == []
-    assert lines[-1].startswith("sori check: no problem found (4 envelope(s), 2 blob file(s)")
+    assert lines[-1].startswith("sori check: no problem found (4 envelope(s), 2 blob(s)")
     assert "audit trail" in lines[-1] and "entries" in lines[-1]
 
 
@@ -98,7 +98,7 @@ def test_an_orphan_blob_is_named(app: Flask, runner: FlaskCliRunner, identity: I
     code, lines = _check(runner)
     assert code == 1
     [line] = _problems(lines)
-    assert line.startswith(f"PROBLEM orphan-blob: blob {orphan}: no envelope row names the file")
+    assert line.startswith(f"PROBLEM orphan-blob: blob {orphan}: no envelope row names the blob file")
 
 
 def test_a_truncated_blob_is_named(app: Flask, runner: FlaskCliRunner, stored: list[Stored]) -> None:
@@ -225,7 +225,7 @@ def test_clean_stale_removes_exactly_the_stale_files(
     code, lines = _check(runner, "--clean-stale")
     after = {p for p in store.root.rglob("*") if p.is_file()}
     assert before - after == {store.path(old_orphan), stale}
-    assert f"REMOVED orphan blob {old_orphan}: {store.path(old_orphan)}" in lines
+    assert f"REMOVED orphan blob {old_orphan}: the blob file {store.path(old_orphan)}" in lines
     assert f"REMOVED stale temporary file {stale}" in lines
     # The young orphan stays, and is still a problem; the young upload is neither.
     assert code == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask import request
 
-from core import config
+from core import config, export_key
 from core.security import csrf
 from sori import create_app
 
@@ -118,3 +118,18 @@ def test_secure_cookies_follow_the_base_url_unless_set() -> None:
     assert config.from_env(forced)["SESSION_COOKIE_SECURE"] is True
     off = {"SORI_BASE_URL": "https://sori.example.org", "SORI_SECURE_COOKIES": "0"}
     assert config.from_env(off)["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_blob_store_and_the_export_key_location_come_from_the_environment(tmp_path: Path) -> None:
+    assert config.from_env({})["SORI_BLOB_STORE"] == "files"
+    assert config.from_env({})["SORI_EXPORT_KEY_FILE"] is None
+    chosen = config.from_env({"SORI_BLOB_STORE": "Database", "SORI_EXPORT_KEY_FILE": str(tmp_path / "k")})
+    assert chosen["SORI_BLOB_STORE"] == "database" and chosen["SORI_EXPORT_KEY_FILE"] == tmp_path / "k"
+    with pytest.raises(config.ConfigError, match="SORI_BLOB_STORE must be one of files, database"):
+        config.from_env({"SORI_BLOB_STORE": "s3"})
+
+    app = create_app({"SORI_DATA_DIR": tmp_path / "data", "SORI_EXPORT_KEY_FILE": tmp_path / "shared.key"})
+    with app.app_context():
+        assert export_key.ensure(tmp_path / "data")
+        assert export_key.key_path(tmp_path / "data") == tmp_path / "shared.key"
+    assert (tmp_path / "shared.key").exists() and not (tmp_path / "data" / export_key.KEY_FILE).exists()

@@ -59,6 +59,8 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "reply_templates",
                 "counters",
                 "record_origins",
+                "blobs",
+                "blob_chunks",
             }
 
         migrate.downgrade(database_url, "base")

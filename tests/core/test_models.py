@@ -8,12 +8,12 @@ import io
 from flask import Flask
 
 from core import db
-from core.blobstore import BlobStore
+from core.blobs_on_disk import FileBlobs
 from core.models import Envelope, Submission
 
 
 def test_submission_keeps_a_day_and_its_envelopes_in_order(app: Flask) -> None:
-    store = BlobStore(app.config["SORI_DATA_DIR"] / "blobs")
+    store = FileBlobs(app.config["SORI_DATA_DIR"] / "blobs")
     with app.app_context():
         session = db.session()
         rows = []

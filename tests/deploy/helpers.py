@@ -4,6 +4,7 @@ multipart body slowly."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +124,29 @@ http {{
     config = prefix / "nginx.conf"
     config.write_text(main, encoding="utf-8")
     return config
+
+
+@contextlib.contextmanager
+def nginx_in_front(prefix: Path, ports: list[int]) -> Iterator[int]:
+    """The shipped nginx site running in ``prefix`` with every port of ``ports`` as an app host of its
+    ``upstream sori`` (deploy/README.md, "Several app hosts"); yields the port nginx listens on."""
+    assert NGINX is not None, "nginx is absent (Debian package nginx; scripts/test.sh installs it)"
+    port = free_port()
+    first = f"server 127.0.0.1:{ports[0]};"
+    every = "\n    ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
+    config = render_nginx(
+        prefix, listen_port=port, upstream_port=ports[0], edit=lambda site: site.replace(first, every)
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        # /health goes through to an app host and its database: allow for a busy machine.
+        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 60, "nginx")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def nginx_test(prefix: Path, config: Path) -> subprocess.CompletedProcess[str]:

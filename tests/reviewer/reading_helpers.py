@@ -129,7 +129,8 @@ def add_submission(
             path=path,
         )
         if in_blob_store:
-            envelope.blob_id, _size = submissions.blob_store().put(io.BytesIO(ciphertext))
+            store = submissions.blob_store().within(session.connection())  # in the row's transaction
+            envelope.blob_id, _size = store.put(io.BytesIO(ciphertext))
         else:
             envelope.ciphertext = ciphertext
         session.add(envelope)

@@ -154,6 +154,19 @@ def test_the_envelope_is_served_as_ciphertext_and_audited(
     assert kim.get("/reviewer/api/envelopes/999999").status_code == 404
 
 
+def test_an_envelope_kept_in_the_database_is_served_alike(
+    app: Flask, kim: FlaskClient, reviewer: dict
+) -> None:
+    app.config["SORI_BLOB_STORE"] = "database"  # as on several app hosts (core/blobs_in_database.py)
+    _sid, eid = add_submission(app, {"what_happened": SENTINEL}, in_blob_store=True)
+    response = kim.get(f"/reviewer/api/envelopes/{eid}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_data()
+    assert int(response.headers["Content-Length"]) == len(body)
+    assert SENTINEL in decrypt_all(io.BytesIO(body), reviewer["identity"])[0][1].decode()
+    assert [p for p in (app.config["SORI_DATA_DIR"] / "blobs").rglob("*") if p.is_file()] == []
+
+
 def test_export_needs_a_fresh_login_and_names_the_file(app: Flask, kim: FlaskClient, reviewer: dict) -> None:
     eid, sid = reviewer["envelope"], reviewer["submission"]
     with kim.session_transaction() as session:
