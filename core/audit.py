@@ -77,6 +77,12 @@ def close_tallies(session: Session) -> int:
     return _close_tallies(session)
 
 
+def lock(session: Session) -> None:
+    """Take the right to append now, before reading what the transaction will act on and record: until it
+    ends, no other writer that records (every request that changes something sensitive) can change it."""
+    _lock(session)
+
+
 def _lock(session: Session) -> None:
     """Hold the right to append until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":

@@ -32,6 +32,8 @@ from reviewer.records import (
     person_views,
 )
 from reviewer.records import blueprint as records
+from reviewer.retention import cli as retention_cli
+from reviewer.retention import views as retention_views
 from sori import demo
 
 #: The pages, in the order their URL rules are added.
@@ -47,6 +49,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     audit_views.bp,
     records.bp,
     exports_views.bp,
+    retention_views.bp,
 )
 
 #: The ``sori`` command groups and commands beyond the core's own (core.cli).
@@ -56,6 +59,7 @@ COMMANDS: tuple[click.Command, ...] = (
     auth.users_cli,
     exports_cli.export_cli,
     exports_cli.sanctions_cli,
+    retention_cli.retention_cli,
 )
 
 # Importing a view module adds its routes to its part's blueprint; named here so that the linter and the
