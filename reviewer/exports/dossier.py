@@ -99,6 +99,7 @@ def build(
         sources_excluded=len(excluded_keys),
         sources_included=len(set(refs.values())),
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
+        cited_submissions=tuple(sorted(submission_refs)),
     )
 
 

@@ -176,3 +176,6 @@ class Dossier:
     sources_excluded: int = 0
     sources_included: int = 0
     existing_sanctions: tuple[SanctionMatch, ...] = ()
+    #: The submissions whose envelopes the dossier relied on: never in any file, only in the audit entry
+    #: of the export, so that ``sori export cited-by`` can name the dossiers a deleted source was in.
+    cited_submissions: tuple[str, ...] = ()

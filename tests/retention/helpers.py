@@ -218,17 +218,23 @@ def set_policies(app: Flask, **days: int) -> None:
 
 
 def every_row(app: Flask) -> str:
-    """Every row of every table, as text: what a seized database holds (its content, not its free pages)."""
+    """Every row of every table, as text, binary columns in hex: what a seized database holds (its content,
+    not its free pages)."""
     with app.app_context():
         engine = db.database().engine
         metadata = MetaData()
         metadata.reflect(engine)
         with engine.connect() as connection:
             return "\n".join(
-                repr(tuple(row))
+                repr(tuple(_text(value) for value in row))
                 for table in metadata.sorted_tables
                 for row in connection.execute(select(table))
             )
+
+
+def _text(value: object) -> object:
+    # Binary columns as hex, so that a search for ciphertext finds it however the driver returns it.
+    return bytes(value).hex() if isinstance(value, bytes | memoryview) else value
 
 
 def exists(app: Flask, submission_id: str) -> bool:
