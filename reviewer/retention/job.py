@@ -22,7 +22,7 @@ from reviewer.retention.policies import Policies
 
 #: Submissions deleted per transaction: few enough that a kill loses little work, enough that a large run
 #: does not pay a commit per submission.
-BATCH = 100
+BATCH = 25
 
 #: What each flag asks of reviewers, as the command prints it.
 FLAG_TEXTS = {
