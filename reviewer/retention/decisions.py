@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, erasure
 from core.models import Submission
 from reviewer.models import User
 from reviewer.retention import deletion, policies
@@ -71,6 +71,7 @@ def confirm_deletion(session: Session, submission: Submission, actor: User) -> d
     done = deletion.delete_submissions(session, {submission.id: reason}, actor, policies.today())
     if not done:
         raise RetentionError("gone", "the submission was deleted meanwhile")
+    erasure.truncate_log(session)
     return done[0]
 
 

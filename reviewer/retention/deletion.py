@@ -8,7 +8,8 @@ so corroboration drops at once; a source whose withdrawn submission is deleted s
 core erases the submission itself, its envelopes, its receipt lookup and the source's key
 (core/erasure.py). One audit entry per submission names it by id, says why (the policy, or the two
 reviewers) and what went: envelopes, bytes, notes, information links, and the acts left with no evidence
-(flagged on the retention page, never deleted). After the commit the envelope files are removed.
+(flagged on the retention page, never deleted). After the commit the envelope files are removed; the
+callers then truncate SQLite's write-ahead log once (core/erasure.py).
 """
 
 from __future__ import annotations

@@ -101,6 +101,8 @@ def apply(
                 summary.bytes += done.bytes
         if progress is not None:
             progress(len(batch))
+    if summary.deleted and not dry_run:
+        erasure.truncate_log(session)
     for flag in work.flags:
         emit(f"FLAG {flag.submission_id}: {describe(flag)}")
     summary.flagged = len(work.flags)
