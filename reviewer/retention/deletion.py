@@ -75,30 +75,33 @@ def delete_submissions(
     for submission_id in ids:
         removed = erased[submission_id]
         count, acts = links.get(submission_id, (0, set()))
-        deleted = Deleted(
-            submission_id,
-            removed.envelopes,
-            removed.bytes,
-            notes.get(submission_id, 0),
-            count,
-            tuple(sorted(bare & acts)),
+        done.append(
+            Deleted(
+                submission_id,
+                removed.envelopes,
+                removed.bytes,
+                notes.get(submission_id, 0),
+                count,
+                tuple(sorted(bare & acts)),
+            )
         )
-        audit.record(
-            session,
-            actor,
-            "submission.delete",
-            f"submission:{submission_id}",
-            **reasons[submission_id],
-            envelopes=deleted.envelopes,
-            bytes=deleted.bytes,
-            notes=deleted.notes,
-            information=deleted.information,
-            acts_without_evidence=list(deleted.acts_without_evidence),
-        )
-        done.append(deleted)
+    audit.record_many(session, actor, [_entry(deleted, reasons[deleted.submission_id]) for deleted in done])
     session.commit()
     erasure.remove_pending(session)
     return done
+
+
+def _entry(deleted: Deleted, reason: Reason) -> tuple[str, str, dict[str, object]]:
+    """The audit entry of one deletion: why, and what went."""
+    details = {
+        **reason,
+        "envelopes": deleted.envelopes,
+        "bytes": deleted.bytes,
+        "notes": deleted.notes,
+        "information": deleted.information,
+        "acts_without_evidence": list(deleted.acts_without_evidence),
+    }
+    return "submission.delete", f"submission:{deleted.submission_id}", details
 
 
 def _forget_reviewer_rows(session: Session, ids: list[str], envelope_ids: list[int], day: date) -> None:
