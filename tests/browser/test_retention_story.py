@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pyotp
@@ -26,9 +28,10 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
-from core import db, submissions
+from core import db, receipts, submissions, tombstones
 from core.models import Envelope, Submission
 from tests.browser.live_server import LiveServer
+from tests.browser.test_accessibility import violations
 from tests.browser.test_source_paths import open_form, send_and_read_receipt, translated
 from tests.retention.helpers import every_row
 
@@ -46,20 +49,35 @@ def korean(browser: Browser) -> Iterator[BrowserContext]:
     context.close()
 
 
-def _reviewer(browser: Browser, server: LiveServer, login: str) -> Page:
-    """A page logged in, in Korean, as one of ``sori demo``'s reviewers."""
+def _reviewer(browser: Browser, server: LiveServer, login: str, *, bypass_csp: bool = False) -> Page:
+    """A page logged in, in Korean, as one of ``sori demo``'s accounts (``bypass_csp`` for axe only)."""
     credentials = json.loads((server.data_dir / "demo" / f"{login}.login.json").read_text("utf-8"))
-    page = browser.new_context(locale="ko-KR").new_page()
+    page = browser.new_context(locale="ko-KR", bypass_csp=bypass_csp).new_page()
     page.goto(f"{server.url}/reviewer/login?lang=ko")
     page.fill("#login", login)
     page.fill("#password", credentials["password"])
     page.click("form.account button[type=submit]")
     page.wait_for_url("**/reviewer/login/code**")
-    page.fill("#code", pyotp.TOTP(credentials["totp_secret"]).now())
+    page.fill("#code", _code(login, credentials["totp_secret"]))
     page.click("form.account button[type=submit]")
     page.wait_for_load_state()
     assert "/reviewer/login" not in page.url, f"{login} could not log in"
     return page
+
+
+#: The TOTP step last used by each login: the server takes each code once.
+_LAST_STEP: dict[str, int] = {}
+
+
+def _code(login: str, secret: str) -> str:
+    """A code the server accepts now for ``login``: a step within one of the current one, later than the
+    last one used (waiting for the next step when every one in the window is spent)."""
+    current = int(time.time()) // 30
+    step = max(_LAST_STEP.get(login, current - 1) + 1, current - 1)  # the step of its making is spent
+    while step > int(time.time()) // 30 + 1:
+        time.sleep(0.5)
+    _LAST_STEP[login] = step
+    return pyotp.TOTP(secret).at(step * 30)
 
 
 def _status(page: Page, server: LiveServer, receipt: str) -> None:
@@ -157,3 +175,30 @@ def test_a_source_asks_two_reviewers_delete_and_nothing_of_it_remains(
     rows = every_row(server_app)
     assert [n for n in needles if n.hex() in rows or n.decode("latin-1") in rows] == []
     assert submission_id in rows  # the audit trail names it, by id only
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_retention_pages_have_no_accessibility_violation(
+    browser: Browser, live_server: LiveServer, server_app: Flask, width: int
+) -> None:
+    """axe (as tests/browser/test_accessibility.py runs it) on the retention page, for a reviewer and for an
+    admin, and on the status page of a deleted testimony."""
+    with server_app.app_context():
+        session = db.session()
+        keys = receipts.derive(f"12345678123{width:05d}", submissions.receipt_salt(session))
+        tombstones.record(session, [receipts.stored_hash(keys.lookup_key)], date.today())
+        session.commit()
+    found = {}
+    for login in ("demo-reviewer-a", "demo-admin"):
+        page = _reviewer(browser, live_server, login, bypass_csp=True)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/reviewer/retention?lang=ko")
+        found[login] = violations(page)
+        page.context.close()
+    source = browser.new_context(locale="ko-KR", bypass_csp=True).new_page()
+    source.set_viewport_size({"width": width, "height": 900})
+    _status(source, live_server, f"12345678123{width:05d}")
+    expect(source.locator("#status-deleted")).to_be_visible()
+    found["deleted"] = violations(source)
+    source.context.close()
+    assert {where: lines for where, lines in found.items() if lines} == {}
