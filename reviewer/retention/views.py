@@ -168,87 +168,95 @@ def _include_context() -> dict[str, Any]:
     return {"retention_controls": controls_for, "retention_waiting": waiting_counts}
 
 
-def _decide(submission_id: str, decide: Callable[[Session, Submission], str]) -> Response:
-    """Apply a decision to the submission and go back to its page, flashing what ``decide`` returns; a
-    refused one answers 409 with the rule that refused it."""
+def _decide(
+    submission_id: str,
+    decision: Callable[..., Any],
+    said: Callable[[Any], str],
+    **arguments: str,
+) -> Response:
+    """Apply ``decision`` (of reviewer/retention/decisions.py) to the submission as the logged-in reviewer,
+    flash what ``said`` makes of its result, and go back to the submission's page (to the retention page
+    once it is deleted); a refused decision answers 409 with the rule that refused it."""
     session = db.session()
     submission = session.get(Submission, submission_id)
     if submission is None:
         abort(404)
     try:
-        done = decide(session, submission)
+        done = decision(session, submission, g.user, **arguments)
     except RetentionError as error:
         session.rollback()
         back = url_for("reviewer_inbox.submission_view", submission_id=submission_id)
         html = render_template("reviewer/retention/refused.html", message=ERRORS[error.code], back=back)
         return _no_store(Response(html, status=409))
     session.commit()
-    flash(done)
+    flash(said(done))
     if session.get(Submission, submission_id) is None:
         return redirect(url_for(".page"), code=303)
     return redirect(url_for("reviewer_inbox.submission_view", submission_id=submission_id), code=303)
 
 
-@bp.post("/submissions/<submission_id>/deletion/propose", endpoint="propose")
-@requires("reviewer", key=True)
-def propose(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        decisions.propose_deletion(session, submission, g.user)
-        return _("Deletion proposed. A second reviewer must confirm it.")
+#: The decisions a submission's page posts that need nothing but the reviewer: endpoint -> (path under the
+#: submission, the decision, what to flash when it is made).
+SIMPLE_DECISIONS: dict[str, tuple[str, Callable[..., Any], Any]] = {
+    "propose": (
+        "deletion/propose",
+        decisions.propose_deletion,
+        _l("Deletion proposed. A second reviewer must confirm it."),
+    ),
+    "cancel": (
+        "deletion/cancel",
+        decisions.cancel_deletion,
+        _l("The proposal to delete this submission was dropped."),
+    ),
+    "lift_hold": ("hold/lift", decisions.lift_hold, _l("The legal hold was lifted.")),
+    "keep": (
+        "keep",
+        decisions.keep,
+        _l("Kept: it will not be flagged again before the next review period."),
+    ),
+}
 
-    return _decide(submission_id, decide)
+
+def _simple_view(decision: Callable[..., Any], message: Any) -> Callable[[str], Response]:
+    @requires("reviewer", key=True)
+    def view(submission_id: str) -> Response:
+        return _decide(submission_id, decision, lambda _done: str(message))
+
+    return view
+
+
+for _endpoint, (_path, _decision, _message) in SIMPLE_DECISIONS.items():
+    bp.add_url_rule(
+        f"/submissions/<submission_id>/{_path}",
+        _endpoint,
+        _simple_view(_decision, _message),
+        methods=["POST"],
+    )
 
 
 @bp.post("/submissions/<submission_id>/deletion/confirm", endpoint="confirm")
 @requires("reviewer", key=True, fresh=True)
 def confirm(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        done = decisions.confirm_deletion(session, submission, g.user)
-        return _(
+    return _decide(
+        submission_id,
+        decisions.confirm_deletion,
+        lambda done: _(
             "The submission was deleted: %(envelopes)d envelope(s), %(bytes)d bytes, %(notes)d note(s).",
             envelopes=done.envelopes,
             bytes=done.bytes,
             notes=done.notes,
-        )
-
-    return _decide(submission_id, decide)
-
-
-@bp.post("/submissions/<submission_id>/deletion/cancel", endpoint="cancel")
-@requires("reviewer", key=True)
-def cancel(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        decisions.cancel_deletion(session, submission, g.user)
-        return _("The proposal to delete this submission was dropped.")
-
-    return _decide(submission_id, decide)
+        ),
+    )
 
 
 @bp.post("/submissions/<submission_id>/hold", endpoint="hold")
 @requires("reviewer", key=True)
 def hold(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        decisions.place_hold(session, submission, g.user, request.form.get("reason", ""))
-        return _("The submission is under a legal hold: nothing will delete it until the hold is lifted.")
-
-    return _decide(submission_id, decide)
-
-
-@bp.post("/submissions/<submission_id>/hold/lift", endpoint="lift_hold")
-@requires("reviewer", key=True)
-def lift_hold(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        decisions.lift_hold(session, submission, g.user)
-        return _("The legal hold was lifted.")
-
-    return _decide(submission_id, decide)
-
-
-@bp.post("/submissions/<submission_id>/keep", endpoint="keep")
-@requires("reviewer", key=True)
-def keep(submission_id: str) -> Response:
-    def decide(session: Session, submission: Submission) -> str:
-        decisions.keep(session, submission, g.user)
-        return _("Kept: it will not be flagged again before the next review period.")
-
-    return _decide(submission_id, decide)
+    return _decide(
+        submission_id,
+        decisions.place_hold,
+        lambda _done: _(
+            "The submission is under a legal hold: nothing will delete it until the hold is lifted."
+        ),
+        reason=request.form.get("reason", ""),
+    )

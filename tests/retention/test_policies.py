@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from core import db, erasure, submissions, tombstones
 from core.config import BLOBS_TMP_DIR
 from core.models import BlobRemoval, Envelope
+from reviewer.retention import job, views
 from tests.retention.helpers import Story, audit_details, every_row, exists, receipt_hash, set_policies
 from tests.reviewer.helpers import make_user
 
@@ -228,3 +229,7 @@ def test_longest_days_is_the_longest_deletion_period(app: Flask, runner: FlaskCl
     assert runner.invoke(args=["retention", "longest-days"]).output.strip() == "0"
     listed = runner.invoke(args=["retention", "policies"]).output
     assert "review_days\t3000" in listed and "notice_days\t1000" in listed
+
+
+def test_the_page_and_the_command_name_the_same_flags() -> None:
+    assert set(views.FLAG_LABELS) == set(job.FLAG_TEXTS)
