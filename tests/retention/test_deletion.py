@@ -15,6 +15,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from core import conversation, db, submissions, tombstones
+from core.db import Base
 from core.models import Envelope, Submission
 from crypto.envelope import encrypt_parts
 from crypto.keys import Identity, PublicKey
@@ -220,3 +221,30 @@ def test_cited_by_lists_the_dossiers_that_relied_on_a_deleted_submission(
     # W-0003 has no sanctions consent: the sanctions dossier did not rely on it.
     other = runner.invoke(args=["export", "cited-by", w3]).output
     assert "No dossier export in the audit trail relied on submission" in other
+
+
+#: Every column that points at a submission or an envelope, and what deletion does with it.
+HANDLED = {
+    ("envelopes", "submission_id"): "deleted (core/erasure.py)",
+    ("notes", "submission_id"): "deleted",
+    ("submission_tags", "submission_id"): "deleted",
+    ("triage", "submission_id"): "deleted",
+    ("triage", "duplicate_of_id"): "unlinked",
+    ("submission_sources", "submission_id"): "deleted (the withdrawal kept on the source)",
+    ("submission_retention", "submission_id"): "deleted",
+    ("information", "submission_id"): "unlinked, marked source deleted",
+    ("key_grants", "envelope_id"): "deleted",
+    ("persons", "photo_envelope_id"): "unlinked",
+}
+
+
+def test_deletion_knows_every_table_that_points_at_a_submission_or_an_envelope(app: Flask) -> None:
+    """A new table naming submissions or envelopes must be handled in reviewer/retention/deletion.py (or
+    core/erasure.py) before this passes: otherwise deleting would be refused, or leave it behind."""
+    pointing = {
+        (table.name, key.parent.name)
+        for table in Base.metadata.tables.values()
+        for key in table.foreign_keys
+        if key.column.table.name in ("submissions", "envelopes")
+    }
+    assert pointing == set(HANDLED)
