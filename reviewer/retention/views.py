@@ -88,7 +88,6 @@ def _page(values: Mapping[str, Any], errors: Mapping[str, str] | None = None, st
         "errors": errors or {},
         "can_edit": has_role(g.user, "admin"),
         "is_reviewer": has_role(g.user, "reviewer"),
-        "max_days": policies.MAX_DAYS,
         "limit": LIST_LIMIT,
     }
     if context["is_reviewer"]:
@@ -148,7 +147,6 @@ def controls_for(submission: Submission) -> dict[str, Any]:
         "hold_since": row.hold_since if row else None,
         "hold_reason": row.hold_reason if row else None,
         "holder": holder,
-        "kept_on": row.kept_on if row else None,
         "cited_by": len(citations.dossiers_citing(session, submission.id)),
         "here": url_for("reviewer_inbox.submission_view", submission_id=submission.id),
     }
