@@ -247,3 +247,24 @@ class BlobChunk(Base):
     #: The chunk's place in the blob, from 0 without gaps.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DeletedReceipt(Base):
+    """What is left of a deleted submission's receipt (core/tombstones.py): a one-way digest of the hash the
+    submission's row kept, and the day of the deletion. It opens nothing; it lets a source who comes back
+    with the receipt learn that the testimony was deleted, and when, until the notice expires."""
+
+    __tablename__ = "deleted_receipts"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deleted_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class BlobRemoval(Base):
+    """The file of a deleted envelope, still to be removed from the blob store (core/erasure.py): recorded in
+    the transaction that deletes the envelope's row, dropped once the file is gone, so that a crash in
+    between leaves a list of what to finish rather than a file nobody knows about."""
+
+    __tablename__ = "blob_removals"
+
+    blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)

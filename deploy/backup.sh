@@ -1,5 +1,6 @@
 #!/bin/sh
-# Make an encrypted backup of Sori (database + envelope files) and keep the newest N.
+# Make an encrypted backup of Sori (database + envelope files), keep the newest N, and delete those older
+# than the longest retention period.
 #
 #   deploy/backup.sh [TARGET_DIR]
 #
@@ -14,8 +15,12 @@
 #   SORI_BACKUP_KEYS  backup public key(s), sori-pk1-... or files  default /etc/sori/backup.pub
 #                     holding one, separated by spaces
 #   SORI_BACKUP_DIR   where backups go (TARGET_DIR overrides it)  default /var/backups/sori
-#   SORI_BACKUP_KEEP  how many backups to keep                     default 14
+#   SORI_BACKUP_KEEP  how many backups to keep at most             default 14
 #   SORI_BIN          the sori command                             default /srv/sori/.venv/bin/sori
+# Backups older than the longest retention period (`sori retention longest-days`; 0: no policy deletes
+# anything, and only SORI_BACKUP_KEEP applies) are deleted as well: a submission deleted by a policy or by
+# two reviewers survives in backups no longer than that (docs/retention.md, "Backups"). Copies you keep
+# elsewhere must age out the same way.
 # Exit status: non-zero when the backup failed (nothing is left half-written: sori writes to a
 # temporary name and links the file into place only when it is complete).
 set -eu
@@ -49,9 +54,25 @@ done
 file="$target/sori-$(date -u +%Y%m%dT%H%M%SZ)-$$.backup"
 "$sori" backup create "$@" -o "$file"
 
+backups() {
+    ls -1 "$target" | grep -E '^sori-[0-9]{8}T[0-9]{6}Z-[0-9]+\.backup$' || true
+}
+
 # Keep the newest $keep backups (names sort by time); never touch other files in the folder.
-ls -1 "$target" | grep -E '^sori-[0-9]{8}T[0-9]{6}Z-[0-9]+\.backup$' | sort -r | tail -n +"$((keep + 1))" |
+backups | sort -r | tail -n +"$((keep + 1))" |
     while read -r old; do
         rm -f -- "$target/$old"
         echo "removed old backup $target/$old"
     done
+
+# Delete those made before the longest retention period (names hold their UTC time, so they compare).
+longest=$("$sori" retention longest-days)
+case $longest in '' | *[!0-9]*) echo "backup.sh: sori retention longest-days said '$longest'" >&2; exit 2 ;; esac
+if [ "$longest" -gt 0 ]; then
+    cutoff="sori-$(date -u -d "@$(($(date -u +%s) - longest * 86400))" +%Y%m%dT%H%M%SZ)"
+    backups | awk -v cutoff="$cutoff" '$0 < cutoff' |
+        while read -r old; do
+            rm -f -- "$target/$old"
+            echo "removed backup older than the longest retention period ($longest days) $target/$old"
+        done
+fi

@@ -10,7 +10,8 @@ Two ways in, one page:
   one request, opens the messages, renders them and forgets (the page says so in plain words).
 
 Every post here is single-use (core/form_nonces.py). A wrong receipt is counted for the whole instance and
-answered alike on every path (core/receipts.py); a right one is always answered.
+answered alike on every path (core/receipts.py); a right one is always answered, and the receipt of a
+deleted testimony is told that it was deleted, and when (core/tombstones.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from core import conversation, db, form_nonces, receipts, source_choices, submissions
+from core import conversation, db, form_nonces, receipts, source_choices, submissions, tombstones
 from core.answers import CONSENTS
 from core.models import Envelope, Submission
 from crypto.envelope import decrypt_all
@@ -84,6 +85,9 @@ def status() -> Response:
     if not _spend(session, nonce):
         return expired()
     if submission is None:
+        deleted_on = tombstones.deleted_on(session, [receipts.stored_hash(keys.lookup_key), keys.legacy_hash])
+        if deleted_on is not None:
+            return page("source/status.html", result=None, deleted_on=deleted_on, intake=intake_context())
         code = wrong_receipt_code()
         return _status_error(REFUSALS[code](), STATUSES[code])
     submissions.learn_source_key(submission, keys.identity.public_key.text)
@@ -115,12 +119,17 @@ def status_api() -> Response:
         return api_error("bad_form")
     submission = submissions.find_by_lookup_key(session, lookup_key)
     digits = receipts.normalize(_text(body.get("receipt")) or "")
+    stored_hashes = [receipts.stored_hash(lookup_key)]
     if submission is None and digits is not None:
         keys = receipts.derive(digits, submissions.receipt_salt(session))
         if keys.lookup_key == lookup_key:
             submission = submissions.find_by_receipt(session, keys)
+            stored_hashes.append(keys.legacy_hash)
     if not _spend(session, nonce):
         return api_error("expired", 409)
+    deleted_on = tombstones.deleted_on(session, stored_hashes) if submission is None else None
+    if deleted_on is not None:
+        return no_store(jsonify(html=render_template("source/_status_deleted.html", deleted_on=deleted_on)))
     if submission is None:
         # Whether receipts issued before the lookup key still wait is the same for every receipt; the fresh
         # nonce is for the next try on the same page.

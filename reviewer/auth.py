@@ -257,6 +257,8 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
         links.append((_endpoint_url("reviewer_audit.trail"), _("Audit trail")))
         links.append((_endpoint_url("exports.settings"), _("Dossier settings")))
         links.append((_endpoint_url("reviewer_conversation.templates_page"), _("Reply templates")))
+    if user.is_reviewer or user.is_admin:
+        links.append((_endpoint_url("reviewer_retention.page"), _("Retention")))
     return [(href, label) for href, label in links if href]
 
 

@@ -33,6 +33,8 @@ from reviewer.records import (
 )
 from reviewer.records import blueprint as records
 from reviewer.records import cli as records_cli
+from reviewer.retention import cli as retention_cli
+from reviewer.retention import views as retention_views
 from sori import demo
 
 #: The pages, in the order their URL rules are added.
@@ -50,6 +52,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     conversation.bp,
     records.bp,
     exports_views.bp,
+    retention_views.bp,
 )
 
 #: The ``sori`` command groups and commands beyond the core's own (core.cli).
@@ -60,6 +63,7 @@ COMMANDS: tuple[click.Command, ...] = (
     exports_cli.export_cli,
     exports_cli.sanctions_cli,
     records_cli.records_cli,
+    retention_cli.retention_cli,
 )
 
 # Importing a view module adds its routes to its part's blueprint; named here so that the linter and the

@@ -8,7 +8,8 @@ Paths are flat file names (``dossier-ko.pdf``, ``entities.ftm.json``, ``persons.
 still match after the trip.
 
 :func:`export` is the one entry point of the web page and the command: it builds the dossier and the bundle
-and writes ``export.dossier`` to the audit trail (target, purpose, formats, languages, manifest digest).
+and writes ``export.dossier`` to the audit trail (target, purpose, formats, languages, manifest digest, and
+the ids of the submissions relied on, for ``sori export cited-by``).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def export(
         manifest_sha256=bundle.manifest_digest,
         sources_included=dossier.sources_included,
         sources_excluded=dossier.sources_excluded,
+        submissions=list(dossier.cited_submissions),
     )
     session.commit()
     return bundle

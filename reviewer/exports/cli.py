@@ -1,11 +1,12 @@
 """The ``sori export`` and ``sori sanctions`` commands: build a dossier export from the command line (the
-same bundle as the web page, audited the same way), verify an export's signed manifest, print the export
-public key, and import an OpenSanctions-style sanctions list.
+same bundle as the web page, audited the same way), verify an export's signed manifest, list the exports
+that cited a submission, print the export public key, and import an OpenSanctions-style sanctions list.
 
     sori export dossier --target person:12 --purpose sanctions --format pdf,ftm,csv --lang ko,en \\
         -o dossier-12/ --as kim
     sori export dossier ... --seal-to sori-pk1-... -o dossier-12.sori --as kim
     sori export verify dossier-12/ [--public-key sori-export-pk1-...]
+    sori export cited-by SUBMISSION
     sori export key
     sori sanctions import opensanctions-kp.ftm.json
 """
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from core import db, export_key
 from crypto.errors import CryptoError
 from crypto.keys import PublicKey
-from reviewer.exports import bundle, sanctions, signing
+from reviewer.exports import bundle, citations, sanctions, signing
 from reviewer.exports.dossier import KINDS, DossierError
 from reviewer.models import User
 from reviewer.records.vocab import PURPOSES
@@ -154,6 +155,31 @@ def verify_command(directory: Path, public_key_text: str | None) -> None:
         sys.exit(1)
     files = verified.manifest["files"]
     click.echo(f"Verified: {len(files)} files, signed by {verified.public_key}")
+
+
+# Submission ids are URL-safe base64 and may begin with "-": read one as the argument, not an option.
+@export_cli.command("cited-by", context_settings={"ignore_unknown_options": True})
+@click.argument("submission_id", metavar="SUBMISSION")
+@with_appcontext
+def cited_by_command(submission_id: str) -> None:
+    """List the dossier exports that relied on SUBMISSION (kept or since deleted), from the audit trail:
+    exports are not recalled when a source is deleted, so tell the case teams that hold them."""
+    session = db.session()
+    found = citations.dossiers_citing(session, submission_id)
+    for citation in found:
+        click.echo(
+            f"{citation.at:%Y-%m-%d}\t{citation.actor}\t{citation.target}\t{citation.purpose}\t"
+            f"manifest SHA-256 {citation.manifest_sha256}\t(audit entry {citation.seq})"
+        )
+    if not found:
+        click.echo(f"No dossier export in the audit trail relied on submission {submission_id}.")
+    unrecorded = citations.unrecorded_exports(session)
+    if unrecorded:
+        click.echo(
+            f"{unrecorded} older export(s) did not record the submissions they relied on; "
+            "check their manifests' envelope digests by hand.",
+            err=True,
+        )
 
 
 @export_cli.command("key")

@@ -111,6 +111,7 @@ def build(
         records=record_set.read(session, listed),
         act_sori_ids=origins.sori_ids(session, "act", act_ids),
         target_sori_id=origins.sori_ids(session, kind, [target_id])[target_id],
+        cited_submissions=tuple(sorted(submission_refs)),
     )
 
 

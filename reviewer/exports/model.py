@@ -192,3 +192,6 @@ class Dossier:
     act_sori_ids: dict[int, str] = field(default_factory=dict)
     #: The target's ``sori_id``, for the dossier to be attached to its row.
     target_sori_id: str = ""
+    #: The submissions whose envelopes the dossier relied on: never in any file, only in the audit entry
+    #: of the export, so that ``sori export cited-by`` can name the dossiers a deleted source was in.
+    cited_submissions: tuple[str, ...] = ()

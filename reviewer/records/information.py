@@ -127,11 +127,12 @@ def information_target(information: Information) -> str:
 @dataclass(frozen=True)
 class InformationView:
     """An information link as pages show it: ``standing`` is ``evidence`` (a verified submission, or a
-    duplicate of one) or ``lead`` (any other state)."""
+    duplicate of one), ``lead`` (any other state), ``withdrawn``, or ``source_deleted`` (the submission was
+    deleted: ``submission_id`` and ``state`` are ``None``)."""
 
     information: Information
-    submission_id: str
-    state: str
+    submission_id: str | None
+    state: str | None
     standing: str
     source_ref: str | None
 
@@ -140,7 +141,7 @@ def information_views(session: Session, rows: list[Information]) -> list[Informa
     """Each information link with its submission's state, standing and source reference."""
     if not rows:
         return []
-    ids = {row.submission_id for row in rows}
+    ids = {row.submission_id for row in rows if row.submission_id is not None}
     states = dict(
         session.execute(select(Submission.id, Submission.state).where(Submission.id.in_(ids))).all()
     )
@@ -163,6 +164,9 @@ def information_views(session: Session, rows: list[Information]) -> list[Informa
     refs = refs_of(session, ids | set(originals.values()))
     views = []
     for row in rows:
+        if row.submission_id is None:
+            views.append(InformationView(row, None, None, "source_deleted", None))
+            continue
         state = states[row.submission_id]
         original = originals.get(row.submission_id) if state == "duplicate" else None
         effective = original_states.get(original, state) if original else state

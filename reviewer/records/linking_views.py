@@ -147,7 +147,7 @@ def information_add() -> Response:
 def information_edit(information_id: int) -> Response:
     session = db.session()
     row = get_or_404(session, Information, information_id)
-    default = url_for(".submission_records", submission_id=row.submission_id)
+    default = _back_from(row)
     try:
         information.update_information(
             session,
@@ -168,11 +168,19 @@ def information_edit(information_id: int) -> Response:
 def information_remove(information_id: int) -> Response:
     session = db.session()
     row = get_or_404(session, Information, information_id)
-    default = url_for(".submission_records", submission_id=row.submission_id)
+    default = _back_from(row)
     information.remove_information(session, g.user, row)
     session.commit()
     flash(_("The source link was removed."))
     return pages.back(default)
+
+
+def _back_from(row: Information) -> str:
+    """Where an information link's form returns by default: its submission's linking page, or the records'
+    home once the submission was deleted."""
+    if row.submission_id is None:
+        return url_for(".home")
+    return url_for(".submission_records", submission_id=row.submission_id)
 
 
 # ---- Linking a submission -----------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class Source(Base):
     #: ``W-0042``: what dossiers and record pages show instead of anything that could identify the source.
     ref: Mapped[str] = mapped_column(String(20), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
+    #: The day a withdrawn submission of this source was deleted: the withdrawal outlives it, and still
+    #: keeps every other submission of the source out of every export (reviewer/records/sources.py).
+    withdrew_on: Mapped[date | None] = mapped_column(Date)
 
 
 class SubmissionSource(Base):
@@ -283,7 +286,9 @@ class Information(Base):
     """A submission as a source for an incident, an act or a person's involvement in an act (exactly one).
 
     Only a verified submission backs a record as evidence; any other is a lead (reviewer/records/
-    corroboration.py decides, from the submission's state, when counting)."""
+    corroboration.py decides, from the submission's state, when counting). When the submission is deleted
+    (docs/retention.md) the row stays, unlinked, as "source deleted": it counts for nothing, and says why
+    an act may have lost its evidence."""
 
     __tablename__ = "information"
     __table_args__ = (
@@ -295,7 +300,9 @@ class Information(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: NULL once the submission is deleted (``source_deleted_on`` says when).
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    source_deleted_on: Mapped[date | None] = mapped_column(Date)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"), index=True)
     involvement_id: Mapped[int | None] = mapped_column(ForeignKey("involvements.id"), index=True)

@@ -160,8 +160,9 @@ def record_source(
 
 
 def withdrawn_sources(session: Session) -> set[int]:
-    """The sources with at least one withdrawn submission: nothing of theirs may be exported."""
-    return set(
+    """The sources with at least one withdrawn submission, kept or since deleted: nothing of theirs may be
+    exported."""
+    withdrawn = set(
         session.scalars(
             select(SubmissionSource.source_id)
             .join(Submission, Submission.id == SubmissionSource.submission_id)
@@ -169,6 +170,7 @@ def withdrawn_sources(session: Session) -> set[int]:
             .distinct()
         )
     )
+    return withdrawn | set(session.scalars(select(Source.id).where(Source.withdrew_on.is_not(None))))
 
 
 def consent_covers(session: Session, submission_ids: Collection[str], purpose: str) -> set[str]:

@@ -61,6 +61,9 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "record_origins",
                 "blobs",
                 "blob_chunks",
+                "deleted_receipts",
+                "blob_removals",
+                "submission_retention",
             }
 
         migrate.downgrade(database_url, "base")
