@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import form_nonces, receipts, recipients
+from core import commits, form_nonces, green, receipts, recipients
 from core.blobstore import BlobStore, PendingBlob
 from core.config import BLOBS_DIR
 from core.models import RECEIPT_SCHEME, Envelope, Recipient, Setting, Submission, new_id
@@ -199,39 +199,39 @@ def _store(
     nonce: bytes | None,
     kind: Kind = "source",
 ) -> None:
-    blob_id = ciphertext.commit() if isinstance(ciphertext, PendingBlob) else None
-    try:
+    # The blob's fsyncs run off the event loop (core/green.py), like the commit (core/commits.py).
+    blob_id = green.off_loop(ciphertext.commit) if isinstance(ciphertext, PendingBlob) else None
+    envelope = {
+        "blob_id": blob_id,
+        "ciphertext": None if blob_id else ciphertext,
+        "ciphertext_size": size,
+        "recipient_key_ids": json.dumps([k.hex() for k in key_ids]),
+        "path": path,
+        "kind": kind,
+    }
+
+    def write(connection: Connection) -> None:
+        # Plain inserts of statements built once: the ORM's unit of work would cost more than the rest.
         if nonce is not None:
-            form_nonces.spend(session, nonce)
-        # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
-        connection = session.connection()
+            form_nonces.spend(connection, nonce)
         if new is not None:
-            submission_id = new_id()
+            target, sequence = new_id(), 1
             connection.execute(
-                insert(Submission.__table__).values(
-                    id=submission_id,
-                    receipt_hash=new.receipt_hash,
-                    receipt_scheme=RECEIPT_SCHEME,
-                    source_public_key=new.source_public_key,
-                )
+                _INSERT_SUBMISSION,
+                {
+                    "id": target,
+                    "receipt_hash": new.receipt_hash,
+                    "receipt_scheme": RECEIPT_SCHEME,
+                    "source_public_key": new.source_public_key,
+                },
             )
-            sequence = 1
         else:
-            last = select(func.max(Envelope.sequence)).where(Envelope.submission_id == submission_id)
-            sequence = (connection.execute(last).scalar_one() or 0) + 1
-        connection.execute(
-            insert(Envelope.__table__).values(
-                submission_id=submission_id,
-                sequence=sequence,
-                blob_id=blob_id,
-                ciphertext=None if blob_id else ciphertext,
-                ciphertext_size=size,
-                recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
-                path=path,
-                kind=kind,
-            )
-        )
-        session.commit()
+            target = submission_id
+            sequence = (connection.execute(_LAST_SEQUENCE, {"submission": target}).scalar_one() or 0) + 1
+        connection.execute(_INSERT_ENVELOPE, {**envelope, "submission_id": target, "sequence": sequence})
+
+    try:
+        commits.run(session, write)
     except BaseException as exc:
         session.rollback()
         if blob_id is not None:
@@ -244,3 +244,8 @@ def _store(
         # Only the day, like the row (core/blobstore.py). The envelope is stored whatever happens here.
         with contextlib.suppress(OSError):
             ciphertext.store.coarsen_times(blob_id)  # type: ignore[union-attr]
+
+
+_INSERT_SUBMISSION = insert(Submission.__table__)
+_INSERT_ENVELOPE = insert(Envelope.__table__)
+_LAST_SEQUENCE = select(func.max(Envelope.sequence)).where(Envelope.submission_id == bindparam("submission"))
