@@ -4,9 +4,13 @@ Builds a temporary SQLite database (migrated like production) holding the small 
 tests/exports/fixtures.py, then gives its target official 1,000 more acts, each involving them and two
 guards, backed by 3,000 sources (one verified submission with a real envelope each; nine in ten with
 sanctions consent, the rest without, so that consent filtering has work to do), three sources an act.
-Times the dossier's build, then each format from the built dossier: PDF in Korean (when
-reviewer/exports/pdf.py is present), FollowTheMoney, CSV, and the signed manifest (targets: PDF <= 10 s,
-FtM and CSV <= 2 s).
+Times the dossier's build, then each format from the built dossier: PDF in Korean (with its chain-of-command
+diagram and timeline), FollowTheMoney, CSV, and the signed manifest (targets: PDF <= 10 s, FtM and CSV
+<= 2 s); then the dossier of the official's county bureau, whose PDF has all three pictures (the diagram,
+the timeline of the 1,000 acts and the map of the facility it runs), in Korean and in both languages.
+Then the Uwazi layout's round trip: the CSV files imported into a new database with
+``sori records import`` (its check of every row, then the import file by file), and the records it then
+holds written again, which must give the same files.
 
     .venv/bin/python -m bench.exports [--acts 1000] [--sources 3000]
 """
@@ -27,18 +31,20 @@ from sqlalchemy import insert, select
 
 from core import db, migrate
 from core.models import Envelope, Submission
-from reviewer.exports import bundle, csv_export, dossier, ftm
+from reviewer.exports import bundle, csv_export, dossier, ftm, pdf
 from reviewer.models import User
 from reviewer.records import dates
 from reviewer.records.models import Act, Incident, Information, Involvement, Source, SubmissionSource
+from reviewer.records.uwazi import importer, layout
 from sori import create_app
 from tests.exports.fixtures import build_records, seal
+from tests.records.uwazi import every_record
 
 VIOLATIONS = ["torture_interrogation", "arbitrary_detention", "forced_labour", "food_deprivation", "rape"]
 
 
-def populate(app, acts: int, sources: int) -> int:
-    """Fill the database; returns the target person's id."""
+def populate(app, acts: int, sources: int) -> tuple[int, int]:
+    """Fill the database; returns the target person's id and their county bureau's."""
     rng = random.Random(6113)
     with app.app_context():
         session = db.session()
@@ -122,7 +128,7 @@ def populate(app, acts: int, sources: int) -> int:
         session.execute(insert(SubmissionSource), links)
         session.execute(insert(Information), infos)
         session.commit()
-        return records.person_id
+        return records.person_id, records.county_bureau_id
 
 
 def timed(label: str, target: float | None, work):  # noqa: ANN001, ANN201  (a callable and its result)
@@ -147,7 +153,7 @@ def main() -> None:
         migrate.upgrade(url)
         app = create_app({"SORI_DATA_DIR": Path(folder) / "data", "SORI_DATABASE_URL": url})
         start = time.perf_counter()
-        person_id = populate(app, args.acts, args.sources)
+        person_id, bureau_id = populate(app, args.acts, args.sources)
         print(f"{args.acts} acts and {args.sources} sources made in {time.perf_counter() - start:.1f} s")
         with app.app_context():
             session = db.session()
@@ -161,16 +167,54 @@ def main() -> None:
                 f"  {len(built.conduct)} acts, {len(built.evidence)} evidence lines, {len(built.documents)} "
                 f"envelopes; {built.sources_included} sources in, {built.sources_excluded} left out"
             )
-            try:
-                from reviewer.exports import pdf
-            except ImportError:
-                print("  pdf                    (reviewer/exports/pdf.py not present: skipped)")
-            else:
-                timed("pdf (ko)", 10, lambda: pdf.render(built, "ko"))
+            pictures = "diagram" if built.chain_diagram else "no diagram"
+            print(f"  pictures: {pictures}, timeline of {len(built.conduct)} acts")
+            timed("pdf (ko)", 10, lambda: pdf.render(built, "ko"))
             timed("ftm", 2, lambda: ftm.render(built))
             timed("csv", 2, lambda: b"".join(csv_export.render(built).values()))
             key = nacl.signing.SigningKey.generate()
             timed("ftm+csv+manifest", None, lambda: bundle.make(built, ("ftm", "csv"), (), key).files)
+            print("Sanctions dossier of the official's county bureau, with every picture:")
+            bureau = timed(
+                "build (consent, digests)",
+                None,
+                lambda: dossier.build(session, "organization", bureau_id, "sanctions", actor_login="bench"),
+            )
+            cards = sum(1 for _ in bureau.chain_diagram.cards()) if bureau.chain_diagram else 0
+            print(
+                f"  {len(bureau.conduct)} acts; diagram of {cards} cards, timeline, map of "
+                f"{len(bureau.facilities)} facilities"
+            )
+            timed("pdf (ko), all pictures", 10, lambda: pdf.render(bureau, "ko"))
+            timed("pdf (both), all pictures", 10, lambda: pdf.render(bureau, "both"))
+            exported = csv_export.render(built)
+        round_trip(exported, Path(folder))
+
+
+def round_trip(exported: dict[str, bytes], folder: Path) -> None:
+    """Import the Uwazi files into a new database, write its records again, and compare."""
+    url = f"sqlite:///{folder / 'second.db'}"
+    migrate.upgrade(url)
+    second = create_app({"SORI_DATA_DIR": folder / "second", "SORI_DATABASE_URL": url})
+    uwazi = folder / "uwazi"
+    uwazi.mkdir()
+    for name, content in exported.items():
+        (uwazi / name).write_bytes(content)
+    print("Uwazi layout round trip:")
+    with second.app_context():
+        session = db.session()
+        reviewer = User(login="bench-importer", display_name="Bench", is_reviewer=True)
+        session.add(reviewer)
+        session.commit()
+        report = timed(
+            "import (check, write)", None, lambda: importer.import_folder(session, reviewer, uwazi)
+        )
+        made = sum(new for new, _present in report.counts.values())
+        print(f"  {made} records made, {len(report.problems)} problems")
+    again = timed("export of every record", None, lambda: every_record(second))
+    files = [template.file for template in layout.RECORD_TEMPLATES]
+    same = all(again[name] == exported[name] for name in files)
+    print(f"  {len(files)} record files {'identical' if same else 'DIFFERENT'} after the round trip")
 
 
 if __name__ == "__main__":

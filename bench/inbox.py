@@ -32,7 +32,7 @@ from sqlalchemy import insert
 from core import db, migrate
 from core.models import Envelope, Recipient, Submission
 from crypto.keys import Identity
-from reviewer import accounts
+from reviewer import accounts, enrolment
 from reviewer.models import ReviewerKey, SubmissionTag, Tag, Triage
 from sori import create_app
 
@@ -45,9 +45,9 @@ def populate(app, count: int) -> tuple[str, str]:
     rng = random.Random(4417)
     with app.app_context():
         session = db.session()
-        user = accounts.create_enrolled_user(session, "bench", "Bench Reviewer", PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(session, "bench", "Bench Reviewer", PASSWORD, reviewer=True)
         others = [
-            accounts.create_enrolled_user(session, f"r{n}", f"Reviewer {n}", PASSWORD, reviewer=True)
+            enrolment.create_enrolled_user(session, f"r{n}", f"Reviewer {n}", PASSWORD, reviewer=True)
             for n in range(3)
         ]
         identity = Identity.generate()

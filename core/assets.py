@@ -1,11 +1,12 @@
 """The browser's crypto, served from Sori's own origin with Subresource Integrity.
 
 Sources must make no third-party request, so libsodium.js comes from the npm packages installed next to
-the application (``SORI_NODE_MODULES``), through a fixed allow-list: ``/vendor/<name>``. The envelope code
-is served from ``crypto/js/`` at ``/static/crypto/<name>``. Templates load scripts with the ``script``
-macro of ``templates/_scripts.html``, which adds the ``integrity`` value from the Jinja global :func:`sri`
-and a version query that changes with the file, so long-lived caches never serve an old file whose hash no
-longer matches.
+the application (``SORI_NODE_MODULES``), through a fixed allow-list: ``/vendor/<name>``. Pages load the
+cut-down build that the setup command derives from those packages (scripts/build-sodium.mjs). The
+envelope code is served from ``crypto/js/`` at ``/static/crypto/<name>``. Templates load scripts with the
+``script`` macro of ``templates/_scripts.html``, which adds the ``integrity`` value from the Jinja global
+:func:`sri` and a version query that changes with the file, so long-lived caches never serve an old file
+whose hash no longer matches.
 """
 
 from __future__ import annotations
@@ -22,13 +23,9 @@ from werkzeug.security import safe_join
 from core import precompressed
 from core.config import REPO_ROOT
 
-#: ``/vendor/<name>`` → path inside node_modules.
-VENDOR_FILES = {
-    "libsodium.js": "libsodium/dist/modules/libsodium.js",
-    "libsodium-wrappers.js": "libsodium-wrappers/dist/modules/libsodium-wrappers.js",
-    "libsodium-sumo.js": "libsodium-sumo/dist/modules-sumo/libsodium-sumo.js",
-    "libsodium-wrappers-sumo.js": "libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js",
-}
+#: ``/vendor/<name>`` → path inside node_modules: libsodium.js with its wrappers, as scripts/setup.sh builds
+#: it (the packages' own files are not served: pages do not load them).
+VENDOR_FILES = {"libsodium.js": ".sori/libsodium.js"}
 CRYPTO_JS_DIR = REPO_ROOT / "crypto" / "js"
 STATIC_DIR = REPO_ROOT / "static"
 #: ``/static/crypto/<name>`` → file in crypto/js/.
@@ -41,7 +38,7 @@ bp = Blueprint("assets", __name__)
 
 
 class AssetsMissing(RuntimeError):
-    """libsodium.js is not installed where ``SORI_NODE_MODULES`` points."""
+    """libsodium.js is not installed and built where ``SORI_NODE_MODULES`` points."""
 
 
 def missing_vendor_files(node_modules: Path) -> list[Path]:
@@ -54,8 +51,9 @@ def check_installed(app: Flask) -> None:
     missing = missing_vendor_files(app.config["SORI_NODE_MODULES"])
     if missing:
         raise AssetsMissing(
-            f"the browser crypto is not installed ({missing[0]} is missing): run the setup command, which "
-            "runs `npm ci` in the repository, or point SORI_NODE_MODULES at an installed node_modules folder"
+            f"the browser crypto is not installed ({missing[0]} is missing): run the setup command "
+            "(scripts/setup.sh), which installs libsodium.js with `npm ci` and builds the file pages load "
+            "from it, or point SORI_NODE_MODULES at a node_modules folder set up that way"
         )
 
 
@@ -77,6 +75,12 @@ def crypto_js(name: str) -> Response:
     if name not in CRYPTO_FILES or not (CRYPTO_JS_DIR / name).is_file():
         abort(404)
     return precompressed.send(CRYPTO_JS_DIR / name, mimetype="text/javascript")
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """The small icon browsers ask for on every site, so that they do not get (and log) a 404."""
+    return precompressed.send(STATIC_DIR / "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 def static_file(filename: str) -> Response:
@@ -142,7 +146,7 @@ def served_files(node_modules: Path) -> list[Path]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the routes and Jinja globals, and refuse every request until libsodium.js is installed."""
+    """Register the routes and Jinja globals, and refuse every request until libsodium.js is built."""
     app.register_blueprint(bp)
     app.view_functions["static"] = static_file
     app.jinja_env.globals.update(sri=sri, versioned=versioned)

@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session
 from core import audit, counters, form_nonces, migrate
 from core.blobstore import BlobStore
 from core.models import Envelope
-from crypto.envelope import CHUNK, FramingChecker
+from crypto.envelope import CHUNK
 from crypto.errors import CryptoError
+from crypto.framing import FramingChecker
 
 #: Envelope rows read at once; inline envelopes are at most 256 KiB each, so a batch stays small.
 BATCH = 100

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core import audit, submissions
 from core.audit import Actor
 from core.models import Envelope, Recipient, Submission
-from crypto.envelope import FramingChecker
+from crypto.framing import FramingChecker
 from crypto.keys import PublicKey
 
 #: The largest message a reviewer may send: a few pages of text, kept in its row.

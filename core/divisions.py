@@ -56,6 +56,8 @@ class Province:
     divisions: tuple[Division, ...]
     ko_south: str | None = None
     en_alt: tuple[str, ...] = ()
+    #: (latitude, longitude) of a point inside the unit where a map writes its name.
+    label_at: tuple[float, float] | None = None
 
     def name(self, locale: str) -> str:
         """The province's name: Korean for a Korean locale, English otherwise."""
@@ -95,6 +97,7 @@ def _load() -> tuple[tuple[Province, ...], dict[str, Province], dict[str, Divisi
             divisions=tuple(_division(d, p["code"]) for d in p["divisions"]),
             ko_south=p.get("ko_south"),
             en_alt=tuple(p.get("en_alt", ())),
+            label_at=tuple(p["label_at"]) if "label_at" in p else None,
         )
         for p in raw["provinces"]
     )

@@ -50,7 +50,7 @@ SECURITY_HEADERS = {
 }
 
 #: The endpoints that serve files: the only responses that may be cached.
-STATIC_ENDPOINTS = frozenset({"static", "assets.vendor", "assets.crypto_js"})
+STATIC_ENDPOINTS = frozenset({"static", "assets.vendor", "assets.crypto_js", "assets.favicon"})
 
 #: A source on Tor may spend hours writing and uploading; the token must outlive that.
 CSRF_TIME_LIMIT_SECONDS = 24 * 3600

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from flask import Response, current_app, jsonify, request, url_for
 
 from core import db, form_nonces, receipts, request_bodies, submissions
-from crypto.envelope import CHUNK, FramingChecker
+from crypto.envelope import CHUNK
 from crypto.errors import CryptoError
+from crypto.framing import FramingChecker
 from crypto.keys import PublicKey
 from intake import uploads
 from intake.responses import api_error, bp, no_store, wrong_receipt_code

@@ -158,8 +158,7 @@ def intake_context() -> dict[str, Any]:
     session = db.session()
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
     scripts = [
-        url_for("assets.vendor", name="libsodium-sumo.js"),
-        url_for("assets.vendor", name="libsodium-wrappers-sumo.js"),
+        url_for("assets.vendor", name="libsodium.js"),
         url_for("assets.crypto_js", name="sori-envelope.js"),
     ]
     return {

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.blobstore import BlobStore
-from crypto.envelope import EnvelopeHeader, check_framing
+from crypto.envelope import EnvelopeHeader
 from crypto.errors import CryptoError
+from crypto.framing import check_framing
 
 #: The largest piece one request may carry: small enough to retry cheaply over Tor.
 PIECE_BYTES = 8 * 1024 * 1024

@@ -1,8 +1,9 @@
-"""Reviewer accounts as a service: invitations, passwords, TOTP, login checks, throttling, unlock and disable.
+"""Reviewer accounts as a service: passwords, TOTP codes, login checks, throttling, unlock and disable.
 
-No Flask views here (reviewer/auth.py has them); every function works on a database session inside an
-application context and commits the unit of work it completes, with its audit entry in the same
-transaction. Time comes from :func:`now`, so that tests can move the clock.
+Invitations and enrolment are in reviewer/enrolment.py. No Flask views here (reviewer/auth.py has them);
+every function works on a database session inside an application context and commits the unit of work it
+completes, with its audit entry in the same transaction. Time comes from :func:`now`, so that tests can move
+the clock.
 
 Login is two checks, the password then a TOTP code; failures of either count against the account.
 From the :data:`THROTTLE_FROM`-th consecutive failure the account refuses logins for a delay that doubles
@@ -20,7 +21,6 @@ cannot grow it without bound. Every argon2id passes core/hashing.py, two at a ti
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import unicodedata
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -45,11 +44,9 @@ from reviewer.models import User
 PASSWORD_HASH_PARAMS: dict[str, int] = {"time_cost": 3, "memory_cost": 65536, "parallelism": 1}
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
-INVITATION_VALIDITY = timedelta(days=7)
 #: The first failure that delays the next attempt: 2 s, then 4 s, 8 s ... up to :data:`THROTTLE_MAX`.
 THROTTLE_FROM = 4
 THROTTLE_MAX = timedelta(hours=1)
-TOTP_ISSUER = "Sori"
 #: Codes of the step before and after the current one are accepted too (clock drift, slow typing).
 TOTP_VALID_WINDOW = 1
 
@@ -71,14 +68,6 @@ class AccountError(Exception):
 
 class LoginRefused(AccountError):
     """A login or re-authentication refused. The view says the same thing whatever the reason."""
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """An invited user and the token of their link (shown once, stored only as its SHA-256)."""
-
-    user: User
-    token: str
 
 
 # --- logins and passwords -------------------------------------------------------------------------------
@@ -123,117 +112,10 @@ def _dummy_verify() -> None:
         pass
 
 
-# --- invitations ----------------------------------------------------------------------------------------
+# --- TOTP codes ---------------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def invite(
-    session: Session,
-    actor: User | None,
-    login: str,
-    display_name: str,
-    *,
-    admin: bool = False,
-    reviewer: bool = False,
-    case_team: bool = False,
-) -> Invitation:
-    """Invite a person with the given roles; returns the token for their link (valid 7 days, once).
-
-    Inviting again someone who never accepted replaces their link. Raises :class:`AccountError`:
-    ``bad_login``, ``no_role`` or ``exists`` (an account that is in use)."""
-    login = normalize_login(login)
-    display_name = display_name.strip()
-    if not login or len(login) > 200 or any(ch.isspace() for ch in login):
-        raise AccountError("bad_login")
-    if not display_name or len(display_name) > 200:
-        raise AccountError("bad_name")
-    if not (admin or reviewer or case_team):
-        raise AccountError("no_role")
-    user = find_user(session, login)
-    if user is None:
-        user = User(login=login, failed_logins=0)
-        session.add(user)
-    elif user.password_hash is not None or user.disabled_at is not None:
-        raise AccountError("exists")
-    user.display_name = display_name
-    user.is_admin, user.is_reviewer, user.is_case_team = admin, reviewer, case_team
-    token = secrets.token_urlsafe(32)
-    user.invite_hash = _token_hash(token)
-    user.invite_expires_at = now() + INVITATION_VALIDITY
-    session.flush()
-    record(session, actor, "user.invite", f"user:{login}", roles=roles_of(user))
-    session.commit()
-    return Invitation(user, token)
-
-
-def invitation_link(token: str) -> str:
-    """The link an invited person opens: ``<SORI_BASE_URL>/reviewer/invite/<token>``."""
-    base = str(current_app.config.get("SORI_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    return f"{base}/reviewer/invite/{token}"
-
-
-def invited_user(session: Session, token: str) -> User | None:
-    """The user whose open, unexpired invitation ``token`` is, or ``None``."""
-    if not token or len(token) > 200:
-        return None
-    user = session.scalars(select(User).where(User.invite_hash == _token_hash(token))).first()
-    if (
-        user is None
-        or user.disabled_at is not None
-        or user.password_hash is not None
-        or user.invite_expires_at is None
-        or user.invite_expires_at <= now()
-    ):
-        return None
-    return user
-
-
-def accept_invitation(session: Session, token: str, password: str) -> User:
-    """Set the invited user's password and a new TOTP secret to enrol; the link is used up.
-
-    Raises :class:`AccountError`: ``invalid_invitation``, ``password_short`` or ``password_long``."""
-    check_password_rules(password)
-    user = invited_user(session, token)
-    if user is None:
-        raise AccountError("invalid_invitation")
-    hasher = password_hasher()
-    user.password_hash = hashing.PASSWORDS.run(lambda: hasher.hash(password))
-    user.invite_hash = None
-    user.invite_expires_at = None
-    user.totp_secret = pyotp.random_base32()
-    user.totp_confirmed_at = None
-    user.totp_last_step = None
-    record(session, user, "user.accept", f"user:{user.login}")
-    session.commit()
-    return user
-
-
-# --- TOTP -----------------------------------------------------------------------------------------------
-
-
-def totp_uri(user: User) -> str:
-    """The ``otpauth://`` URI an authenticator app reads from the QR code."""
-    if user.totp_secret is None:
-        raise AccountError("no_totp")
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.login, issuer_name=TOTP_ISSUER)
-
-
-def totp_qr_svg(user: User) -> str:
-    """The QR code of :func:`totp_uri` as inline SVG markup, made here (no request leaves the server) and
-    without style attributes, which the Content-Security-Policy would block."""
-    qr = segno.make(totp_uri(user), error="m")
-    return str(qr.svg_inline(scale=5, border=4, dark="#000", light="#fff", svgclass="totp-qr", title="QR"))
-
-
-def grouped_secret(secret: str) -> str:
-    """The TOTP secret in groups of four letters, for typing it by hand."""
-    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-
-
-def _matching_step(user: User, code: str) -> int | None:
+def matching_step(user: User, code: str) -> int | None:
     """The time step whose code ``code`` is, within the window and later than the last one used."""
     code = "".join(code.split())
     if user.totp_secret is None or len(code) != 6 or not code.isdigit():
@@ -247,20 +129,6 @@ def _matching_step(user: User, code: str) -> int | None:
         if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
             found = step
     return found
-
-
-def confirm_totp(session: Session, user: User, code: str) -> bool:
-    """Finish enrolment if ``code`` comes from the user's new secret; the code is used up."""
-    if user.totp_confirmed_at is not None:
-        raise AccountError("totp_enrolled")
-    step = _matching_step(user, code)
-    if step is None:
-        return False
-    user.totp_confirmed_at = now()
-    user.totp_last_step = step
-    record(session, user, "user.totp_enrol", f"user:{user.login}")
-    session.commit()
-    return True
 
 
 # --- throttling -----------------------------------------------------------------------------------------
@@ -410,7 +278,7 @@ def check_code(session: Session, user: User, code: str) -> None:
     Raises :class:`LoginRefused` when the account is blocked (no code is checked then) or the code is wrong
     or already used; a wrong code counts as a failure."""
     _start(session, user, "code", costly=False)
-    step = _matching_step(user, code)
+    step = matching_step(user, code)
     if step is None:
         raise _refuse(session, user, "code", "code")
     user.totp_last_step = step
@@ -425,7 +293,7 @@ def reauthenticate(session: Session, user: User, *, password: str = "", code: st
     Raises :class:`LoginRefused` like a login; failures count the same way."""
     _start(session, user, "reauth", costly=True)
     if code.strip():
-        step = _matching_step(user, code)
+        step = matching_step(user, code)
         if step is None:
             raise _refuse(session, user, "code", "reauth")
         user.totp_last_step = step
@@ -499,27 +367,3 @@ def disable(session: Session, actor: User | None, user: User) -> None:
     user.invite_expires_at = None
     record(session, actor, "user.disable", f"user:{user.login}")
     session.commit()
-
-
-def create_enrolled_user(
-    session: Session,
-    login: str,
-    display_name: str,
-    password: str,
-    *,
-    admin: bool = False,
-    reviewer: bool = False,
-    case_team: bool = False,
-) -> User:
-    """An account ready to log in (invited, accepted, TOTP enrolled), for demos and tests; the TOTP code
-    of the step before now is spent, so codes of the current and next steps still work."""
-    invitation = invite(
-        session, None, login, display_name, admin=admin, reviewer=reviewer, case_team=case_team
-    )
-    user = accept_invitation(session, invitation.token, password)
-    assert user.totp_secret is not None
-    totp = pyotp.TOTP(user.totp_secret)
-    earlier = totp.timecode(now()) - TOTP_VALID_WINDOW
-    if not confirm_totp(session, user, totp.generate_otp(earlier)):
-        raise AccountError("totp_enrol_failed")
-    return user

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request
 
 from core import audit, db
 from reviewer.access import requires
+from reviewer.audit_words import action_words
 
 bp = Blueprint("reviewer_audit", __name__, url_prefix="/reviewer")
 
@@ -30,6 +31,7 @@ def trail() -> Response:
             older=entries[-1].seq if len(entries) == PAGE_SIZE else None,
             checked=checked,
             broken=broken,
+            action_words=action_words,
         )
     )
     response.headers["Cache-Control"] = "no-store"

@@ -1,9 +1,9 @@
 """Reviewer accounts: invitations, passwords, TOTP, login, throttling and re-authentication.
 
-The pages (blueprint ``reviewer_auth`` under ``/reviewer``) and the ``sori users`` commands over the
-service in reviewer/accounts.py. A login is two steps: the password starts a session that can reach only
-the TOTP pages (the code, or enrolment for someone who has not confirmed a code yet); a right code makes it
-a full login (reviewer/access.py).
+The pages (blueprint ``reviewer_auth`` under ``/reviewer``) over the service in reviewer/accounts.py;
+the admin's users page and ``sori users`` are in reviewer/users.py. A login is two steps: the password
+starts a session that can reach only the TOTP pages (the code, or enrolment for someone who has not
+confirmed a code yet); a right code makes it a full login (reviewer/access.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import click
 from flask import (
     Blueprint,
     Response,
@@ -24,13 +23,12 @@ from flask import (
     request,
     url_for,
 )
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core import db, hashing
-from reviewer import access, accounts
+from reviewer import access, accounts, enrolment
 from reviewer.models import User
 
 bp = Blueprint("reviewer_auth", __name__, url_prefix="/reviewer")
@@ -53,22 +51,7 @@ ACCOUNT_ERRORS: dict[str, Callable[[], str]] = {
         "This invitation link is not valid: it was already used, it expired, or it was withdrawn. "
         "Ask an administrator for a new one."
     ),
-    "bad_login": lambda: _("A login has no spaces and at most 200 characters."),
-    "bad_name": lambda: _("Give a name of at most 200 characters."),
-    "no_role": lambda: _("Choose at least one role."),
-    "exists": lambda: _("An account with this login already exists."),
-    "self": lambda: _("You cannot disable your own account."),
     "totp_wrong": lambda: _("This code is not right. Type the 6 digits your app shows now."),
-}
-
-STATE_LABELS: dict[str, Callable[[], str]] = {
-    "active": lambda: _("active"),
-    "disabled": lambda: _("disabled"),
-    "locked": lambda: _("locked"),
-    "throttled": lambda: _("paused after failed logins"),
-    "invited": lambda: _("invited"),
-    "invitation_expired": lambda: _("invitation expired"),
-    "totp_pending": lambda: _("two-step code not set up"),
 }
 
 ROLE_LABELS: dict[str, Callable[[], str]] = {
@@ -78,15 +61,15 @@ ROLE_LABELS: dict[str, Callable[[], str]] = {
 }
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
+def no_store_page(template: str, status: int = 200, **context: Any) -> Response:
+    """A page of the account pages: secrets, QR codes and invitation links never stay in a cache."""
     response = Response(render_template(template, **context), status=status)
-    # Account pages (secrets, QR codes, invitation links) must not stay in a browser's cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _busy_page(template: str, **context: Any) -> Response:
-    response = _page(template, status=503, error=LOGIN_BUSY, **context)
+    response = no_store_page(template, status=503, error=LOGIN_BUSY, **context)
     response.headers["Retry-After"] = "60"
     return response
 
@@ -114,14 +97,14 @@ def login() -> Response:
     """The first step: login and password."""
     next_path = request.values.get("next", "")
     if request.method == "GET":
-        return _page("reviewer/login.html", next=next_path, error=None)
+        return no_store_page("reviewer/login.html", next=next_path, error=None)
     session = db.session()
     try:
         user = accounts.check_password(
             session, request.form.get("login", ""), request.form.get("password", "")
         )
     except accounts.LoginRefused:
-        return _page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
+        return no_store_page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
     except hashing.Busy:
         return _busy_page("reviewer/login.html", next=next_path)
     access.log_in(user, mfa=False)
@@ -141,14 +124,14 @@ def login_code() -> Response:
     if user.totp_confirmed_at is None:
         return redirect(url_for("reviewer_auth.enrol_totp", next=next_path or None))  # type: ignore[return-value]
     if request.method == "GET":
-        return _page("reviewer/login_code.html", next=next_path, error=None)
+        return no_store_page("reviewer/login_code.html", next=next_path, error=None)
     try:
         accounts.check_code(db.session(), user, request.form.get("code", ""))
     except accounts.LoginRefused as refused:
         if refused.code in ("locked", "disabled"):
             access.log_out()
-            return _page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
-        return _page("reviewer/login_code.html", status=401, next=next_path, error=LOGIN_REFUSED)
+            return no_store_page("reviewer/login.html", status=401, next=next_path, error=LOGIN_REFUSED)
+        return no_store_page("reviewer/login_code.html", status=401, next=next_path, error=LOGIN_REFUSED)
     access.complete_mfa()
     return redirect(safe_next(next_path))  # type: ignore[return-value]
 
@@ -176,8 +159,8 @@ def logout() -> Response:
 def _invitation_page(user: User | None, token: str, status: int = 200, error: str | None = None) -> Response:
     if user is None:
         message = ACCOUNT_ERRORS["invalid_invitation"]()
-        return _page("reviewer/invitation_invalid.html", status=404, message=message)
-    return _page(
+        return no_store_page("reviewer/invitation_invalid.html", status=404, message=message)
+    return no_store_page(
         "reviewer/invitation.html",
         status=status,
         invited=user,
@@ -191,18 +174,18 @@ def _invitation_page(user: User | None, token: str, status: int = 200, error: st
 def accept_invitation(token: str) -> Response:
     """An invited person chooses their login password; TOTP enrolment follows at once."""
     session = db.session()
-    user = accounts.invited_user(session, token)
+    user = enrolment.invited_user(session, token)
     if user is None or request.method == "GET":
         return _invitation_page(user, token)
     password = request.form.get("password", "")
     if password != request.form.get("password_again", ""):
         return _invitation_page(user, token, 400, ACCOUNT_ERRORS["password_mismatch"]())
     try:
-        user = accounts.accept_invitation(session, token, password)
+        user = enrolment.accept_invitation(session, token, password)
     except accounts.AccountError as refused:
         session.rollback()
         error = ACCOUNT_ERRORS[refused.code]()
-        return _invitation_page(accounts.invited_user(session, token), token, 400, error)
+        return _invitation_page(enrolment.invited_user(session, token), token, 400, error)
     access.log_in(user, mfa=False)
     return redirect(url_for("reviewer_auth.enrol_totp"))  # type: ignore[return-value]
 
@@ -227,16 +210,16 @@ def enrol_totp() -> Response:
     error = None
     status = 200
     if request.method == "POST":
-        if accounts.confirm_totp(session, user, request.form.get("code", "")):
+        if enrolment.confirm_totp(session, user, request.form.get("code", "")):
             accounts.enrolled_login(session, user)
             access.complete_mfa()
             return redirect(safe_next(next_path))  # type: ignore[return-value]
         error, status = ACCOUNT_ERRORS["totp_wrong"](), 400
-    return _page(
+    return no_store_page(
         "reviewer/enrol_totp.html",
         status=status,
-        qr_svg=Markup(accounts.totp_qr_svg(user)),  # noqa: S704  (segno's own markup, no user input)
-        secret=accounts.grouped_secret(user.totp_secret or ""),
+        qr_svg=Markup(enrolment.totp_qr_svg(user)),  # noqa: S704  (segno's own markup, no user input)
+        secret=enrolment.grouped_secret(user.totp_secret or ""),
         next=next_path,
         error=error,
     )
@@ -269,7 +252,7 @@ def nav_links(user: User | None) -> list[tuple[str, str]]:
         links.append((_endpoint_url("records.search"), _("Search records")))
         links.append((_endpoint_url("exports.home"), _("Dossiers")))
     if user.is_admin:
-        links.append((_endpoint_url("reviewer_auth.admin_users"), _("Accounts")))
+        links.append((_endpoint_url("reviewer_users.admin_users"), _("Accounts")))
         links.append((_endpoint_url("reviewer_keys.vetting"), _("Vet reviewer keys")))
         links.append((_endpoint_url("reviewer_audit.trail"), _("Audit trail")))
         links.append((_endpoint_url("exports.settings"), _("Dossier settings")))
@@ -288,7 +271,7 @@ def _nav_context() -> dict[str, Any]:
 def home() -> Response:
     """Where a login lands: links to what the user's roles allow."""
     user: User = g.user
-    return _page(
+    return no_store_page(
         "reviewer/home.html",
         links=nav_links(user)[1:],
         roles=[ROLE_LABELS[role]() for role in accounts.roles_of(user)],
@@ -302,7 +285,7 @@ def reauth() -> Response:
     user: User = g.user
     next_path = request.values.get("next", "")
     if request.method == "GET":
-        return _page("reviewer/reauth.html", next=next_path, error=None)
+        return no_store_page("reviewer/reauth.html", next=next_path, error=None)
     try:
         accounts.reauthenticate(
             db.session(), user, password=request.form.get("password", ""), code=request.form.get("code", "")
@@ -310,171 +293,9 @@ def reauth() -> Response:
     except accounts.LoginRefused as refused:
         if refused.code in ("locked", "disabled"):
             access.log_out()
-            return _page("reviewer/login.html", status=401, next="", error=LOGIN_REFUSED)
-        return _page("reviewer/reauth.html", status=401, next=next_path, error=LOGIN_REFUSED)
+            return no_store_page("reviewer/login.html", status=401, next="", error=LOGIN_REFUSED)
+        return no_store_page("reviewer/reauth.html", status=401, next=next_path, error=LOGIN_REFUSED)
     except hashing.Busy:
         return _busy_page("reviewer/reauth.html", next=next_path)
     access.mark_reauthenticated()
     return redirect(safe_next(next_path))  # type: ignore[return-value]
-
-
-# --- administration -------------------------------------------------------------------------------------
-
-
-def _admin_page(status: int = 200, error: str | None = None, invitation_link: str | None = None) -> Response:
-    rows = [
-        {
-            "user": user,
-            "roles": [ROLE_LABELS[role]() for role in accounts.roles_of(user)],
-            "state": accounts.state_of(user),
-            "state_label": STATE_LABELS[accounts.state_of(user)](),
-            "totp": user.totp_confirmed_at is not None,
-        }
-        for user in accounts.users(db.session())
-    ]
-    return _page(
-        "reviewer/admin_users.html",
-        status=status,
-        rows=rows,
-        error=error,
-        invitation_link=invitation_link,
-        fresh=access.is_fresh(),
-    )
-
-
-@bp.get("/admin/users")
-@access.requires("admin")
-def admin_users() -> Response:
-    """Every account with its roles, TOTP and lock state; invite, unlock, disable."""
-    return _admin_page()
-
-
-@bp.post("/admin/users")
-@access.requires("admin", fresh=True)
-def admin_invite() -> Response:
-    """Invite a person; the link is shown once, on this page."""
-    session = db.session()
-    try:
-        invitation = accounts.invite(
-            session,
-            g.user,
-            request.form.get("login", ""),
-            request.form.get("display_name", ""),
-            admin="admin" in request.form,
-            reviewer="reviewer" in request.form,
-            case_team="case_team" in request.form,
-        )
-    except accounts.AccountError as refused:
-        session.rollback()
-        return _admin_page(status=400, error=ACCOUNT_ERRORS[refused.code]())
-    return _admin_page(status=201, invitation_link=accounts.invitation_link(invitation.token))
-
-
-def _target(user_id: int) -> User:
-    user = db.session().get(User, user_id)
-    if user is None:
-        from flask import abort
-
-        abort(404)
-    return user
-
-
-@bp.post("/admin/users/<int:user_id>/unlock")
-@access.requires("admin", fresh=True)
-def admin_unlock(user_id: int) -> Response:
-    """Lift a lockout (or a delay) after failed logins."""
-    user = _target(user_id)
-    accounts.unlock(db.session(), g.user, user)
-    flash(_("%(login)s is unlocked.", login=user.login))
-    return redirect(url_for("reviewer_auth.admin_users"))  # type: ignore[return-value]
-
-
-@bp.post("/admin/users/<int:user_id>/disable")
-@access.requires("admin", fresh=True)
-def admin_disable(user_id: int) -> Response:
-    """Disable an account for good."""
-    user = _target(user_id)
-    session = db.session()
-    try:
-        accounts.disable(session, g.user, user)
-    except accounts.AccountError as refused:
-        session.rollback()
-        return _admin_page(status=400, error=ACCOUNT_ERRORS[refused.code]())
-    flash(_("%(login)s is disabled.", login=user.login))
-    return redirect(url_for("reviewer_auth.admin_users"))  # type: ignore[return-value]
-
-
-# --- sori users -----------------------------------------------------------------------------------------
-
-
-class _Refused(click.ClickException):
-    """A refusal explained in one line, exit status 1."""
-
-
-def _cli_user(login: str) -> User:
-    user = accounts.find_user(db.session(), login)
-    if user is None:
-        raise _Refused(f"no account with the login {login!r}")
-    return user
-
-
-@click.group("users", help="Reviewer, admin and case-team accounts.")
-def users_cli() -> None:
-    """The ``sori users`` commands."""
-
-
-@users_cli.command("invite")
-@click.argument("login")
-@click.option("--name", "display_name", required=True, help="The person's name, as others will see it.")
-@click.option("--admin", is_flag=True, help="Operates Sori and vets reviewers (reads nothing by this role).")
-@click.option("--reviewer", is_flag=True, help="Reads and triages testimony.")
-@click.option("--case-team", "case_team", is_flag=True, help="Builds dossiers and exports.")
-@with_appcontext
-def invite_command(login: str, display_name: str, admin: bool, reviewer: bool, case_team: bool) -> None:
-    """Invite a person (the first admin of a new installation too) and print their invitation link."""
-    try:
-        invitation = accounts.invite(
-            db.session(), None, login, display_name, admin=admin, reviewer=reviewer, case_team=case_team
-        )
-    except accounts.AccountError as refused:
-        messages = {
-            "bad_login": "a login has no spaces and at most 200 characters",
-            "bad_name": "give a name of at most 200 characters",
-            "no_role": "give at least one role: --admin, --reviewer or --case-team",
-            "exists": f"the account {login!r} is already in use",
-        }
-        raise _Refused(messages.get(refused.code, refused.code)) from refused
-    expires = invitation.user.invite_expires_at
-    click.echo(f"Invitation for {invitation.user.login} ({', '.join(accounts.roles_of(invitation.user))}),")
-    click.echo(f"valid until {expires:%Y-%m-%d %H:%M} UTC, once. Send this link privately:")
-    click.echo(accounts.invitation_link(invitation.token))
-
-
-@users_cli.command("list")
-@with_appcontext
-def list_command() -> None:
-    """Every account with its roles, TOTP and lock state."""
-    for user in accounts.users(db.session()):
-        totp = "totp" if user.totp_confirmed_at is not None else "no-totp"
-        roles = ",".join(accounts.roles_of(user)) or "-"
-        click.echo(f"{user.login}\t{user.display_name}\t{roles}\t{totp}\t{accounts.state_of(user)}")
-
-
-@users_cli.command("unlock")
-@click.argument("login")
-@with_appcontext
-def unlock_command(login: str) -> None:
-    """Lift a lockout or delay after failed logins."""
-    user = _cli_user(login)
-    accounts.unlock(db.session(), None, user)
-    click.echo(f"{user.login} is unlocked.")
-
-
-@users_cli.command("disable")
-@click.argument("login")
-@with_appcontext
-def disable_command(login: str) -> None:
-    """Disable an account for good (it can no longer log in)."""
-    user = _cli_user(login)
-    accounts.disable(db.session(), None, user)
-    click.echo(f"{user.login} is disabled.")

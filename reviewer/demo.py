@@ -17,7 +17,7 @@ from core import db
 from core.demo import DemoReviewer
 from core.models import Recipient
 from crypto.keys import read_identity_public_key
-from reviewer import accounts
+from reviewer import accounts, enrolment
 from reviewer.models import ReviewerKey, User
 from reviewer.records.demo import add_demo_records
 
@@ -74,7 +74,7 @@ def _account(
     user = accounts.find_user(session, login)
     if user is None:
         password = "demo-" + secrets.token_urlsafe(12)
-        user = accounts.create_enrolled_user(
+        user = enrolment.create_enrolled_user(
             session, login, login, password, admin=admin, reviewer=reviewer, case_team=case_team
         )
         session.commit()

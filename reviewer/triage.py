@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import Recipient, Submission
-from crypto.envelope import check_framing
 from crypto.errors import CryptoError
+from crypto.framing import check_framing
 from reviewer.models import Note, SubmissionTag, Tag, Triage, User
 
 STATES = ("new", "in_review", "needs_follow_up", "verified", "rejected", "duplicate", "withdrawn")

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Sets up everything Sori needs in this checkout, and does nothing that is already done:
 #   .venv/          the Python virtualenv with Sori installed (editable) and its pinned dependencies
-#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it
+#   node_modules/   libsodium.js from the npm registry, exactly as package-lock.json pins it, and
+#                   node_modules/.sori/libsodium.js, the cut-down build of it that pages load
+#                   (scripts/build-sodium.mjs; generated, never committed)
 #   translations    the compiled Korean and English catalogues
+#   *.br, *.gz      compressed copies of the static and vendor files (core/precompressed.py)
+# On a fresh Debian it installs the Debian packages it needs (as root, or through sudo): the build tools of
+# the Python dependencies (BUILD_PACKAGES below) and the Korean font dossier PDFs embed.
 # With --test it also installs what the test suite drives: Debian's Chromium (for Playwright) and
 # PostgreSQL (the suite runs against a throwaway cluster as well as SQLite).
 set -euo pipefail
@@ -36,15 +41,27 @@ apt_install() {
 
 stamp_of() { cat "$@" | sha256sum | cut -c1-64; }
 
+# What the Python dependencies need to build on a fresh Debian: followthemoney needs PyICU (through
+# normality), which has no wheels and compiles against ICU with a C++ compiler; the Python headers come
+# with python3-dev unless this Python carries its own (python3-venv, for the virtualenv, just below).
+BUILD_PACKAGES=(libicu-dev pkg-config g++)
+"$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || BUILD_PACKAGES+=(python3-dev)
+
 if [[ ! -x .venv/bin/python ]]; then
+    "$python" -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
     say "creating the virtualenv in .venv"
     "$python" -m venv .venv
 fi
 py_stamp=$(stamp_of pyproject.toml)
 if [[ "$(cat .venv/.sori-installed 2>/dev/null)" != "$py_stamp" ]]; then
+    apt_install "${BUILD_PACKAGES[@]}"
     say "installing Python dependencies"
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[test]'
+    # Editable, so that the checkout is what runs. The card's layout puts Sori's packages at the top of
+    # the checkout, which setuptools' editable mode reports on every install ("folders ... with the same
+    # name as your package"); that is the intended layout, so the notice is silenced, nothing else.
+    PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install -q -e '.[test]'
     echo "$py_stamp" > .venv/.sori-installed
 fi
 
@@ -53,6 +70,14 @@ if [[ "$(cat node_modules/.sori-installed 2>/dev/null)" != "$js_stamp" ]]; then
     say "installing libsodium.js from the npm registry"
     npm ci --no-audit --no-fund --loglevel=error
     echo "$js_stamp" > node_modules/.sori-installed
+fi
+
+# Rebuilt whenever the packages or the build script change; `npm ci` removes it with node_modules.
+sodium_stamp=$(stamp_of package-lock.json scripts/build-sodium.mjs)
+if [[ "$(cat node_modules/.sori/built 2>/dev/null)" != "$sodium_stamp" || ! -f node_modules/.sori/libsodium.js ]]; then
+    say "building the browser's libsodium.js (node_modules/.sori/libsodium.js)"
+    node scripts/build-sodium.mjs node_modules
+    echo "$sodium_stamp" > node_modules/.sori/built
 fi
 
 # Brotli and gzip copies of every static and vendor file, sent to browsers that accept them (sori serve and

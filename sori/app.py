@@ -18,7 +18,7 @@ from core import assets, config, db, errors, health, i18n, offline, request_bodi
 from core import audit as core_audit
 from core import cli as core_cli
 from intake import browser_api, responses, source, status
-from reviewer import audit_views, auth, conversation
+from reviewer import audit_views, auth, conversation, users
 from reviewer.exports import cli as exports_cli
 from reviewer.exports import views as exports_views
 from reviewer.inbox import views as inbox_views
@@ -32,6 +32,7 @@ from reviewer.records import (
     person_views,
 )
 from reviewer.records import blueprint as records
+from reviewer.records import cli as records_cli
 from sori import demo
 
 #: The pages, in the order their URL rules are added.
@@ -42,6 +43,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     responses.bp,
     # what reviewers and case teams meet
     auth.bp,
+    users.bp,
     key_views.bp,
     inbox_views.bp,
     audit_views.bp,
@@ -54,9 +56,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
 COMMANDS: tuple[click.Command, ...] = (
     demo.demo_command,
     core_audit.audit_cli,
-    auth.users_cli,
+    users.users_cli,
     exports_cli.export_cli,
     exports_cli.sanctions_cli,
+    records_cli.records_cli,
 )
 
 # Importing a view module adds its routes to its part's blueprint; named here so that the linter and the

@@ -4,6 +4,11 @@ names every part, and no part of ours is found through plug-in discovery."""
 from __future__ import annotations
 
 import ast
+import fnmatch
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -78,3 +83,50 @@ def test_every_package_says_what_it_is_for_and_what_it_may_import() -> None:
     for package in ALLOWED:
         doc = ast.get_docstring(ast.parse((REPO_ROOT / package / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "import" in doc, package
+
+
+def test_a_checkout_runs_with_flask_without_being_installed(tmp_path: Path) -> None:
+    """``flask --app sori`` from a plain copy of the checkout (nothing of it installed) has every part:
+    no entry point or installed metadata is needed to assemble Sori."""
+    checkout = tmp_path / "checkout"
+    for folder in ("sori", "core", "intake", "reviewer", "crypto", "templates", "static", "translations"):
+        shutil.copytree(REPO_ROOT / folder, checkout / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SORI_")},
+        "SORI_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONSAFEPATH": "",
+    }
+    flask = Path(sys.executable).parent / "flask"
+    code = "import sori, reviewer; print(sori.__file__); print(reviewer.__file__)"
+    where = subprocess.run(
+        [sys.executable, "-c", code], cwd=checkout, env=env, capture_output=True, text=True
+    )
+    assert where.returncode == 0, where.stderr
+    assert all(line.startswith(str(checkout)) for line in where.stdout.split()), where.stdout
+    routes = subprocess.run(
+        [str(flask), "--app", "sori", "routes"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert routes.returncode == 0, routes.stderr
+    for endpoint in ("source.submit_form", "reviewer_inbox.inbox", "records.home", "exports.home"):
+        assert endpoint in routes.stdout
+
+
+def test_every_file_the_packages_hold_is_declared_so_that_a_wheel_carries_it() -> None:
+    """A data file beside the code (the divisions, the map outline, the format's vectors) must be package
+    data, or an installed Sori would miss it while a checkout works."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared: dict[str, list[str]] = config["tool"]["setuptools"]["package-data"]
+    tracked = subprocess.run(
+        ["git", "ls-files", *sorted(OURS)], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    def carried(path: str) -> bool:
+        package, _, inside = path.partition("/")
+        return any(fnmatch.fnmatch(inside, pattern) for pattern in declared.get(package, []))
+
+    assert not [path for path in tracked if not path.endswith(".py") and not carried(path)]

@@ -84,6 +84,7 @@ def render_files(
         _tell(progress, FTM_FILE)
     if "csv" in formats:
         files.update(csv_export.render(dossier))
+        files.update(csv_export.attachment_zip(dossier, files))
         _tell(progress, "csv")
     return files
 
@@ -187,6 +188,8 @@ def _media_type(name: str) -> str:
         return "text/csv"
     if name.endswith(".json"):
         return "application/json"
+    if name.endswith(".zip"):
+        return "application/zip"
     return "application/octet-stream"
 
 

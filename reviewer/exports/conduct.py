@@ -90,7 +90,8 @@ def load_acts(session: Session, act_ids: list[int]) -> list[Act]:
     acts: list[Act] = []
     for start in range(0, len(act_ids), BATCH):
         acts.extend(session.scalars(select(Act).where(Act.id.in_(act_ids[start : start + BATCH]))))
-    return sorted(acts, key=lambda act: (act.date_lo, act.date_hi, act.id))
+    # By date, then id (acts of one date in the order they were recorded); acts of unknown date last.
+    return sorted(acts, key=lambda act: (act.date_start is None, act.date_lo, act.id))
 
 
 def conduct_lines(

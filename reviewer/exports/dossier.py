@@ -7,7 +7,9 @@ scope given, nothing withdrawn by the source, consent recorded at all). An act n
 included is left out of the dossier; the sources left out are counted, never named.
 
 The parts: the target's identification (here), its conduct (reviewer/exports/conduct.py), the evidence
-(reviewer/exports/evidence.py) and the chain of command (reviewer/exports/chain_of_command.py).
+(reviewer/exports/evidence.py), the chain of command (reviewer/exports/chain_of_command.py), what the
+pictures draw (reviewer/exports/diagrams.py), and every record the dossier names, complete, for its Uwazi
+files (reviewer/records/uwazi/record_set.py).
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reviewer.exports import conduct, evidence, legal, sanctions
+from reviewer.exports import conduct, diagrams, evidence, legal, sanctions
 from reviewer.exports.chain_of_command import chain_of_command
 from reviewer.exports.dossier_reading import Captions, posts, ref
-from reviewer.exports.model import Dossier, Identifier, NameForm, SourceUse, Target
+from reviewer.exports.model import Dossier, Identifier, NameForm, OrganizationRef, PostHeld, SourceUse, Target
 from reviewer.exports.settings import load_submitter
-from reviewer.records import corroboration, record_names
+from reviewer.records import corroboration, origins, record_names
 from reviewer.records.models import Facility, Occupancy, Person, PersonIdentifier, PersonName
 from reviewer.records.sources import consent_covers
 from reviewer.records.tree import OrganizationTree
+from reviewer.records.uwazi import record_set
+from reviewer.records.uwazi.record_set import Selection, involvements_of
 from reviewer.records.vocab import PURPOSES
 
 KINDS = ("person", "organization", "facility")
@@ -82,6 +86,9 @@ def build(
     submission_refs = {row.submission_id: refs[row.key] for row in included}
     period = conduct.period(acts)
     chain_up, superiors, subordinates = chain_of_command(session, kind, target, tree, captions, period)
+    pictures = diagrams.pictures(session, kind, target_id, keys_by_act, tree)
+    act_ids = [line.act_id for line in lines]
+    listed = _listed(session, target, act_ids, chain_up, (*target.posts, *superiors, *subordinates))
     return Dossier(
         target=target,
         purpose=purpose,
@@ -99,6 +106,33 @@ def build(
         sources_excluded=len(excluded_keys),
         sources_included=len(set(refs.values())),
         existing_sanctions=tuple(sanctions.matches_for(session, kind, target_id)),
+        chain_diagram=pictures.chain,
+        facilities=pictures.facilities,
+        records=record_set.read(session, listed),
+        act_sori_ids=origins.sori_ids(session, "act", act_ids),
+        target_sori_id=origins.sori_ids(session, kind, [target_id])[target_id],
+    )
+
+
+def _listed(
+    session: Session,
+    target: Target,
+    act_ids: list[int],
+    chain_up: tuple[OrganizationRef, ...],
+    posts_held: tuple[PostHeld, ...],
+) -> Selection:
+    """The records the dossier names, for its Uwazi files: the target, its acts with everyone involved,
+    the posts of the chain of command and its organizations (reading them adds what they link to)."""
+    organizations = {organization.id for organization in chain_up}
+    if target.organization is not None:
+        organizations.add(target.organization.id)
+    return Selection(
+        organizations=organizations,
+        persons={target.id} if target.kind == "person" else set(),
+        occupancies={post.occupancy_id for post in posts_held},
+        facilities={target.id} if target.kind == "facility" else set(),
+        acts=set(act_ids),
+        involvements=involvements_of(session, act_ids),
     )
 
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reviewer.records.pictures.chain_tree import ChainTree
+from reviewer.records.pictures.facility_map import MapFacility
+from reviewer.records.uwazi.record_set import RecordSet
+
 
 @dataclass(frozen=True)
 class NameForm:
@@ -176,3 +180,15 @@ class Dossier:
     sources_excluded: int = 0
     sources_included: int = 0
     existing_sanctions: tuple[SanctionMatch, ...] = ()
+    #: The chain-of-command diagram's content (reviewer/records/pictures/), counting only the acts and
+    #: sources the dossier includes.
+    chain_diagram: ChainTree | None = None
+    #: The places of detention to draw on a map: the target facility, or those an organization runs.
+    facilities: tuple[MapFacility, ...] = ()
+    #: Every record the dossier names, complete, as Sori's Uwazi layout lists them
+    #: (reviewer/records/uwazi/record_set.py).
+    records: RecordSet = field(default_factory=RecordSet)
+    #: Act id -> the act's ``sori_id`` (reviewer/records/origins.py), for the evidence to link to.
+    act_sori_ids: dict[int, str] = field(default_factory=dict)
+    #: The target's ``sori_id``, for the dossier to be attached to its row.
+    target_sori_id: str = ""

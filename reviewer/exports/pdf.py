@@ -27,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
-from reviewer.exports import legal
+from reviewer.exports import legal, pdf_pictures
 from reviewer.exports.model import Conduct, Dossier, PostHeld, Target
 from reviewer.exports.pdf_style import (
     FONT,
@@ -41,6 +41,8 @@ from reviewer.exports.pdf_style import (
 )
 from reviewer.exports.pdf_words import Words, translated
 from reviewer.exports.settings import SUBMITTER_FIELDS
+from reviewer.records.pictures import chain_layout, facility_map, timeline
+from reviewer.records.pictures.words import PictureWords
 
 LANGUAGES = ("ko", "en", "both")
 
@@ -205,7 +207,7 @@ def _identification(dossier: Dossier, words: Words, styles: Styles) -> list[Flow
         (words("gender"), words.code("genders", target.gender)),
         (words("birth_date"), words.period(target.birth_date, None)),
         (words("birth_place"), target.birth_place or ""),
-        (words("nationality"), ", ".join(target.nationality)),
+        (words("nationality"), words.countries(target.nationality)),
         (words("location"), ", ".join(p for p in (words.place(target.county or target.province),) if p)),
         (
             words("coordinates"),
@@ -237,13 +239,29 @@ def _identification(dossier: Dossier, words: Words, styles: Styles) -> list[Flow
         story.append(
             grid(
                 (words("kind"), words("number"), words("country")),
-                [(words.code("identifiers", i.kind), i.value, i.country or "") for i in target.identifiers],
+                [
+                    (
+                        words.code("identifiers", i.kind),
+                        i.value,
+                        words.countries([i.country] if i.country else []),
+                    )
+                    for i in target.identifiers
+                ],
                 (0.35, 0.45, 0.2),
             )
         )
     if target.posts:
         story.append(Paragraph(markup(words("posts")), styles.h2))
         story.append(_posts_table(target.posts, words, with_person=False))
+    if dossier.facilities:
+        say = PictureWords(words.locales)
+        scene = facility_map.draw(
+            dossier.facilities,
+            say,
+            say("map_title", name=_caption(target, words.locales)),
+            style=facility_map.PRINT,
+        )
+        story.append(pdf_pictures.figure(scene, styles, words("facility_map")))
     return story
 
 
@@ -262,8 +280,18 @@ def _posts_table(posts: Iterable[PostHeld], words: Words, *, with_person: bool) 
 def _conduct(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph(markup(words("conduct")), styles.h1)]
     story += [
-        Paragraph(markup(text), styles.body) for text in words.each("conduct_intro", n=len(dossier.conduct))
+        Paragraph(markup(text), styles.body)
+        for text in words.count_each("conduct_intro", len(dossier.conduct))
     ]
+    if dossier.conduct:
+        say = PictureWords(words.locales)
+        acts = [
+            timeline.TimelineAct(a.violation, a.date_start, a.date_end, a.under_command)
+            for a in dossier.conduct
+        ]
+        title = say("timeline_title", name=_caption(dossier.target, words.locales))
+        story.append(Spacer(1, 2 * mm))
+        story.append(pdf_pictures.figure(timeline.draw(acts, say, title, style=timeline.PRINT), styles))
     story.append(Spacer(1, 3 * mm))
     for act in dossier.conduct:
         story.append(Paragraph(_act_markup(act, words), styles.act))
@@ -274,7 +302,9 @@ def _act_markup(act: Conduct, words: Words) -> str:
     """One act as one paragraph (one paragraph per act keeps a thousand acts fast to lay out)."""
     place = ", ".join(p for p in (act.facility_name, act.place, words.place(act.county or act.province)) if p)
     victims = ", ".join(
-        p for p in (act.victims, words("victim_count", n=act.victim_count) if act.victim_count else "") if p
+        p
+        for p in (act.victims, words.count("victim_count", act.victim_count) if act.victim_count else "")
+        if p
     )
     lines = [
         (words("incident"), act.incident_title),
@@ -292,7 +322,7 @@ def _act_markup(act: Conduct, words: Words) -> str:
             "; ".join(f"{name} ({words.code('degrees', degree)})" for name, degree in act.perpetrators),
         ),
         (words("confidence"), words.code("confidences", act.confidence)),
-        (words("corroboration"), words("sources_count", n=act.corroboration)),
+        (words("corroboration"), words.count("sources_count", act.corroboration)),
         (words("description"), act.description or ""),
     ]
     heading = (
@@ -306,7 +336,7 @@ def _evidence(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph(markup(words("evidence")), styles.h1)]
     story += [
         Paragraph(markup(text), styles.body)
-        for text in words.each("evidence_intro", n=dossier.sources_included)
+        for text in words.count_each("evidence_intro", dossier.sources_included)
     ]
     story.append(Spacer(1, 3 * mm))
     # Per act, the sources grouped by connection and reliability: one label for many references.
@@ -330,6 +360,11 @@ def _evidence(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
 
 def _chain(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [PageBreak(), Paragraph(markup(words("chain")), styles.h1)]
+    if dossier.chain_diagram is not None and dossier.chain_diagram.roots:
+        say = PictureWords(words.locales)
+        title = say("chain_title", name=_caption(dossier.target, words.locales))
+        scene = chain_layout.draw(dossier.chain_diagram, say, title, style=chain_layout.PRINT)
+        story.append(pdf_pictures.figure(scene, styles))
     story.append(Paragraph(markup(words("chain_up")), styles.h2))
     if dossier.chain_up:
         rows = [(words.name_of(o), words.code("organizations", o.kind)) for o in dossier.chain_up]
@@ -368,9 +403,11 @@ def _methodology(dossier: Dossier, words: Words, styles: Styles) -> list[Flowabl
 def _consent(dossier: Dossier, words: Words, styles: Styles) -> list[Flowable]:
     story: list[Flowable] = [Paragraph(markup(words("consent")), styles.h1)]
     story += [
-        Paragraph(markup(t), styles.body) for t in words.each("consent_text", n=dossier.sources_included)
+        Paragraph(markup(t), styles.body) for t in words.count_each("consent_text", dossier.sources_included)
     ]
-    story += [Paragraph(markup(t), styles.body) for t in words.each("excluded", n=dossier.sources_excluded)]
+    story += [
+        Paragraph(markup(t), styles.body) for t in words.count_each("excluded", dossier.sources_excluded)
+    ]
     return story
 
 

@@ -63,9 +63,12 @@ class Styles:
         base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13.5, splitLongWords=1)
         self.body = base
         self.small = ParagraphStyle("small", parent=base, fontSize=8, leading=10.5)
-        self.h1 = ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=15, leading=20, spaceAfter=8)
+        # Room above headings: a heading right under a table must not read as its last row.
+        self.h1 = ParagraphStyle(
+            "h1", parent=base, fontName=FONT_BOLD, fontSize=15, leading=20, spaceBefore=14, spaceAfter=8
+        )
         self.h2 = ParagraphStyle(
-            "h2", parent=base, fontName=FONT_BOLD, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4
+            "h2", parent=base, fontName=FONT_BOLD, fontSize=11, leading=15, spaceBefore=14, spaceAfter=5
         )
         self.title = ParagraphStyle(
             "title", parent=base, fontName=FONT_BOLD, fontSize=22, leading=30, alignment=TA_CENTER
@@ -73,6 +76,15 @@ class Styles:
         self.subtitle = ParagraphStyle("subtitle", parent=base, fontSize=13, leading=19, alignment=TA_CENTER)
         self.centered = ParagraphStyle("centered", parent=base, alignment=TA_CENTER)
         self.act = ParagraphStyle("act", parent=base, fontSize=9, leading=12.5, spaceAfter=6)
+        self.caption = ParagraphStyle(
+            "caption",
+            parent=base,
+            fontSize=8,
+            leading=10.5,
+            textColor=colors.dimgrey,
+            spaceBefore=3,
+            spaceAfter=8,
+        )
 
 
 _GRID = TableStyle(

@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from core import divisions
 from reviewer.exports import legal
 from reviewer.exports.model import OrganizationRef, PostHeld
 from reviewer.records import dates, vocab
+from reviewer.records.pictures.words import join, localized, unique
 
 #: Every fixed text of the dossier. Messages with ``%(name)s`` are formatted after translation.
 TEXT = {
@@ -72,14 +73,12 @@ TEXT = {
     "precision_month": _l("month known"),
     "precision_day": _l("exact day"),
     "conduct": _l("Conduct"),
-    "conduct_intro": _l("%(n)s acts are attributed to the target, one by one below."),
     "act": _l("Act %(id)s"),
     "act_column": _l("Act"),
     "incident": _l("Incident"),
     "violation": _l("Violation"),
     "place": _l("Place"),
     "victims": _l("Victims"),
-    "victim_count": _l("%(n)s victims"),
     "involvement": _l("Involvement"),
     "under_command": _l(
         "Done by persons under the target's command while the target held the post above them (command "
@@ -88,15 +87,11 @@ TEXT = {
     "perpetrators": _l("Persons involved"),
     "confidence": _l("Reviewer's confidence"),
     "corroboration": _l("Corroboration"),
-    "sources_count": _l("%(n)s independent sources"),
     "evidence": _l("Evidence and corroboration matrix"),
-    "evidence_intro": _l(
-        "For each act, the sources that support it: pseudonymous reference, the source's connection to "
-        "the events and the reviewers' assessment of its reliability. %(n)s sources are included."
-    ),
     "sources": _l("Sources"),
     "no_sources": _l("no source included"),
     "chain": _l("Chain of command"),
+    "facility_map": _l("Places of detention on a map"),
     "chain_up": _l("Organizations above, nearest first"),
     "superiors": _l("Superiors in office"),
     "subordinates": _l("Persons in command below"),
@@ -123,12 +118,6 @@ TEXT = {
     "size": _l("Size (bytes)"),
     "received": _l("Received on"),
     "consent": _l("Consent and protection measures"),
-    "consent_text": _l(
-        "Only sources whose consent covers this purpose are included: %(n)s sources. Sources are named "
-        "only by pseudonymous references, and no detail that could identify a source is part of this "
-        "dossier."
-    ),
-    "excluded": _l("%(n)s sources were left out for lack of consent."),
     "sanctions": _l("Existing sanctions"),
     "sanctions_intro": _l(
         "Possible matches in the imported sanctions lists, for confirmation: a match by name is not proof "
@@ -140,6 +129,38 @@ TEXT = {
     "programs": _l("Programmes"),
     "matched_name": _l("Matched name"),
     "birth_dates": _l("Dates of birth"),
+}
+
+#: The texts with a number, as functions of it: ``ngettext`` picks the form each language needs.
+COUNTED: dict[str, Callable[[int], str]] = {
+    "conduct_intro": lambda n: ngettext(
+        "%(num)d act is attributed to the target, set out below.",
+        "%(num)d acts are attributed to the target, one by one below.",
+        n,
+    ),
+    "victim_count": lambda n: ngettext("%(num)d victim", "%(num)d victims", n),
+    "sources_count": lambda n: ngettext("%(num)d independent source", "%(num)d independent sources", n),
+    "evidence_intro": lambda n: ngettext(
+        "For each act, the sources that support it: pseudonymous reference, the source's connection to the "
+        "events and the reviewers' assessment of its reliability. %(num)d source is included.",
+        "For each act, the sources that support it: pseudonymous reference, the source's connection to the "
+        "events and the reviewers' assessment of its reliability. %(num)d sources are included.",
+        n,
+    ),
+    "consent_text": lambda n: ngettext(
+        "Only sources whose consent covers this purpose are included: %(num)d source. Sources are named "
+        "only by pseudonymous references, and no detail that could identify a source is part of this "
+        "dossier.",
+        "Only sources whose consent covers this purpose are included: %(num)d sources. Sources are named "
+        "only by pseudonymous references, and no detail that could identify a source is part of this "
+        "dossier.",
+        n,
+    ),
+    "excluded": lambda n: ngettext(
+        "%(num)d source was left out for lack of consent.",
+        "%(num)d sources were left out for lack of consent.",
+        n,
+    ),
 }
 
 #: The vocabularies whose codes the dossier shows, as code -> label.
@@ -182,6 +203,21 @@ class Words:
                     }
                 )
         self._places: dict[str, str] = {}
+        self._counted: dict[tuple[str, int], list[str]] = {}
+
+    def count_each(self, key: str, n: int) -> list[str]:
+        """A text with a number (:data:`COUNTED`) once per language, in the plural form it needs."""
+        if (key, n) not in self._counted:
+            parts = []
+            for locale in self.locales:
+                with force_locale(locale):
+                    parts.append(COUNTED[key](n))
+            self._counted[key, n] = unique(parts)
+        return self._counted[key, n]
+
+    def count(self, key: str, n: int) -> str:
+        """A label with a number, as :meth:`count_each` joined."""
+        return join(self.count_each(key, n))
 
     def __call__(self, key: str, **values: Any) -> str:
         """A fixed label, formatted with ``values``."""
@@ -212,6 +248,10 @@ class Words:
                 self._places[code] = code
         return self._places[code]
 
+    def countries(self, codes: Iterable[str]) -> str:
+        """Country codes (``kp``) as the countries' names in the dossier's language(s)."""
+        return ", ".join(join(vocab.country_name(code, locale) for locale in self.locales) for code in codes)
+
     def name_of(self, organization: OrganizationRef) -> str:
         """An organization's name in the dossier's language(s)."""
         return localized(self.locales, organization.name_ko, organization.name_en)
@@ -231,23 +271,6 @@ class Words:
             precise = [d for d in (start, end) if d]
         levels = unique(self(f"precision_{dates.precision(d)}") for d in precise)
         return f"{shown} ({', '.join(levels)})"
-
-
-def join(parts: Iterable[str]) -> str:
-    return " / ".join(unique(parts))
-
-
-def unique(parts: Iterable[str]) -> list[str]:
-    """The parts without repeats (an untranslated label is the same in both languages)."""
-    seen: list[str] = []
-    for part in parts:
-        if part and part not in seen:
-            seen.append(part)
-    return seen
-
-
-def localized(locales: tuple[str, ...], korean: str, english: str | None) -> str:
-    return join((korean if locale == "ko" else english or korean) for locale in locales)
 
 
 def translated(words: Words, label: Any) -> str:

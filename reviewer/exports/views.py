@@ -238,6 +238,7 @@ def _form_page(kind: str, target_id: int, form: ExportForm, status: int = 200, e
         languages=PDF_LANGUAGES,
         record_url=_url_or_none(f"records.{kind}", **{f"{kind}_id": target_id}),
         has_key=_signing_key() is not None,
+        no_submitter=not load_submitter(db.session()).get("organization", "").strip(),
     )
 
 

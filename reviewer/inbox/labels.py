@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -109,6 +109,6 @@ def answer_labels() -> dict[str, Any]:
             "name": _("Name or nickname"),
             "position": _("Position or rank"),
             "unit": _("Unit or office"),
-            "description": _("Description"),
+            "description": pgettext("a person the source saw", "Description"),
         },
     }

@@ -6,5 +6,6 @@ rules, without Flask: ``persons``, ``organizations``, ``posts`` (positions and o
 they share is in ``forms`` (checks, refusal, audit of a save), ``record_names`` (name rows and captions),
 ``lists`` and ``tree`` (the organizations' hierarchy). ``chain``, ``corroboration``, ``search`` and
 ``merging`` look across records. The pages are the ``*_views`` modules, all on the one blueprint of
-``blueprint``, with what they share in ``pages`` and ``choices``.
+``blueprint``, with what they share in ``pages`` and ``choices``. ``uwazi`` is the CSV layout exports write
+and ``cli`` (``sori records import``) reads back; ``origins`` keeps the ``sori_id`` a record came with.
 """

@@ -44,6 +44,7 @@ from reviewer.records.models import (
     Person,
     PersonIdentifier,
 )
+from reviewer.records.pictures import figures
 
 #: Subordinates listed per page of a chain view, and acts listed per subordinate.
 CHAIN_PAGE = 25
@@ -83,7 +84,8 @@ def _query() -> str:
 @bp.get("/", endpoint="home")
 @requires(*pages.READ)
 def home() -> Response:
-    return pages.render("home.html", counts=lists.counts(db.session()))
+    session = db.session()
+    return pages.render("home.html", counts=lists.counts(session), charts=figures.record_counts(session))
 
 
 # ---- Chain of command ---------------------------------------------------------------------------------
@@ -111,6 +113,7 @@ def person_chain(person_id: int) -> str:
         has_more=any(post.subordinate_count > page * CHAIN_PAGE for post in view.posts),
         merged_into=person.merged_into_id,
         violations=vocab.VIOLATIONS,
+        figure=figures.person_chain(session, view),
     )
 
 
@@ -153,6 +156,7 @@ def _side_chain(
         page=page,
         has_more=view.subordinate_count > page * CHAIN_PAGE,
         violations=vocab.VIOLATIONS,
+        figure=figures.side_chain(db.session(), view, caption),
     )
 
 

@@ -47,14 +47,20 @@ from reviewer.records.tree import OrganizationTree
 
 __all__ = [
     "ActLine",
+    "ActPost",
+    "ActView",
+    "CommandScope",
     "CommandView",
     "Head",
     "Level",
     "OrganizationView",
     "Post",
+    "ScopeRow",
     "Subordinate",
+    "act_view",
     "command_view",
     "facility_view",
+    "levels",
     "organization_view",
 ]
 
@@ -108,6 +114,34 @@ class Subordinate:
     act_count: int = 0
 
 
+class ScopeRow(NamedTuple):
+    """A post held in a scope: the occupancy, its holder, the post and its organization."""
+
+    occupancy_id: int
+    person_id: int
+    position_id: int
+    organization_id: int
+    is_head: bool
+    start: str | None
+    end: str | None
+
+
+@dataclass
+class CommandScope:
+    """Every post held under a superior (or in an organization and below it) in a period, and the acts of
+    each holder in the common period: what the chain-of-command diagram (reviewer/records/pictures/) draws
+    without asking again who commands whom."""
+
+    #: The organization the scope hangs from, and whether its own posts are in it (a head's scope, or an
+    #: organization's) or only the organizations below it.
+    organization_id: int
+    includes_top: bool
+    period: tuple[date, date]
+    rows: list[ScopeRow]
+    #: Act ids by occupancy id (occupancies without acts are absent).
+    acts_of: dict[int, set[int]]
+
+
 @dataclass
 class Post:
     """A post the person held, who stood above it, and who stood below it while it was held."""
@@ -121,6 +155,8 @@ class Post:
     subordinate_count: int
     #: Distinct acts of all the subordinates in the period.
     act_count: int
+    #: Everyone under the post in the period, with their acts.
+    scope: CommandScope | None = None
 
 
 @dataclass
@@ -151,6 +187,8 @@ class OrganizationView:
     facility: Facility | None = None
     facility_acts: list[ActLine] = field(default_factory=list)
     facility_act_count: int = 0
+    #: Everyone in posts in the organization and below, with their acts.
+    scope: CommandScope | None = None
 
 
 # ---- Subordinates and their acts ----------------------------------------------------------------------
@@ -221,36 +259,50 @@ class _Scope:
 
 def _subordinates(
     session: Session, scope: _Scope, tree: OrganizationTree, *, act_limit: int, limit: int | None, offset: int
-) -> tuple[list[Subordinate], int, set[int]]:
-    """A page of the occupancies in scope, those with most acts first; how many there are in all; and
-    the ids of all their acts in the period.
+) -> tuple[list[Subordinate], int, set[int], list[ScopeRow], dict[int, set[int]]]:
+    """A page of the occupancies in scope, those with most acts first; how many there are in all; the ids
+    of all their acts in the period; and every occupancy in scope with its acts (for diagrams).
 
     The acts are counted here, not in SQL: ordering by a correlated count made SQLite count twice, and
     the total needs the distinct acts anyway."""
     if not scope.organization_ids:
-        return [], 0, set()
-    # Plain (id, start) tuples: a minister has thousands, and a Row's attributes cost more than the query.
-    in_scope: list[tuple[int, date]] = [
-        (occupancy_id, start_lo)
-        for occupancy_id, start_lo in session.connection().execute(
-            select(Occupancy.id, Occupancy.start_lo)
-            .join(Position, Position.id == Occupancy.position_id)
-            .where(*scope.conditions())
+        return [], 0, set(), [], {}
+    # Plain tuples: a minister has thousands, and a Row's attributes cost more than the query.
+    rows: list[ScopeRow] = []
+    in_scope: list[tuple[int, date]] = []
+    for *columns, start_lo in session.connection().execute(
+        select(
+            Occupancy.id,
+            Occupancy.person_id,
+            Occupancy.position_id,
+            Position.organization_id,
+            Position.is_head,
+            Occupancy.start,
+            Occupancy.end,
+            Occupancy.start_lo,
         )
-    ]
+        .join(Position, Position.id == Occupancy.position_id)
+        .where(*scope.conditions())
+    ):
+        rows.append(ScopeRow(*columns))
+        in_scope.append((columns[0], start_lo))
     acts_of = _acts_of(session, scope, in_scope)
     ranked = sorted(in_scope, key=lambda row: (-len(acts_of.get(row[0], ())), row[1], row[0]))
     page = [
         occupancy_id for occupancy_id, _start in ranked[offset : None if limit is None else offset + limit]
     ]
-    loaded = {
-        occupancy.id: (occupancy, position)
-        for occupancy, position in session.execute(
-            select(Occupancy, Position)
-            .join(Position, Position.id == Occupancy.position_id)
-            .where(Occupancy.id.in_(page))
-        )
-    }
+    loaded = (
+        {
+            occupancy.id: (occupancy, position)
+            for occupancy, position in session.execute(
+                select(Occupancy, Position)
+                .join(Position, Position.id == Occupancy.position_id)
+                .where(Occupancy.id.in_(page))
+            )
+        }
+        if page
+        else {}
+    )
     names = person_captions(session, (occupancy.person_id for occupancy, _position in loaded.values()))
     found = []
     for occupancy_id in page:
@@ -270,7 +322,7 @@ def _subordinates(
             )
         )
     _attach_acts(session, scope, [s for s in found if s.act_count], act_limit)
-    return found, len(in_scope), set().union(*acts_of.values())
+    return found, len(in_scope), set().union(*acts_of.values()), rows, acts_of
 
 
 #: A scope of more occupancies than this that is also half or more of all those in the period (a minister's)
@@ -438,7 +490,7 @@ def command_view(
             during=(occupancy.start_lo, occupancy.end_hi),
             exclude_person_id=person_id,
         )
-        subordinates, total, acts = _subordinates(
+        subordinates, total, acts, rows, acts_of = _subordinates(
             session, scope, tree, act_limit=act_limit, limit=subordinate_limit, offset=offset
         )
         every_act |= acts
@@ -451,6 +503,13 @@ def command_view(
                 subordinates=subordinates,
                 subordinate_count=total,
                 act_count=len(acts),
+                scope=CommandScope(
+                    organization.id,
+                    bool(position.is_head),
+                    (occupancy.start_lo, occupancy.end_hi),
+                    rows,
+                    acts_of,
+                ),
             )
         )
     lines = [line for post in posts for s in post.subordinates for line in s.acts]
@@ -532,7 +591,7 @@ def _organization_side(
 ) -> OrganizationView:
     organization = tree.by_id[organization_id]
     scope = _Scope((organization_id, *tree.below(organization_id)))
-    subordinates, total, acts = _subordinates(
+    subordinates, total, acts, rows, acts_of = _subordinates(
         session, scope, tree, act_limit=act_limit, limit=limit, offset=offset
     )
     return OrganizationView(
@@ -542,4 +601,87 @@ def _organization_side(
         subordinate_count=total,
         act_count=len(acts),
         support=_support(session, (line for s in subordinates for line in s.acts)),
+        scope=CommandScope(organization_id, True, (EARLIEST, LATEST), rows, acts_of),
     )
+
+
+# ---- One act: the persons involved, their posts at the time and the heads above --------------------------
+
+
+@dataclass
+class ActPost:
+    """A person involved in an act, in a post they held when it may have happened (``occupancy`` ``None``:
+    no post recorded at the time), with the heads above that post in office during the act."""
+
+    person_id: int
+    name: str
+    degree: str
+    involvement_id: int
+    occupancy: Occupancy | None
+    position: Position | None
+    organization: Organization | None
+    above: list[Level]
+
+
+@dataclass
+class ActView:
+    act: ActLine
+    involved: list[ActPost]
+
+
+def act_view(session: Session, act_id: int) -> ActView:
+    """Who took part in the act, in which post at the time, and who stood above them then, by the rules
+    above (a head's superiors are the heads of the organizations above; anyone else's start with the heads
+    of their own organization). Raises :class:`LookupError` for an unknown act."""
+    row = session.execute(select(*_act_columns()).where(Act.id == act_id)).first()
+    if row is None:
+        raise LookupError(act_id)
+    act = ActLine(*row)
+    tree = OrganizationTree.load(session)
+    involvements = session.execute(
+        select(Involvement.id, Involvement.person_id, Involvement.degree)
+        .where(Involvement.act_id == act_id)
+        .order_by(Involvement.id)
+    ).all()
+    names = person_captions(session, {person_id for _id, person_id, _degree in involvements})
+    involved: list[ActPost] = []
+    for involvement_id, person_id, degree in involvements:
+        held = session.execute(
+            select(Occupancy, Position)
+            .join(Position, Position.id == Occupancy.position_id)
+            .where(
+                Occupancy.person_id == person_id,
+                Occupancy.start_lo <= act.date_hi,
+                Occupancy.end_hi >= act.date_lo,
+            )
+            .order_by(Occupancy.start_lo, Occupancy.id)
+        ).all()
+        if not held:
+            involved.append(
+                ActPost(person_id, names[person_id], degree, involvement_id, None, None, None, [])
+            )
+        for occupancy, position in held:
+            organization = tree.by_id[position.organization_id]
+            upward = ([] if position.is_head else [organization]) + tree.above(organization.id)
+            during = (max(act.date_lo, occupancy.start_lo), min(act.date_hi, occupancy.end_hi))
+            above = _levels(session, upward, during=during, exclude_person_id=person_id)
+            involved.append(
+                ActPost(
+                    person_id,
+                    names[person_id],
+                    degree,
+                    involvement_id,
+                    occupancy,
+                    position,
+                    organization,
+                    above,
+                )
+            )
+    return ActView(act, involved)
+
+
+def levels(
+    session: Session, organizations: list[Organization], during: tuple[date, date] | None = None
+) -> list[Level]:
+    """The organizations with their heads (only those in office ``during`` the period, if given)."""
+    return _levels(session, organizations, during=during)

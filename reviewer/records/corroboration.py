@@ -19,11 +19,23 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from core.models import Submission
 from reviewer.models import Triage
+from reviewer.records.id_lists import id_table
 from reviewer.records.models import Act, Information, Involvement, SubmissionSource
 
 
@@ -152,3 +164,35 @@ def _grouped(session: Session, rows) -> dict:  # noqa: ANN001  (a select or a co
     return {
         target: Support(int(n_sources), int(n_leads)) for target, n_sources, n_leads in session.execute(query)
     }
+
+
+def evidence_keys(session: Session, act_ids: Collection[int]) -> dict[int, set[str]]:
+    """The independent sources that are evidence for each act (source keys as in :class:`Evidence`), by act
+    id; acts without evidence are absent. The ids travel as one parameter (reviewer/records/id_lists.py),
+    so that a minister's thousands of acts cost one query, not thousands of bound values."""
+    if not act_ids:
+        return {}
+    sub = _act_rows_for(id_table(session, act_ids)).subquery()
+    query = select(sub.c.target, sub.c.key).where(sub.c.evidence).distinct()
+    found: dict[int, set[str]] = {}
+    for act_id, key in session.execute(query):
+        found.setdefault(act_id, set()).add(key)
+    return found
+
+
+def source_levels(session: Session, total: int, top: int = 3) -> list[int]:
+    """How many of the ``total`` acts have 0, 1, ... ``top`` or more independent sources that are evidence,
+    counted in SQL: one row per level."""
+    rows = _act_rows_for(select(Act.id).scalar_subquery()).subquery()
+    per_act = (
+        select(func.count(func.distinct(case((rows.c.evidence, rows.c.key)))).label("sources"))
+        .group_by(rows.c.target)
+        .subquery()
+    )
+    level = case((per_act.c.sources >= top, top), else_=per_act.c.sources)
+    counted = {
+        int(value): int(n) for value, n in session.execute(select(level, func.count()).group_by(level))
+    }
+    levels = [counted.get(value, 0) for value in range(top + 1)]
+    levels[0] += total - sum(levels)
+    return levels

@@ -1,7 +1,8 @@
 """Fictional records for ``sori demo`` (the tables are in reviewer/records/demo_data.py), so that every
 records page, the chain-of-command views and corroboration counts show something on a first run; and a
 fictional sanctions list (``<data>/demo/sanctions-demo.ftm.json``, imported) on which the demo minister
-and his ministry are possible matches.
+and his ministry are possible matches; and, unless an admin set them, fictional submitter details, so that
+a demo dossier names who prepared it.
 
 Made once: nothing is added if any person, organization, facility or incident exists (as the demo accounts
 are not added again once any submission exists). The demo accounts are told apart by opening them with the
@@ -25,6 +26,7 @@ from crypto.errors import CryptoError
 from crypto.keys import Identity
 from reviewer import accounts, triage
 from reviewer.exports import sanctions
+from reviewer.exports.settings import load_submitter, save_submitter
 from reviewer.models import User
 from reviewer.records import dates, name_index, record_names
 from reviewer.records.demo_data import (
@@ -38,6 +40,7 @@ from reviewer.records.demo_data import (
     PERSONS,
     POSITIONS,
     SANCTIONS_LIST,
+    SUBMITTER,
 )
 from reviewer.records.models import (
     Act,
@@ -85,6 +88,8 @@ def add_demo_records(session: Session, demo_dir: Path, reviewers: list[DemoRevie
         "".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in SANCTIONS_LIST), "utf-8"
     )
     sanctions.import_file(session, list_path, dataset=f"{DEMO_MARK} sori-demo")
+    if not any(load_submitter(session).values()):
+        save_submitter(session, SUBMITTER)
     facilities = _add_facilities(session, organizations)
     incidents, acts, involvements = _add_incidents(session, facilities, persons)
     _cite_accounts(session, reviewers, incidents, acts, involvements)

@@ -170,6 +170,16 @@ FACILITIES: tuple[
 )  # fmt: skip
 
 
+#: Who submits the demo's dossiers (the export settings), so that a dossier built from the demo says who
+#: prepared it; an organization that does not exist.
+SUBMITTER = {
+    "organization": f"{DEMO_MARK} 소리 시연 인권단체 / Sori Demo Human Rights Group",
+    "contact_name": "시연 담당자 / Demo Desk",
+    "email": "desk@demo.invalid",
+    "address": "가상 주소 / No real address",
+}
+
+
 #: A sanctions list in FollowTheMoney JSON lines, as OpenSanctions publishes them, imported as
 #: ``sori sanctions import`` would, so that the demo minister's and ministry's pages show a possible match
 #: for a reviewer to confirm. No such list or sanction exists.

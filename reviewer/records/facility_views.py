@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import db
 from reviewer.access import requires
@@ -20,6 +22,7 @@ from reviewer.records import facilities, organizations, pages
 from reviewer.records.blueprint import bp, get_or_404
 from reviewer.records.facilities import FacilityInput, FacilityNameInput
 from reviewer.records.models import Facility
+from reviewer.records.pictures import figures
 
 #: Blank name rows offered below the existing ones.
 BLANK_NAME_ROWS = 4
@@ -65,7 +68,17 @@ FORM = pages.RecordForm(
 @bp.get("/facilities", endpoint="facilities")
 @requires(*pages.READ)
 def facilities_list() -> Response:
-    return pages.list_page("facilities.html", facilities.facilities_page)
+    return pages.list_page("facilities.html", facilities.facilities_page, _all_on_a_map)
+
+
+def _all_on_a_map(session: Session, rows: list) -> dict:
+    """Every place of detention on a map (not only the page's), above the list; not beside a name filter."""
+    if request.args.get("q"):
+        return {"map": None}
+    every = list(
+        session.scalars(select(Facility).where(Facility.merged_into_id.is_(None)).order_by(Facility.id))
+    )
+    return {"map": figures.facilities_map(session, every, str(_l("All places of detention")))}
 
 
 @bp.route("/facilities/new", methods=["GET", "POST"], endpoint="facility_new")
@@ -79,8 +92,14 @@ def facility_new() -> Response:
 def facility(facility_id: int) -> Response:
     session = db.session()
     record = get_or_404(session, Facility, facility_id)
+    view = facilities.facility_view(session, record)
     return pages.render(
-        "facility.html", view=facilities.facility_view(session, record), kind="facility", record=record
+        "facility.html",
+        view=view,
+        kind="facility",
+        record=record,
+        map=figures.facilities_map(session, [record], view.caption, highlight=record.id),
+        timeline=figures.facility_timeline(session, facility_id, view.caption),
     )
 
 

@@ -30,6 +30,7 @@ from reviewer.records import choices, events, information, pages, record_names, 
 from reviewer.records.blueprint import bp, get_or_404
 from reviewer.records.corroboration import act_support, involvement_support
 from reviewer.records.models import Act, Incident, Involvement
+from reviewer.records.pictures import figures
 
 PAGE_SIZE = 50
 MAX_MIN_SOURCES = 99
@@ -278,6 +279,7 @@ def act_view(act_id: int) -> Response:
         selected_target=f"act:{act.id}",
         for_submission="",
         here=url_for(".act", act_id=act.id),
+        figure=figures.act_chain(session, act.id),
         **choices.vocabularies(),
     )
 

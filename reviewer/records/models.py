@@ -346,3 +346,18 @@ class SanctionedEntity(Base):
     sanctions: Mapped[str] = mapped_column(Text)
     dataset: Mapped[str] = mapped_column(String(200))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utc_now)
+
+
+class RecordOrigin(Base):
+    """The ``sori_id`` a record carried when it was imported from an Uwazi layout (``sori records import``),
+    so that its exports name it as the file did and the same row imported again is recognised
+    (reviewer/records/origins.py)."""
+
+    __tablename__ = "record_origins"
+    __table_args__ = (UniqueConstraint("kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``organization``, ``person``, ``occupancy``, ``facility``, ``incident``, ``act`` or ``involvement``.
+    kind: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[int] = mapped_column(Integer)
+    sori_id: Mapped[str] = mapped_column(String(120), unique=True)

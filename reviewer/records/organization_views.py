@@ -24,7 +24,10 @@ from reviewer.records import organizations, pages, posts
 from reviewer.records.blueprint import bp, get_or_404
 from reviewer.records.models import Organization, Position
 from reviewer.records.organizations import OrganizationInput
+from reviewer.records.pictures import figures
 from reviewer.records.posts import PositionInput
+from reviewer.records.record_names import organization_caption
+from reviewer.records.tree import OrganizationTree
 
 # ---- Organizations --------------------------------------------------------------------------------------
 
@@ -86,12 +89,16 @@ def organization_new() -> Response:
 def organization(organization_id: int) -> Response:
     session = db.session()
     record = get_or_404(session, Organization, organization_id)
+    run = figures.operated_facilities(
+        session, [organization_id, *OrganizationTree.load(session).below(organization_id)]
+    )
     return pages.render(
         "organization.html",
         view=organizations.organization_view(session, record),
         kind="organization",
         record=record,
         new_position=PositionInput(),
+        map=figures.facilities_map(session, run, organization_caption(record, pages.locale())),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -69,6 +69,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
     shared = {
         "vocab": vocab,
         "division_label": lambda code: division_label(code, here),
+        "country_names": lambda codes: vocab.country_names(codes, here),
         "organization_caption": lambda organization: organization_caption(organization, here),
         "can_edit": bool(g.user.is_reviewer),
     }
@@ -208,7 +209,9 @@ class RecordForm:
 def support_text(support: Support | None) -> str:
     """How many independent sources and leads support a record, in words."""
     support = support or Support()
-    return _("%(sources)s independent sources, %(leads)s leads", sources=support.sources, leads=support.leads)
+    sources = ngettext("%(num)d independent source", "%(num)d independent sources", support.sources)
+    leads = ngettext("%(num)d lead", "%(num)d leads", support.leads)
+    return _("%(sources)s, %(leads)s", sources=sources, leads=leads)
 
 
 def back(default: str) -> Response:

@@ -27,6 +27,7 @@ from reviewer.records import pages, persons, posts, record_names
 from reviewer.records.blueprint import bp, get_or_404
 from reviewer.records.models import Occupancy, Organization, Person, Position
 from reviewer.records.persons import IdentifierInput, NameInput, PersonInput
+from reviewer.records.pictures import figures
 from reviewer.records.posts import OccupancyInput
 
 #: Blank rows offered below the existing ones.
@@ -105,9 +106,11 @@ def person(person_id: int) -> Response:
     session = db.session()
     record = get_or_404(session, Person, person_id)
     editable = g.user.is_reviewer and record.merged_into_id is None
+    view = persons.person_view(session, record)
     return pages.render(
         "person.html",
-        view=persons.person_view(session, record),
+        view=view,
+        timeline=figures.person_timeline(session, person_id, view.caption),
         kind="person",
         record=record,
         position_groups=posts.position_choices(session) if editable else [],

@@ -6,6 +6,7 @@ record's act use one list.
 
 from __future__ import annotations
 
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 from core.answers import VIOLATIONS
@@ -21,6 +22,7 @@ __all__ = [
     "NAME_KINDS",
     "NAME_QUALITIES",
     "NAME_STYLES",
+    "NAME_STYLE_CHOICES",
     "ORGANIZATION_KINDS",
     "PURPOSES",
     "RELIABILITIES",
@@ -29,7 +31,17 @@ __all__ = [
 
 GENDERS = {"male": _l("Male"), "female": _l("Female"), "unknown": _l("Unknown")}
 
+#: How a name is spelled, as pages and dossiers label a name already written.
 NAME_STYLES = {
+    "hangul": _l("Hangul"),
+    "dprk": _l("North Korean romanization"),
+    "rr": _l("South Korean romanization"),
+    "lc": _l("Library of Congress / McCune–Reischauer"),
+    "other": _l("Other spelling"),
+}
+#: The same with an example of each, for the form where a name is written (next to a real name, an
+#: example reads like another name of the person).
+NAME_STYLE_CHOICES = {
     "hangul": _l("Hangul"),
     "dprk": _l("North Korean romanization (Ri Chang Dae)"),
     "rr": _l("South Korean romanization (Lee Chang-dae)"),
@@ -102,3 +114,16 @@ PURPOSES = {
     "public": (_l("Public report"), "consent_public"),
     "internal": (_l("Internal"), "consent_documentation"),
 }
+
+
+def country_name(code: str | None, locale: str) -> str:
+    """A country's name from its ISO 3166 two-letter code, in ``locale`` (``kp`` is 북한 in Korean, North
+    Korea in English); an unknown code as itself, in capitals."""
+    if not code:
+        return ""
+    return Locale.parse(locale).territories.get(code.upper(), code.upper())
+
+
+def country_names(codes: str | None, locale: str) -> str:
+    """Space-separated codes (a person's nationality) as names."""
+    return ", ".join(country_name(code, locale) for code in (codes or "").split())

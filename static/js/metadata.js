@@ -11,6 +11,9 @@
  * object; 64 KiB otherwise). Nothing decodes an image: its compressed data is kept byte for byte, and so
  * is its orientation.
  *
+ * One file, in sections that follow intake/metadata/'s modules one for one: a source over Tor pays about
+ * half a second per script requested, and the page needs every format's handler before it knows the files.
+ *
  *   SoriMetadata.CATEGORIES             ['gps', 'device', 'time', 'author', 'thumbnail', 'other']
  *   await SoriMetadata.inspect(blob)    {kind, removed, complete, reason}: what clean would do
  *   await SoriMetadata.clean(blob)      {blob, kind, removed, complete, reason}

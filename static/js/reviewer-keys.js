@@ -9,7 +9,7 @@
  *   for each envelope a colleague cannot read yet recovers its file key (from the envelope's header, or
  *   from a grant to this reviewer) and seals it to the colleague's public key (crypto_box_seal, 80 bytes).
  *
- * libsodium.js (sumo, for argon2id) and sori-envelope.js are loaded with Subresource Integrity from the
+ * libsodium.js (with argon2id) and sori-envelope.js are loaded with Subresource Integrity from the
  * page's data-sodium attribute by sodium-loader.js, which the page loads first. One plain script, no build
  * step, no inline code (the CSP forbids it). In Node it only exports its pure helpers for tests.
  */
@@ -64,14 +64,14 @@
   // ---- Loading libsodium ------------------------------------------------------------------------
 
   /**
-   * libsodium.js (sumo) and sori-envelope.js, loaded by sodium-loader.js (which the page loads first) from
+   * libsodium.js and sori-envelope.js, loaded by sodium-loader.js (which the page loads first) from
    * the section's data-sodium attribute. Rejects when anything is missing: the forms then stay hidden.
    * @returns {Promise<{sodium: object, sori: object, SoriEnvelope: object}>}
    */
   async function loadLibraries(doc, section) {
     const win = doc.defaultView;
     const sodium = win.SoriLoader ? await win.SoriLoader.loadSodium(doc, section) : null;
-    if (!sodium) throw new Error('WebAssembly, libsodium.js (sumo) or sori-envelope.js is missing');
+    if (!sodium) throw new Error('WebAssembly, libsodium.js or sori-envelope.js is missing');
     return { sodium, sori: win.SoriEnvelope.create(sodium), SoriEnvelope: win.SoriEnvelope };
   }
 

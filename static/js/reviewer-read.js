@@ -3,7 +3,7 @@
  * so that the server only ever stores and serves ciphertext (DESIGN.md section 2, points 1, 2 and 7).
  *
  * On a submission page (templates/reviewer/inbox/submission.html) it:
- * - loads libsodium.js (sumo) and sori-envelope.js from the #reader's data-sodium attribute, each with its
+ * - loads libsodium.js and sori-envelope.js from the #reader's data-sodium attribute, each with its
  *   Subresource Integrity, through sodium-loader.js (which the page loads first);
  * - on "Read", fetches the reviewer's wrapped identity (GET data-identity-url; a 401 "reauth" sends the
  *   reviewer to data-reauth-url and back), asks for the key passphrase once for this page, unlocks the

@@ -1,5 +1,5 @@
 /*
- * sodium-loader.js: brings libsodium.js (sumo) and sori-envelope.js into a page, each with its Subresource
+ * sodium-loader.js: brings libsodium.js and sori-envelope.js into a page, each with its Subresource
  * Integrity, for the scripts that encrypt or decrypt in the browser: submit.js (sources), reviewer-read.js
  * and reviewer-keys.js (reviewers). A page loads this script first, through the `script` macro of
  * templates/_scripts.html, then its own script, which calls SoriLoader.loadSodium(document, element).
@@ -34,7 +34,8 @@
 
   /**
    * Adds one <script> with its Subresource Integrity and waits until it has run. Rejects when the browser
-   * cannot load it or refuses it (an integrity mismatch).
+   * cannot load it or refuses it (an integrity mismatch). Scripts added one after another this way download
+   * at the same time and still run in the order they were added.
    * @param {Document} doc
    * @param {{src: string, integrity: string}} entry
    * @returns {Promise<void>}
@@ -45,7 +46,8 @@
       script.src = entry.src;
       script.integrity = entry.integrity;
       script.crossOrigin = 'anonymous';
-      // Dynamically added scripts are async by default; we chain them ourselves to keep their order.
+      // Dynamically added scripts are async by default: not async, they run in the order they were added,
+      // while the browser fetches them all at once (one round trip over Tor instead of one each).
       script.async = false;
       script.addEventListener('load', () => resolve());
       script.addEventListener('error', () => reject(new Error('could not load ' + entry.src)));
@@ -55,13 +57,14 @@
 
   /**
    * Loads the scripts of an element's data-sodium attribute (JSON [{src, integrity}, ...]: libsodium.js
-   * sumo and its wrappers, then sori-envelope.js) in order, and returns the ready libsodium. Returns null,
-   * loading nothing, when WebAssembly does not run or the attribute is missing or malformed; null too when
-   * the scripts ran but libsodium, its sumo functions (crypto_pwhash, argon2id) or SoriEnvelope are not
-   * there. Rejects when a script cannot be loaded.
+   * as scripts/build-sodium.mjs builds it, then sori-envelope.js) in order, and returns the ready
+   * libsodium. Returns null, loading nothing, when WebAssembly does not run or the attribute is missing or
+   * malformed; null too when the scripts ran but libsodium, its argon2id (crypto_pwhash) or SoriEnvelope
+   * are not there. Rejects when a script cannot be loaded.
    * @param {Document} doc
    * @param {Element} element carries data-sodium
-   * @returns {Promise<object|null>} libsodium-wrappers-sumo, ready; window.SoriEnvelope is then defined
+   * @returns {Promise<object|null>} libsodium.js (libsodium-wrappers' API), ready; window.SoriEnvelope is
+   *   then defined
    */
   function loadSodium(doc, element) {
     // Once per page, whichever of its scripts asks first: loading twice would add every script twice.
@@ -83,15 +86,23 @@
     for (const entry of entries) {
       if (!entry || typeof entry.src !== 'string' || typeof entry.integrity !== 'string') return null;
     }
-    for (const entry of entries) await loadScript(doc, entry);
+    await Promise.all(entries.map((entry) => loadScript(doc, entry)));
     const win = doc.defaultView;
     const sodium = win.sodium;
     if (!sodium || !sodium.ready) return null;
     await sodium.ready;
-    // crypto_pwhash is in the sumo build only: receipts and key passphrases need argon2id.
+    // Receipts and key passphrases need argon2id, which libsodium.js's standard (not sumo) build lacks.
     if (typeof sodium.crypto_pwhash !== 'function') return null;
     if (!(win.SoriEnvelope && typeof win.SoriEnvelope.create === 'function')) return null;
     return sodium;
+  }
+
+  // Start at once, as soon as this script runs, for the element that carries data-sodium: over Tor every
+  // round trip is half a second, and the page's own scripts, still arriving, would ask for it only later.
+  // They get the same promise; a failure is theirs to handle, so it is not reported here.
+  if (typeof document === 'object' && document && typeof document.querySelector === 'function') {
+    const carrier = document.querySelector('[data-sodium]');
+    if (carrier) loadSodium(document, carrier).catch(() => {});
   }
 
   return Object.freeze({ wasmWorks, loadScript, loadSodium });

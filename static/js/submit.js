@@ -202,7 +202,7 @@
    * Takes over the testimony form's submit: encrypts here, uploads ciphertext, shows the receipt.
    * @param {Document} doc
    * @param {HTMLFormElement} form
-   * @param {object} sodium ready libsodium-wrappers-sumo
+   * @param {object} sodium ready libsodium.js, with argon2id
    */
   function enhanceTestimony(doc, form, sodium) {
     const win = doc.defaultView;

@@ -27,10 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SODIUM_SCRIPTS = [
-    ROOT / "node_modules/libsodium-sumo/dist/modules-sumo/libsodium-sumo.js",
-    ROOT / "node_modules/libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js",
-]
+# The libsodium.js that pages load, as scripts/setup.sh builds it.
+SODIUM_SCRIPTS = [ROOT / "node_modules/.sori/libsodium.js"]
 ENVELOPE_SCRIPT = ROOT / "crypto/js/sori-envelope.js"
 
 
@@ -49,7 +47,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def sori_page(browser: Browser) -> Iterator[Page]:
-    """A blank page with libsodium.js (sumo) and sori-envelope.js loaded; ``window.sori`` is the library
+    """A blank page with libsodium.js and sori-envelope.js loaded; ``window.sori`` is the library
     bound to the ready libsodium, ``window.sodium`` libsodium itself."""
     context = browser.new_context()
     page = context.new_page()

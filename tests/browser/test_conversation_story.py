@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from core import db, receipts, submissions
 from core.models import Envelope, Submission
-from reviewer import accounts, triage
+from reviewer import enrolment, triage
 from reviewer.exports.dossier import build
 from reviewer.models import ReviewerKey, User
 from reviewer.records.information import link_information
@@ -46,7 +46,7 @@ DIGITS = re.compile(r"\d{4} \d{4} \d{4} \d{4}")
 def _reviewer(server_app: Flask, login: str) -> tuple[str, Path]:
     """A reviewer with a vetted key: their TOTP secret, and their identity file (for sori decrypt)."""
     with server_app.app_context():
-        user = accounts.create_enrolled_user(db.session(), login, login, PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(db.session(), login, login, PASSWORD, reviewer=True)
         user_id, secret = user.id, user.totp_secret
     identity = give_vetted_key(server_app, user_id, passphrase=KEY_PASSPHRASE)
     with server_app.app_context():

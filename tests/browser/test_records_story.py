@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from core import db
 from core.models import Submission
-from reviewer import accounts, triage
+from reviewer import enrolment, triage
 from reviewer.models import User
 from reviewer.records.models import Information, Organization, PersonName, Position
 from tests.browser.live_server import LiveServer
@@ -59,8 +59,8 @@ def _setup(server_app: Flask) -> tuple[str, str, str, int, int]:
     reviewer's login, TOTP secret, the submission's id, the demo guard post and the demo minister's id."""
     with server_app.app_context():
         session = db.session()
-        reader = accounts.create_enrolled_user(session, "records.reader", "기록", PASSWORD, reviewer=True)
-        second = accounts.create_enrolled_user(session, "records.second", "둘째", PASSWORD, reviewer=True)
+        reader = enrolment.create_enrolled_user(session, "records.reader", "기록", PASSWORD, reviewer=True)
+        second = enrolment.create_enrolled_user(session, "records.second", "둘째", PASSWORD, reviewer=True)
         session.commit()
         reader_id, second_id, secret = reader.id, second.id, reader.totp_secret
     assert secret is not None

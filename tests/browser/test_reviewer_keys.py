@@ -22,7 +22,7 @@ from core import audit, db, submissions
 from core.models import Envelope
 from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.keys import Identity, PublicKey
-from reviewer import accounts
+from reviewer import enrolment
 from reviewer.keys.enrolment import approve, enrol
 from reviewer.models import KeyGrant, ReviewerKey, User
 from tests.browser.live_server import LiveServer
@@ -40,7 +40,7 @@ FINGERPRINT = re.compile(r"^\d{5}( \d{5}){5}$")
 def make_account(app: Flask, login: str, *, admin: bool = False, reviewer: bool = False) -> str:
     """An enrolled account; returns its TOTP secret."""
     with app.app_context():
-        user = accounts.create_enrolled_user(
+        user = enrolment.create_enrolled_user(
             db.session(), login, login.title(), PASSWORD, admin=admin, reviewer=reviewer
         )
         assert user.totp_secret is not None

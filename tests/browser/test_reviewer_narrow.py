@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core import db
 from core.models import Submission
-from reviewer import accounts, triage
+from reviewer import enrolment, triage
 from reviewer.records.models import PersonName
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, log_in
@@ -27,7 +27,7 @@ def test_reviewer_lists_and_a_person_page_fit_a_narrow_phone(
 ) -> None:
     with server_app.app_context():
         session = db.session()
-        user = accounts.create_enrolled_user(session, "narrow.reader", "좁은 화면", PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(session, "narrow.reader", "좁은 화면", PASSWORD, reviewer=True)
         # What makes inbox rows wide: an assignee and tags written without spaces.
         for submission in session.scalars(select(Submission)):
             triage.assign(session, submission, user, user)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from core import audit, db
 from core.models import AuditEntry
 from crypto.keys import Identity
-from reviewer import accounts
+from reviewer import enrolment
 from reviewer.models import User
 from tests.browser.live_server import LiveServer
 from tests.browser.reviewer_session import PASSWORD, Recorder, log_in
@@ -49,7 +49,7 @@ def test_a_reviewer_reads_a_testimony_and_its_attachment_in_the_browser(
     browser: Browser, live_server: LiveServer, server_app: Flask, tmp_path: Path
 ) -> None:
     with server_app.app_context():
-        user = accounts.create_enrolled_user(db.session(), "reader", "읽는 사람", PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(db.session(), "reader", "읽는 사람", PASSWORD, reviewer=True)
         user_id, secret = user.id, user.totp_secret
     assert secret is not None
     give_vetted_key(server_app, user_id, passphrase=KEY_PASSPHRASE)
@@ -151,8 +151,8 @@ def test_an_envelope_sealed_before_the_key_was_vetted_opens_with_a_grant(
     colleague sealed to them; without a grant it says so and shows nothing."""
     with server_app.app_context():
         session = db.session()
-        user = accounts.create_enrolled_user(session, "late", "늦게 온 사람", PASSWORD, reviewer=True)
-        granter = accounts.create_enrolled_user(session, "early", "Early", PASSWORD, reviewer=True)
+        user = enrolment.create_enrolled_user(session, "late", "늦게 온 사람", PASSWORD, reviewer=True)
+        granter = enrolment.create_enrolled_user(session, "early", "Early", PASSWORD, reviewer=True)
         user_id, granter_id, secret = user.id, granter.id, user.totp_secret
     assert secret is not None
     give_vetted_key(server_app, user_id, passphrase=KEY_PASSPHRASE)

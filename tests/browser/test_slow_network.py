@@ -44,6 +44,8 @@ def test_the_form_is_ready_to_encrypt_within_3_s_over_a_tor_like_link(
         print(
             f"ready to encrypt after {seconds:.2f} s; {len(fetched)} requests, {on_the_wire / 1024:.0f} KiB"
         )
+        for url, size in fetched:
+            print(f"  {size:>8} {url}")
         assert seconds <= READY_WITHIN_S, (seconds, fetched)
     finally:
         context.close()

@@ -276,7 +276,7 @@ def test_submit_then_follow_up(
 
         parts = decrypt(server, envelope, client / "opened-1")
         check_answers(json.loads(parts["answers.json"]), source, path)
-        assert {name: data for name, data in parts.items() if name != "answers.json"} == source.files
+        check_attachments(parts, source)
         # Back with the receipt: the status, then a follow-up that becomes a second envelope.
         check_status(page, capture, server, path, lang, receipt)
         follow_up = f"FU-{source.token} 추가로 기억난 것"
@@ -308,6 +308,17 @@ def test_submit_then_follow_up(
         check_status(page, capture, server, path, lang, receipt, envelopes=2)
     finally:
         context.close()
+
+
+def check_attachments(parts: dict[str, bytes], source: Source) -> None:
+    """The files arrive byte for byte (these are of no kind that carries hidden details), and files.json
+    tells reviewers so for each of them, in order."""
+    report = json.loads(parts["files.json"])
+    assert report["format"] == "sori-files/1"
+    assert [entry["name"] for entry in report["files"]] == list(source.files)
+    assert all(entry["kind"] is None and entry["removed"] == [] for entry in report["files"])
+    attachments = {name: data for name, data in parts.items() if name not in ("answers.json", "files.json")}
+    assert attachments == source.files
 
 
 def check_status(
@@ -462,7 +473,7 @@ def test_large_envelope_goes_in_pieces_through_dropped_connections(
         assert_no_plaintext_kept(server, needle, started, client)
         parts = decrypt(server, envelope, client / "opened")
         check_answers(json.loads(parts["answers.json"]), source, "wasm")
-        assert {name: data for name, data in parts.items() if name != "answers.json"} == source.files
+        check_attachments(parts, source)
         check_status(page, capture, server, "wasm", "en", receipt)
     finally:
         context.close()

@@ -41,6 +41,8 @@ def test_vendor_files_are_served_with_matching_sri(app: Flask, client: FlaskClie
         "/vendor/..%2Flibsodium%2Fpackage.json",
         "/vendor/../package.json",
         "/vendor/libsodium/dist/modules/libsodium.js",
+        "/vendor/libsodium-sumo.js",
+        "/vendor/.sori/libsodium.js",
         "/vendor/%2e%2e/%2e%2e/pyproject.toml",
         "/static/crypto/FORMAT.md",
         "/static/crypto/..%2Fkeys.py",
@@ -116,12 +118,20 @@ def test_missing_node_modules_is_a_clear_error(tmp_path: Path) -> None:
         app.test_client().get("/")
 
 
+def test_libsodium_installed_but_not_built_is_a_clear_error(tmp_path: Path) -> None:
+    installed = tmp_path / "nm" / "libsodium-sumo" / "dist" / "modules-sumo" / "libsodium-sumo.js"
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"// as npm ci leaves it\n")
+    app = create_app({"SORI_DATA_DIR": tmp_path / "d", "SORI_NODE_MODULES": tmp_path / "nm"})
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    with pytest.raises(assets.AssetsMissing, match=r"\.sori/libsodium\.js is missing.*run the setup command"):
+        app.test_client().get("/")
+
+
 def test_missing_files_are_listed(tmp_path: Path) -> None:
     node_modules = fake_node_modules(tmp_path / "nm")
-    (node_modules / assets.VENDOR_FILES["libsodium-sumo.js"]).unlink()
-    assert assets.missing_vendor_files(node_modules) == [
-        node_modules / assets.VENDOR_FILES["libsodium-sumo.js"]
-    ]
+    (node_modules / assets.VENDOR_FILES["libsodium.js"]).unlink()
+    assert assets.missing_vendor_files(node_modules) == [node_modules / assets.VENDOR_FILES["libsodium.js"]]
 
 
 @pytest.mark.parametrize(
@@ -165,3 +175,10 @@ def test_pages_are_never_compressed(client: FlaskClient) -> None:
     for url in ("/", "/submit", "/status"):
         answer = client.get(url, headers={"Accept-Encoding": "br, gzip"})
         assert "Content-Encoding" not in answer.headers, url
+
+
+def test_browsers_get_a_small_icon_instead_of_a_404(client: FlaskClient) -> None:
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/vnd.microsoft.icon"
+    assert answer.data[:4] == b"\x00\x00\x01\x00" and len(answer.data) < 4096
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/").get_data(as_text=True)

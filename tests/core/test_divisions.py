@@ -41,7 +41,7 @@ def raw_file() -> dict:
 
 def test_file_loads_with_its_provenance() -> None:
     raw = raw_file()
-    assert set(raw) == {"source", "as_of", "note", "provinces"}
+    assert set(raw) == {"source", "as_of", "note", "label_at", "provinces"}
     assert raw["source"].strip() and raw["as_of"].strip()
     # The note must say which status the special cities have, and that it changed over time.
     for word in ("라선", "남포", "개성", "특별시", "특급시"):

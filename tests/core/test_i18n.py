@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from core.config import REPO_ROOT
 from core.i18n import TRANSLATIONS_DIR, compile_catalogs
 
-KOREAN_TITLE = "겪은 일을 안전하게 알려 주세요"
+KOREAN_TITLE = "겪은 일을 안전하게 알려 주십시오"
 ENGLISH_TITLE = "Tell what happened, safely"
 
 
@@ -60,7 +60,7 @@ def test_error_pages_are_translated_and_echo_nothing(client: FlaskClient) -> Non
     probe = "/%3Cscript%3Eprobe%3C/script%3E"
     korean = client.get(probe).get_data(as_text=True)
     english = client.get(probe + "?lang=en").get_data(as_text=True)
-    assert '<html lang="ko">' in korean and "페이지를 찾을 수 없습니다" in korean
+    assert '<html lang="ko">' in korean and "화면을 찾을 수 없습니다" in korean
     assert '<html lang="en">' in english and "Page not found" in english
     for body in (korean, english):
         assert "probe" not in body
@@ -106,3 +106,32 @@ def test_compile_catalogs_writes_only_stale_catalogs(tmp_path: Path) -> None:
     os.utime(target / "messages.po", ns=(mo_time + 10**9, mo_time + 10**9))
     assert compile_catalogs(tmp_path) == [target / "messages.mo"]
     assert sorted(p.name for p in target.iterdir()) == ["messages.mo", "messages.po"]
+
+
+def _korean_strings() -> list[str]:
+    with open(TRANSLATIONS_DIR / "ko" / "LC_MESSAGES" / "messages.po", "rb") as file:
+        catalog = read_po(file, locale="ko")
+    strings: list[str] = []
+    for message in catalog:
+        if message.id:
+            strings += [message.string] if isinstance(message.string, str) else list(message.string)
+    return strings
+
+
+def test_korean_keeps_one_politeness_level() -> None:
+    """-습니다/-십시오 throughout (docs/korean-glossary.md): no -세요, -나요 or -까요 beside them."""
+    mixed = [s for s in _korean_strings() if any(ending in s for ending in ("세요", "나요?", "까요?"))]
+    assert not mixed
+
+
+def test_korean_never_falls_back_to_both_particles() -> None:
+    """No 은(는), 이(가), 을(를), 와(과), (으)로: sentences are built so that a name or number is followed
+    by a noun, never by a particle that depends on how it ends."""
+    fallbacks = ("(는)", "(가)", "(를)", "(과)", "(으)로", "(이)")
+    assert not [s for s in _korean_strings() if any(f in s for f in fallbacks)]
+
+
+def test_korean_uses_the_glossary_s_terms() -> None:
+    """The choices of docs/korean-glossary.md that replaced mixed or misleading words."""
+    banned = ("직위", "참조 번호", "면책 정보", "검증된 키", "방지하지 않음", "넘길 수", "머리글자")
+    assert not [s for s in _korean_strings() if any(word in s for word in banned)]

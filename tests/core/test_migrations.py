@@ -16,7 +16,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
 
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)  # idempotent, as `sori init` relies on
-    assert migrate.current_revision(database_url) == migrate.head_revision() == "0006"
+    assert migrate.current_revision(database_url) == migrate.head_revision() == "0009"
 
     engine = make_engine(database_url)
     try:
@@ -58,6 +58,7 @@ def test_upgrade_matches_models_and_downgrade_removes_all(database_url: str) -> 
                 "spent_nonces",
                 "reply_templates",
                 "counters",
+                "record_origins",
             }
 
         migrate.downgrade(database_url, "base")

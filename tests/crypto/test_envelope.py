@@ -10,14 +10,13 @@ from crypto.envelope import (
     CHUNK,
     EnvelopeReader,
     EnvelopeWriter,
-    FramingChecker,
-    check_framing,
     decrypt_all,
     encrypt_parts,
     header_length,
     read_header,
 )
 from crypto.errors import CryptoError, NoMatchingKey, SizeLimitExceeded, TruncatedEnvelope
+from crypto.framing import FramingChecker, check_framing
 from crypto.keys import Identity
 
 ALICE = Identity.from_secret_key(bytes(range(32)))

@@ -16,7 +16,7 @@ from flask import Flask
 from followthemoney import model
 
 from core import db
-from reviewer.exports import bundle, dossier
+from reviewer.exports import bundle, csv_export, dossier
 
 #: Per purpose: the sources that must not appear anywhere (their refs and their envelopes' digests).
 EXCLUDED = {
@@ -138,22 +138,28 @@ def test_ftm_links_the_chain_of_command_and_the_evidence(app, records):
     assert '"Sanction"' not in public
 
 
-def test_csv_has_one_file_per_entity_type_with_pipe_separated_values(app, records):
+def _rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8"), newline="")))
+
+
+def test_csv_has_one_file_per_uwazi_template_with_the_evidence_by_source(app, records):
     files = _files(app, "person", records.person_id, "sanctions", ("csv",))
-    assert {"persons.csv", "organizations.csv", "facilities.csv", "acts.csv", "sources.csv"} <= set(files)
-    acts = list(csv.DictReader(io.StringIO(files["acts.csv"].decode("utf-8"), newline="")))
+    assert set(csv_export.FILES) <= set(files)
+    acts = _rows(files["acts.csv"])
     assert len(acts) == 1
-    assert acts[0]["sources"].split("|") == ["W-0001", "W-0002"]
-    assert acts[0]["victims"].split("|") == ["V-1", "V-2"]
-    assert acts[0]["date_start"] == "2017-03" and acts[0]["title"]
-    persons = list(csv.DictReader(io.StringIO(files["persons.csv"].decode("utf-8"), newline="")))
-    target = next(row for row in persons if row["role"] == "target")
-    assert target["names_romanized"].split("|") == ["Ri Chang Dae", "Lee Chang-dae"]
-    assert target["names_hangul"] == "리창대" and target["birth_date"] == "1961-04"
-    sources = list(csv.DictReader(io.StringIO(files["sources.csv"].decode("utf-8"), newline="")))
+    assert acts[0]["victims"] == "V-1 V-2" and acts[0]["date"] == "2017-03-01:2017-03-31"
+    assert acts[0]["date_as_recorded"] == "2017-03" and acts[0]["title"]
+    target = next(row for row in _rows(files["persons.csv"]) if row["hangul_names"] == "리창대")
+    assert (target["title__ko"], target["title__en"]) == ("리창대", "Ri Chang Dae")
+    assert target["dprk_romanization"] == "Ri Chang Dae" and target["weak_aliases"] == "Ri Chang-de"
+    assert target["birth_date"] == "1961-04-01:1961-04-30" and target["nationality"] == "North Korea"
+    sources = _rows(files["sources.csv"])
     assert [row["title"] for row in sources] == ["W-0001", "W-0002"]
-    for name in ("persons.csv", "organizations.csv", "facilities.csv", "acts.csv", "sources.csv"):
-        assert files[name].decode("utf-8").startswith("title,")
+    assert all(row["acts_supported"] == acts[0]["title"] for row in sources)
+    involved = {row["person"] for row in _rows(files["involvements.csv"])}
+    assert involved == {"Ri Chang Dae", "Choe Min Su"}
+    for name in csv_export.FILES[:-2]:
+        assert files[name].decode("utf-8").startswith("title")
 
 
 @pytest.mark.skipif(not _has_pdf(), reason="reviewer/exports/pdf.py or pdftotext is not available")
@@ -190,15 +196,15 @@ def test_csv_cells_that_could_start_a_formula_are_inert_and_still_read(app, reco
         )
         session.commit()
     files = _files(app, "person", records.person_id, "sanctions", ("csv",))
-    for name in ("persons.csv", "organizations.csv", "facilities.csv", "acts.csv", "sources.csv"):
-        for row in csv.reader(io.StringIO(files[name].decode("utf-8"), newline="")):
-            for cell in row:
-                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
-    persons = list(csv.DictReader(io.StringIO(files["persons.csv"].decode("utf-8"), newline="")))
-    target = next(row for row in persons if row["role"] == "target")
+    for name in csv_export.FILES:
+        if name.endswith(".csv"):
+            for row in csv.reader(io.StringIO(files[name].decode("utf-8"), newline="")):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (name, cell)
+    target = next(row for row in _rows(files["persons.csv"]) if row["hangul_names"] == "리창대")
     # Read back: one leading apostrophe is all that was added (docs/exports.md).
     assert target["birth_place"] == "'" + payload
-    # Inside a several-valued cell it is not at the start, so it stays as it was (a "|" becomes "/").
-    assert target["weak_aliases"].split("|")[-1] == payload.replace("|", "/")
+    # On a later line of a several-valued cell it is not at the start, so it stays as it was.
+    assert target["weak_aliases"].split("\n")[-1] == payload
     # Cells that cannot start a formula are untouched.
-    assert target["names_hangul"] == "리창대" and target["birth_date"] == "1961-04"
+    assert target["hangul_names"] == "리창대" and target["birth_date"] == "1961-04-01:1961-04-30"

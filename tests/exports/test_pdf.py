@@ -27,6 +27,8 @@ from reviewer.exports.model import (
     SourceUse,
     Target,
 )
+from reviewer.records.pictures.chain_tree import ChainNode, ChainTree, OrganizationCard, PersonCard
+from reviewer.records.pictures.facility_map import MapFacility
 from sori import create_app
 
 MINISTRY = OrganizationRef(1, "국가보위성", "Ministry of State Security", "ministry", None)
@@ -266,3 +268,48 @@ def test_a_thousand_acts_and_three_thousand_sources_render_within_ten_seconds(ap
     content = pdf.render(big, "ko")
     assert time.process_time() - started <= 10
     assert content.startswith(b"%PDF")
+
+
+def _diagram() -> ChainTree:
+    """A chain whose names appear in the drawing only (the tables of the dossier do not hold them)."""
+    guard = ChainNode(
+        PersonCard(9, "석만길", "Sok Man Gil", "계호원", "Guard", start="2018", acts=2), sources=2
+    )
+    unit = ChainNode(
+        OrganizationCard(5, "온성군 보위부 구류장 계호대", "Onsong Guard Unit"), (guard,), sources=2
+    )
+    head = PersonCard(8, "도경삼", "To Kyong Sam", start="2012", end="2017", command=True)
+    top = ChainNode(
+        OrganizationCard(1, "국가보위성", "Ministry of State Security", (head,), target=True), (unit,)
+    )
+    return ChainTree((top,), posts=1, acts=2)
+
+
+def test_the_pictures_are_vector_drawings_whose_names_are_text(app: Flask, tmp_path: Path) -> None:
+    marks = (MapFacility(4, "온성군 보위부 구류장", "kuryujang", "north-hamgyong", 42.957, 129.993, True),)
+    content = pdf.render(dossier(chain_diagram=_diagram(), facilities=marks), "both")
+    words = re.findall(r">([^<]+)</word>", poppler("pdftotext", content, tmp_path, "-bbox"))
+    for name in ("석만길", "Sok", "도경삼", "Kyong", "계호대", "온성군", "함경북도"):
+        assert name in words, name
+    # Drawn as paths, not pasted as pictures: poppler's SVG of the pages has paths and no image.
+    drawn = tmp_path / "pages.svg"
+    path = tmp_path / "pictures.pdf"
+    path.write_bytes(content)
+    subprocess.run(["pdftocairo", "-svg", str(path), str(drawn)], check=True, capture_output=True)
+    page_svg = drawn.read_text("utf-8")
+    assert page_svg.count("<path") > 50
+    assert "<image" not in page_svg
+    assert all(font["emb"] == "yes" for font in fonts(content, tmp_path))
+
+
+def test_a_dossier_lists_its_acts_by_date_then_id_and_counts_in_words(app: Flask, tmp_path: Path) -> None:
+    text = " ".join(
+        poppler(
+            "pdftotext", pdf.render(dossier(sources_included=1, sources_excluded=0), "en"), tmp_path
+        ).split()
+    )
+    assert "1 source is included." in text
+    assert "0 sources were left out for lack of consent." in text
+    assert "1 independent sources" not in text
+    assert "North Korea" in text and " KP" not in text
+    assert "North Korean romanization (Ri Chang Dae)" not in text

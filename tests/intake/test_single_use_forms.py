@@ -31,7 +31,7 @@ def _looks_expired(response, lang: str = "ko") -> None:
     page = response.get_data(as_text=True)
     assert response.status_code == 410
     assert f'<html lang="{lang}">' in page
-    assert ("페이지" in page) if lang == "ko" else ("This page has expired" in page)
+    assert ("기한이 지났습니다" in page) if lang == "ko" else ("This page has expired" in page)
     assert RECEIPT.search(page) is None and "receipt-value" not in page and 'class="status"' not in page
     assert response.headers["Cache-Control"] == "no-store"
 

@@ -302,11 +302,11 @@ def test_verified_submissions_are_evidence_and_others_are_leads(app: Flask) -> N
     post(client, "/information", _link(verified, f"act:{act_id}"))
     post(client, "/information", _link(pending, f"incident:{incident_id}"))
     act_page = client.get(f"{RECORDS}/acts/{act_id}").get_data(as_text=True)
-    assert "1 independent sources, 1 leads" in act_page
+    assert "1 independent source, 1 lead" in act_page
     assert "Evidence (verified submission)" in act_page
     incident_page = client.get(f"{RECORDS}/incidents/{incident_id}").get_data(as_text=True)
     assert "Lead (submission not verified)" in incident_page
-    assert "1 independent sources, 1 leads" in incident_page
+    assert "1 independent source, 1 lead" in incident_page
 
     filtered = client.get(f"{RECORDS}/incidents?min_sources=1").get_data(as_text=True)
     assert f'data-incident-id="{incident_id}"' in filtered

@@ -110,7 +110,7 @@ def test_a_reviewer_links_a_submission_to_records_step_by_step(app: Flask) -> No
     page = client.get(page_url).get_data(as_text=True)
     assert "Evidence (verified submission)" in page and f"Involvement #{involvement_id}" in page
     act_page = client.get(f"{RECORDS}/acts/{act_id}").get_data(as_text=True)
-    assert "박명철" in act_page and "1 independent sources, 0 leads" in act_page and "온성 구류장" in act_page
+    assert "박명철" in act_page and "1 independent source, 0 leads" in act_page and "온성 구류장" in act_page
     subjects = {subject.split(":")[0] for _action, subject, _details in audit_actions(app)}
     assert {"submission", "incident", "facility", "act", "person", "involvement", "information"} <= subjects
 

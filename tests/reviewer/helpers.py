@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core import db
-from reviewer import accounts
+from reviewer import accounts, enrolment
 from reviewer.models import User
 
 PASSWORD = "correct horse battery staple"
@@ -42,7 +42,7 @@ def make_user(
         raise ValueError(f"give roles among admin, reviewer, case_team, not {roles}")
     cheap_hashing(app)
     with app.app_context():
-        user = accounts.create_enrolled_user(
+        user = enrolment.create_enrolled_user(
             db.session(),
             login,
             name or login,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import delete, update
 
 from core import audit, db
+from core.config import REPO_ROOT
 from core.models import AuditEntry
+from reviewer.audit_words import ACTIONS
 from reviewer.models import User
 from tests.reviewer.helpers import PASSWORD, log_in, make_user
 
@@ -108,3 +112,37 @@ def test_admins_see_the_trail_and_can_check_it(trail: Flask) -> None:
     assert "The chain is broken at entry 2" in admin.get("/reviewer/admin/audit?verify=1&lang=en").get_data(
         as_text=True
     )
+
+
+def _written_actions() -> set[str]:
+    """Every action code the application writes: the string given as the action to ``audit.record``,
+    ``audit.tally`` (also imported bare) and the key module's ``_audit``, anywhere outside tests."""
+    positions = {"record": 2, "tally": 1, "_audit": 2}
+    codes: set[str] = set()
+    for path in REPO_ROOT.rglob("*.py"):
+        if {".venv", "node_modules", "tests", "bench"} & set(path.relative_to(REPO_ROOT).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            index = positions.get(name)
+            if index is not None and len(node.args) > index:
+                action = node.args[index]
+                if isinstance(action, ast.Constant) and isinstance(action.value, str):
+                    codes.add(action.value)
+    return codes
+
+
+def test_every_action_the_application_writes_has_words_in_both_languages() -> None:
+    written = _written_actions()
+    assert {"envelope.fetch", "login", "login.refused", "key.vet"} <= written  # the finder finds them
+    assert written <= set(ACTIONS), sorted(written - set(ACTIONS))
+
+
+def test_the_trail_page_says_what_each_action_means_in_korean(trail: Flask) -> None:
+    _, secret = make_user(trail, "admin3", "admin")
+    admin = trail.test_client()
+    log_in(admin, "admin3", PASSWORD, secret)
+    text = admin.get("/reviewer/admin/audit?lang=ko").get_data(as_text=True)
+    assert "접수 건 상태 변경" in text and "<code>submission.state</code>" in text

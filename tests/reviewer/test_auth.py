@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core import audit, db
 from core.models import AuditEntry
-from reviewer import access, accounts
+from reviewer import access, accounts, enrolment
 from reviewer.auth import LOGIN_REFUSED
 from reviewer.models import User
 from tests.reviewer.helpers import (
@@ -84,7 +84,7 @@ def _password_step(client: FlaskClient, login: str, password: str) -> Any:
 
 def _invite(app: Flask, login: str = "lee", **roles: bool) -> str:
     with app.app_context():
-        invitation = accounts.invite(db.session(), None, login, "이 검토자", **(roles or {"reviewer": True}))
+        invitation = enrolment.invite(db.session(), None, login, "이 검토자", **(roles or {"reviewer": True}))
         return invitation.token
 
 
@@ -188,11 +188,11 @@ def test_invitation_expires_after_seven_days_and_is_single_use(
     again = _invite(app)  # inviting again someone who never accepted gives a new link
     assert client.get(f"/reviewer/invite/{again}").status_code == 200
     with app.app_context():
-        accounts.accept_invitation(db.session(), again, PASSWORD)
+        enrolment.accept_invitation(db.session(), again, PASSWORD)
         with pytest.raises(accounts.AccountError, match="invalid_invitation"):
-            accounts.accept_invitation(db.session(), again, PASSWORD)
+            enrolment.accept_invitation(db.session(), again, PASSWORD)
         with pytest.raises(accounts.AccountError, match="exists"):
-            accounts.invite(db.session(), None, "LEE ", "Lee", reviewer=True)
+            enrolment.invite(db.session(), None, "LEE ", "Lee", reviewer=True)
     assert client.get("/reviewer/invite/not-a-token").status_code == 404
 
 
@@ -460,7 +460,7 @@ PUBLIC = {"reviewer_auth.login", "reviewer_auth.login_code", "reviewer_auth.acce
 def _my_routes(app: Flask) -> list[tuple[str, str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("reviewer_auth.") or rule.endpoint in PUBLIC:
+        if not rule.endpoint.startswith(("reviewer_auth.", "reviewer_users.")) or rule.endpoint in PUBLIC:
             continue
         path = rule.rule.replace("<int:user_id>", "1")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -474,10 +474,10 @@ def test_no_page_of_mine_opens_anonymously_or_before_the_code(app: Flask, client
     assert {e for e, _, _ in routes} >= {
         "reviewer_auth.home",
         "reviewer_auth.reauth",
-        "reviewer_auth.admin_users",
-        "reviewer_auth.admin_invite",
-        "reviewer_auth.admin_unlock",
-        "reviewer_auth.admin_disable",
+        "reviewer_users.admin_users",
+        "reviewer_users.admin_invite",
+        "reviewer_users.admin_unlock",
+        "reviewer_users.admin_disable",
     }
     app.config["WTF_CSRF_ENABLED"] = False  # so that POSTs reach the access check
 

@@ -337,3 +337,53 @@ def test_who_may_write_to_a_source(app: Flask, client: FlaskClient) -> None:
             headers={"X-CSRFToken": csrf_token(other, "/reviewer/")},
         )
         assert answer.status_code == 403, login
+
+
+def test_authorization_matrix_of_the_conversation_routes(
+    app: Flask, client: FlaskClient, kim: Identity
+) -> None:
+    """Each conversation route against each kind of account: only a vetted reviewer writes to a source or
+    reads the thread (the submission page, a message envelope), only an admin keeps reply templates; the
+    case team sees none of it, and a visitor without an account is sent to log in."""
+    _, submission_id = _source_submits(app)
+    with app.app_context():
+        session = db.session()
+        session.add(ReplyTemplate(title="When", text_ko="언제였습니까?", text_en="When was it?"))
+        session.commit()
+        template_id = session.scalars(select(ReplyTemplate.id)).one()
+        envelope_id = session.scalars(select(Envelope.id)).first()
+    routes = {
+        ("POST", f"/reviewer/api/submissions/{submission_id}/messages"): "vetted",
+        ("GET", f"/reviewer/submissions/{submission_id}"): "vetted",
+        ("GET", f"/reviewer/api/envelopes/{envelope_id}"): "vetted",
+        ("GET", "/reviewer/admin/reply-templates"): "admin",
+        ("POST", "/reviewer/admin/reply-templates"): "admin",
+        ("POST", f"/reviewer/admin/reply-templates/{template_id}/delete"): "admin",
+    }
+    accounts = {"anonymous": None, "fresh": ("reviewer",), "case": ("case_team",), "boss": ("admin",)}
+    for login, roles in accounts.items():
+        other = app.test_client()
+        if roles is not None:
+            _, secret = make_user(app, login, *roles)
+            log_in(other, login, PASSWORD, secret)
+        for (method, path), who in routes.items():
+            allowed = who == "admin" and login == "boss"
+            answer = _call(other, method, path)
+            refused = answer.status_code in (401, 403) or (
+                answer.status_code == 302 and "/reviewer/login" in answer.headers.get("Location", "")
+            )
+            assert refused != allowed, (login, method, path, answer.status_code)
+    # The vetted reviewer (kim, logged in on ``client``) gets through the access rules of the reviewer routes.
+    for (method, path), who in routes.items():
+        if who == "vetted" and method == "GET":
+            assert _call(client, method, path).status_code == 200, path
+
+
+def _call(client: FlaskClient, method: str, path: str):
+    if method == "GET":
+        return client.get(path)
+    token = csrf_token(client, "/reviewer/login")
+    if "/api/" in path:
+        return client.post(path, data=b"x", headers={"X-CSRFToken": token})
+    form = {"csrf_token": token, "title": "Where", "text_ko": "어디", "text_en": "Where?"}
+    return client.post(path, data=form)

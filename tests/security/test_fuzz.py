@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import answers, receipts
-from crypto.envelope import EnvelopeReader, FramingChecker, encrypt_parts
+from crypto.envelope import EnvelopeReader, encrypt_parts
 from crypto.errors import BadPublicKey, CryptoError
+from crypto.framing import FramingChecker
 from crypto.keys import Identity, PublicKey
 from intake.form_sealing import Controls, FormRefused, seal_form
 from tests.security.hostile import multipart

@@ -27,7 +27,7 @@ from core import db, errors, recipients, submissions
 from core.models import Submission
 from core.security import CONTENT_SECURITY_POLICY
 from intake import uploads
-from reviewer import accounts
+from reviewer import enrolment
 from reviewer.models import ReviewerKey
 from tests.intake.source_helpers import files_under
 from tests.reviewer.helpers import csrf_token, log_in, make_user, reauthenticate
@@ -44,7 +44,7 @@ HEADERS = {
     "Cross-Origin-Embedder-Policy": "require-corp",
 }
 #: The endpoints that serve files, whose successful answers may be cached (versioned URLs).
-STATIC_ENDPOINTS = {"static", "assets.vendor", "assets.crypto_js"}
+STATIC_ENDPOINTS = {"static", "assets.vendor", "assets.crypto_js", "assets.favicon"}
 #: Methods that change state: each needs a CSRF token.
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 #: Methods a route never has, for the 405 answers.
@@ -121,7 +121,7 @@ def world(app: Flask, tmp_path: Path) -> dict:
     with app.app_context():
         key_id = db.session().query(ReviewerKey.id).filter_by(user_id=user_id).scalar()
         upload_id = uploads.start(submissions.blob_store(), 1000, app.config["MAX_CONTENT_LENGTH"], 200)
-        invitation = accounts.invite(db.session(), None, "newcomer", "New", reviewer=True).token
+        invitation = enrolment.invite(db.session(), None, "newcomer", "New", reviewer=True).token
     return {
         "user_id": user_id,
         "secret": secret,
