@@ -147,11 +147,12 @@ def run(session: Session, work: Work[T]) -> T:
         result = work(session.connection())
         session.commit()
         return result
+    # Nothing to write: ending the session's read transaction first gives its connection back to the pool
+    # before waiting, so that requests queued here never hold every connection the leader needs.
+    session.commit()
     with _groups_lock:
         group = _groups.setdefault(engine, CommitGroup())
-    result = group.run(engine, work)
-    session.commit()  # nothing to write: ends its read transaction and expires what it loaded
-    return result
+    return group.run(engine, work)
 
 
 def _has_writes(session: Session) -> bool:

@@ -102,3 +102,20 @@ def test_a_session_with_writes_of_its_own_commits_them_with_these(app: Flask) ->
         session.rollback()  # nothing is left to undo: both were committed together
         assert session.get(Submission, "s" * 20) is not None
     assert _spent(app) == 1
+
+
+def test_a_session_that_only_read_holds_no_connection_while_its_writes_wait(app: Flask) -> None:
+    if not app.config["SORI_DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("grouped only on SQLite")
+    held_while_writing: list[int] = []
+
+    def write(connection: Connection) -> None:
+        held_while_writing.append(db.database().engine.pool.checkedout())
+        form_nonces.spend(connection, b"w" * 16)
+
+    with app.app_context():
+        session = db.session()
+        session.scalar(select(func.count()).select_from(Submission))  # a read: the session takes a connection
+        commits.run(session, write)
+    assert held_while_writing == [1]  # the group's own connection, not the session's as well
+    assert _spent(app) == 1
