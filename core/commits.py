@@ -60,6 +60,12 @@ class CommitGroup:
         self._waiting: list[_Write[object]] = []
         self._leading = False
 
+    @property
+    def waiting(self) -> int:
+        """How many writes wait for the next commit now."""
+        with self._lock:
+            return len(self._waiting)
+
     def run(self, engine: Engine, work: Work[T]) -> T:
         """``work(connection)`` in a transaction with whatever other writes are waiting; returns its result
         once that transaction is committed, or raises what ``work`` raised."""
