@@ -2,7 +2,7 @@
 replication costs.
 
 Prints accepted submissions per second on the browser path in one request (``POST /api/submissions``, wrk and
-bench/intake_submit.lua as in bench/intake_throughput.py part 1), every host with ``SORI_BLOB_STORE=database``
+bench/intake/lua/submit.lua as in bench/intake_throughput.py), every host with ``SORI_BLOB_STORE=database``
 and deploy/gunicorn.conf.py (gevent), PostgreSQL with fsync on, for:
 
 1. a small envelope (answers only, kept in its row): one host with 2 workers, directly and through nginx; two
@@ -36,35 +36,36 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.intake_throughput import (  # noqa: E402
-    SOURCE_KEY,
-    WRK_SCRIPT,
+from bench.intake.load import Run, wrk  # noqa: E402
+from bench.intake.servers import (  # noqa: E402
     Server,
-    WrkResult,
+    account_text,
     answers_json,
-    csrf_and_cookie,
     init_with_recipient,
     load_note,
-    machine,
-    one_submission,
-    wrk,
+    machine_lines,
 )
 from crypto.envelope import encrypt_parts  # noqa: E402
 from tests.deploy.helpers import NGINX, nginx_in_front  # noqa: E402
+from tests.reliability.harness import SOURCE_KEY, Source  # noqa: E402
 
-SHIPPED = f"-c {REPO / 'deploy' / 'gunicorn.conf.py'}"
 SCRIPTS = REPO / "scripts"
 
 
 @dataclass
 class Site:
-    """What a wrk run loads: a port, and the gunicorn processes whose CPU time it counts."""
+    """What a wrk run loads (bench/intake/load.py reads ``url`` and ``cpu()``): a port, and the gunicorn
+    servers whose workers' CPU time it counts."""
 
     port: int
     servers: list[Server]
 
-    def workers(self) -> list[int]:
-        return [pid for server in self.servers for pid in server.workers()]
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cpu(self) -> float:
+        return sum(server.cpu() for server in self.servers)
 
 
 @contextlib.contextmanager
@@ -103,9 +104,8 @@ class Installation:
         return env
 
     def server(self, host: str, workers: int, store: str = "database") -> Server:
-        return Server(
-            "sori:create_app()", f"{SHIPPED} -w {workers}", self.env(host, store), self.root / f"{host}.log"
-        )
+        env, log = self.env(host, store), self.root / f"{host}.log"
+        return Server("sori:create_app()", env, log, workers_wanted=workers)
 
     def envelope_rows(self) -> int:
         engine = create_engine(self.url)
@@ -119,7 +119,7 @@ class Installation:
 def install(root: Path, url: str) -> Installation:
     installation = Installation(root, url, root / "small.sori", root / "medium.sori")
     identity = init_with_recipient(installation.env("admin"))
-    parts = [("answers.json", "application/json", answers_json())]
+    parts = [("answers.json", "application/json", answers_json(account_text()))]
     for name, extra in (
         ("small.sori", []),
         ("medium.sori", [("photo.jpg", "image/jpeg", os.urandom(600 * 1024))]),
@@ -132,31 +132,33 @@ def install(root: Path, url: str) -> Installation:
 
 def run(
     name: str, installation: Installation, site: Site, envelope: Path, seconds: float, connections: int
-) -> WrkResult:
+) -> Run:
     """Warm every worker, load ``site`` with wrk for ``seconds``, print the line."""
-    token, cookie = csrf_and_cookie(site.servers[0])
-    data = envelope.read_bytes()
-    for server in site.servers:
-        for _ in range(4):
-            status = one_submission(server, token, cookie, data)
-            if status != 201:
-                raise RuntimeError(f"{name}: a submission was answered {status}; see {server.log}")
+    source = Source(site.port)
+    source.open_form()
+    env = {
+        "BENCH_ENVELOPE": str(envelope),
+        "BENCH_CSRF": source.token,
+        "BENCH_COOKIE": source.cookie,
+        "BENCH_SOURCE_KEY": SOURCE_KEY,
+    }
+    warm = wrk(site, "/", 2, connections, 2, "submit.lua", env)  # type: ignore[arg-type]
+    if not warm.statuses.get(201):
+        raise RuntimeError(f"{name}: no submission was accepted ({warm.statuses}); see the hosts' logs")
     before = installation.envelope_rows()
-    env = {**os.environ, "BENCH_ENVELOPE": str(envelope), "BENCH_CSRF": token, "BENCH_COOKIE": cookie}
-    env["BENCH_SOURCE_KEY"] = SOURCE_KEY
-    result = wrk(site, seconds, connections, 2, WRK_SCRIPT, env)  # type: ignore[arg-type]
+    result = wrk(site, "/", seconds, connections, 2, "submit.lua", env)  # type: ignore[arg-type]
     for server in site.servers:
         server.stop()  # gracefully: every request taken in is answered before the rows are counted
     added = installation.envelope_rows() - before
     accepted = result.statuses.get(201, 0)
-    rate = result.rate * accepted / result.requests if result.requests else 0.0
-    in_flight = max((result.sent or 0) - result.requests, 0)
+    in_flight = max(result.counts.get("sent", 0) - result.requests, 0)
     durable = "ok" if accepted <= added <= accepted + in_flight else "LOST OR EXTRA ROWS"
     others = {code: n for code, n in result.statuses.items() if code != 201}
+    cpu = result.cpu_ms_per(result.requests)
     print(
-        f"  {name:<44} {rate:6.0f} accepted/s  ({result.latency}; CPU/request "
-        f"{result.cpu_ms_per_request().split(' (')[0]}; other answers {others or 'none'}; "
-        f"{added} rows for {accepted} answers 201: {durable})"
+        f"  {name:<44} {result.rate_of(accepted):6.0f} accepted/s  (p50 {result.p50_ms} ms, p99 "
+        f"{result.p99_ms} ms; CPU/request {f'{cpu:.2f} ms' if cpu else '?'}; other answers "
+        f"{others or 'none'}; {added} rows for {accepted} answers 201: {durable})"
     )
     return result
 
@@ -170,7 +172,8 @@ def main() -> None:
         sys.exit("wrk and nginx are needed: apt-get install -y wrk nginx")
     with tempfile.TemporaryDirectory(prefix="sori-bench-multihost-") as folder:
         root = Path(folder)
-        machine(root)
+        for line in machine_lines(root):
+            print(line)
         seconds, connections = args.seconds, args.connections
         print(
             f"wrk: 2 threads, {connections} connections, {seconds:g} s per run; "

@@ -59,6 +59,8 @@ class DatabaseBlobs(BlobStore):
     """Blobs in the database of ``engine``; ``tmp`` is this host's scratch folder. With ``connection``, every
     read and write happens in that connection's transaction (:meth:`within`)."""
 
+    in_row_transaction = True
+
     def __init__(
         self,
         engine: Engine,
@@ -99,7 +101,8 @@ class DatabaseBlobs(BlobStore):
         except IntegrityError:
             raise UnknownBlob(f"a blob {blob_id} exists already") from None
 
-    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection | None) -> str:
+        assert connection is not None  # in_row_transaction
         # No fsync of the scratch file: the database's commit is what makes the blob durable.
         file.close()
         blob_id = secrets.token_hex(16)
@@ -232,7 +235,8 @@ class _AdoptedUpload(PendingBlob):
         super().__init__(store)
         self._upload_id = upload_id
 
-    def commit(self, connection: Connection) -> str:
+    def commit(self, connection: Connection | None) -> str:
+        assert connection is not None  # in_row_transaction
         upload = self._upload_id
         # Writing first locks the upload: a second finish of it on another host waits, then finds nothing.
         size = connection.execute(

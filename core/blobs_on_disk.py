@@ -78,7 +78,7 @@ class FileBlobs(BlobStore):
             fsync_dir(target.parent)
             return blob_id, size
 
-    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection | None) -> str:
         os.fsync(file.fileno())
         file.close()
         blob_id = secrets.token_hex(16)
@@ -209,7 +209,7 @@ class _AdoptedUpload(PendingBlob):
         super().__init__(store)
         self._path = path
 
-    def commit(self, connection: Connection) -> str:
+    def commit(self, connection: Connection | None) -> str:
         try:
             self.blob_id = self.store._commit_scratch(self._path, self._path.open("rb"), connection)
         except FileNotFoundError:  # finished by another request meanwhile

@@ -108,6 +108,10 @@ class BlobStore(ABC):
     """The interface of the module docstring; ``tmp`` is this host's scratch folder, ``fallback`` the other
     backend that reads look in while blobs move."""
 
+    #: Whether a new blob is written in the transaction of the row that names it (the database), rather than
+    #: made durable on its own before that row is written (files): ``commit(None)`` is then enough.
+    in_row_transaction: bool = False
+
     def __init__(self, tmp: Path, fallback: BlobStore | None = None) -> None:
         self.tmp = Path(tmp)
         self.fallback = fallback
@@ -133,7 +137,7 @@ class BlobStore(ABC):
         returns ``(blob_id, size)`` once it is durable. On failure no blob exists; the error propagates."""
 
     @abstractmethod
-    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection) -> str:
+    def _commit_scratch(self, scratch: Path, file: BinaryIO, connection: Connection | None) -> str:
         """Make the scratch file, still open as ``file`` (written, flushed), a blob under a new id and close
         ``file`` (see :meth:`WritingBlob.commit`)."""
 
@@ -262,9 +266,9 @@ class PendingBlob:
         self.store = store
         self.blob_id: str | None = None
 
-    def commit(self, connection: Connection) -> str:
-        """Make the blob exist (in ``connection``'s transaction where the backend has transactions); returns
-        its id."""
+    def commit(self, connection: Connection | None) -> str:
+        """Make the blob exist (in ``connection``'s transaction where the backend has transactions: there it
+        must be given); returns its id."""
         raise NotImplementedError
 
     def discard(self) -> None:
@@ -279,7 +283,7 @@ class WritingBlob(PendingBlob):
         self.file = file
         self.scratch = tmp_path
 
-    def commit(self, connection: Connection) -> str:
+    def commit(self, connection: Connection | None) -> str:
         """Hand the written file to the store; returns the new blob id."""
         self.file.flush()
         self.blob_id = self.store._commit_scratch(self.scratch, self.file, connection)

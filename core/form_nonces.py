@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,16 +56,19 @@ def is_spent(session: Session, nonce: bytes) -> bool:
     return session.connection().execute(query).first() is not None
 
 
-def spend(session: Session, nonce: bytes) -> None:
-    """Mark ``nonce`` spent in ``session``'s transaction (the caller commits it with what the post stores).
+def spend(on: Session | Connection, nonce: bytes) -> None:
+    """Mark ``nonce`` spent in the transaction of ``on`` (the caller commits it with what the post stores).
 
     Raises :class:`NonceSpent` when it was spent already; the transaction is then unusable and the caller
     must roll it back."""
-    row = {"digest": _digest(nonce), "spent_on": datetime.now(UTC).date()}
+    connection = on.connection() if isinstance(on, Session) else on
     try:
-        session.connection().execute(insert(SpentNonce.__table__).values(**row))
+        connection.execute(_INSERT, {"digest": _digest(nonce), "spent_on": datetime.now(UTC).date()})
     except IntegrityError as exc:
         raise NonceSpent("this form was posted before") from exc
+
+
+_INSERT = insert(SpentNonce.__table__)
 
 
 def forget_old(session: Session, now: datetime | None = None) -> int:

@@ -8,6 +8,15 @@ waiting request), and a request that has waited :attr:`Gate.patience` seconds ge
 of waiting on. Receipts and passwords have gates of their own, so that a login flood never delays a
 source's receipt.
 
+A flood of forms without JavaScript asks for receipts faster than any server derives them (each costs
+argon2id on the server, the attacker nothing). Waiting costs the server almost nothing (a parked green
+thread), while answering "busy" at once costs a whole request and, against a flood that sends the next
+form as soon as it is answered, only makes the flood faster (issue 13: a real source's submission took
+4-5 s instead of 1-2 s). So what waits, waits, in order; but a gate may cap how many wait
+(``queue_limit``): :meth:`Gate.admit`, asked before a request's body is read, says :class:`Busy` beyond
+that, so that waiting requests never take every connection of a process. The cap counts computations,
+never who asked for them.
+
 The gates are per process, also with several app hosts, on purpose: they bound memory, which each host
 has its own of. What limits guessing is shared in the database (wrong receipts for the whole instance,
 failed logins per account: core/several_hosts.py), so more hosts add memory, never guesses.
@@ -30,11 +39,13 @@ class Busy(Exception):
 
 
 class Gate:
-    """At most ``slots`` computations at once in this process, handed out strictly in arrival order."""
+    """At most ``slots`` computations at once in this process, handed out strictly in arrival order; with a
+    ``queue_limit``, :meth:`admit` refuses a newcomer while that many wait."""
 
-    def __init__(self, slots: int, patience: float) -> None:
+    def __init__(self, slots: int, patience: float, queue_limit: int | None = None) -> None:
         self.slots = slots
         self.patience = patience
+        self.queue_limit = queue_limit
         self._free = slots
         self._waiting: deque[threading.Event] = deque()
         self._lock = threading.Lock()
@@ -44,9 +55,14 @@ class Gate:
         :attr:`patience` seconds of waiting."""
         self._enter()
         try:
-            return green.off_loop(work)
+            return green.off_loop(work, background=True)
         finally:
             self._leave()
+
+    def admit(self) -> None:
+        """Raise :class:`Busy` at once if :attr:`queue_limit` computations are waiting already."""
+        if self.queue_limit is not None and len(self._waiting) >= self.queue_limit:
+            raise Busy(f"{len(self._waiting)} computations are waiting for {self.slots} slots")
 
     @property
     def waiting(self) -> int:
@@ -81,5 +97,6 @@ class Gate:
 #: to a minute for its turn (a flood of 64 at once on a busy 2-core machine clears in well under that).
 PASSWORDS = Gate(slots=2, patience=60.0)
 #: Receipts derived on the server (32 MiB each). A source may have spent minutes uploading before this
-#: step, so it waits long rather than refusing.
-RECEIPTS = Gate(slots=2, patience=600.0)
+#: step, so it waits long rather than refusing. At most 500 wait per process (a quarter of gunicorn's
+#: worker_connections, deploy/gunicorn.conf.py): the rest of the connections stay for everything else.
+RECEIPTS = Gate(slots=2, patience=600.0, queue_limit=500)

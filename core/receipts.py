@@ -55,9 +55,16 @@ def normalize(text: str) -> str | None:
     return digits
 
 
+def admit() -> None:
+    """Raise :class:`~core.hashing.Busy` at once when the receipt queue is full (core/hashing.py): asked
+    before a form's body is read, so that a source refused loses nothing but the moment."""
+    hashing.RECEIPTS.admit()
+
+
 def derive(digits: str, salt: bytes) -> ReceiptKeys:
     """The receipt's keys, derived here as the browser derives them; at most two at a time per process, each
-    holding 32 MiB, so that memory stays bounded under load (a fair queue, core/hashing.py)."""
+    holding 32 MiB, so that memory stays bounded under load (a fair queue, core/hashing.py). Never refused
+    for a full queue: whoever gets here was admitted (:func:`admit`), perhaps after a long upload."""
     return hashing.RECEIPTS.run(lambda: receipt_format.derive(digits, salt))
 
 

@@ -13,7 +13,8 @@ hold the server's capacity for ever (issue 18). Two rules, for every request wit
 - **Uploads at once.** The views that stream a whole upload take a slot (:func:`upload_slot`), at most
   ``SORI_UPLOADS_AT_ONCE`` per process (default 500). Beyond that the source is told, translated, that
   many people are sending and to try again in a minute (503 with ``Retry-After``), at once: the slots left
-  in gunicorn's ``worker_connections`` stay for pages, status and reviewers.
+  in gunicorn's ``worker_connections`` stay for pages, status and reviewers. A slot is given back as soon
+  as the body is in, so that forms waiting for their receipt (core/hashing.py) keep no upload out.
 
 Neither rule keeps anything about a client: a body is measured only against its own start. Slow request
 headers never reach the application: nginx reads them whole, and gunicorn's gevent worker gives them
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestTimeout, ServiceUnavailable
 
@@ -150,19 +151,31 @@ _EXTENSION = "sori.upload_slots"
 
 def upload_slot(view: View) -> View:
     """Let ``view`` (one that streams a whole upload) run only in a free upload slot; answer busy when
-    there is none, without reading the body."""
+    there is none, without reading the body. The view may give the slot back early
+    (:func:`give_back_upload_slot`)."""
 
     @functools.wraps(view)
     def admitted(*args: Any, **kwargs: Any) -> Any:
         slots: UploadSlots = current_app.extensions[_EXTENSION]
         if not slots.take():
             raise UploadsBusy()
+        g.setdefault(_HELD, True)
         try:
             return view(*args, **kwargs)
         finally:
-            slots.give_back()
+            give_back_upload_slot()
 
     return admitted  # type: ignore[return-value]
+
+
+def give_back_upload_slot() -> None:
+    """Give the current request's upload slot back (once), when its body is in and what it still does
+    (waiting for its receipt's turn) must not keep other uploads out."""
+    if g.pop(_HELD, False):
+        current_app.extensions[_EXTENSION].give_back()
+
+
+_HELD = "sori_upload_slot"
 
 
 def busy_message() -> str:

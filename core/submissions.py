@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import db, form_nonces, receipts, recipients
+from core import commits, db, form_nonces, green, receipts, recipients
 from core.blobs_in_database import DatabaseBlobs
 from core.blobs_on_disk import FileBlobs
 from core.blobstore import BlobStore, PendingBlob
@@ -209,50 +209,62 @@ def _store(
     nonce: bytes | None,
     kind: Kind = "source",
 ) -> None:
-    # Plain inserts on the session's connection: the ORM's unit of work would cost more than the rest.
-    connection = session.connection()
-    blob_id = None
-    try:
-        if isinstance(ciphertext, PendingBlob):
-            blob_id = ciphertext.commit(connection)
+    pending = ciphertext if isinstance(ciphertext, PendingBlob) else None
+    # A file is made durable before the row that names it, its fsyncs off the event loop (core/green.py),
+    # like the commit (core/commits.py); a blob kept in the database is written in the row's transaction,
+    # so that one commit makes both durable (and a group of writes run again one by one writes it again).
+    file_blob = (
+        green.off_loop(lambda: pending.commit(None))
+        if pending is not None and not pending.store.in_row_transaction
+        else None
+    )
+    envelope = {
+        "ciphertext": None if pending is not None else ciphertext,
+        "ciphertext_size": size,
+        "recipient_key_ids": json.dumps([k.hex() for k in key_ids]),
+        "path": path,
+        "kind": kind,
+    }
+
+    def write(connection: Connection) -> None:
+        # Plain inserts of statements built once: the ORM's unit of work would cost more than the rest.
+        blob_id = file_blob or (pending.commit(connection) if pending is not None else None)
         if nonce is not None:
-            form_nonces.spend(session, nonce)
+            form_nonces.spend(connection, nonce)
         if new is not None:
-            submission_id = new_id()
+            target, sequence = new_id(), 1
             connection.execute(
-                insert(Submission.__table__).values(
-                    id=submission_id,
-                    receipt_hash=new.receipt_hash,
-                    receipt_scheme=RECEIPT_SCHEME,
-                    source_public_key=new.source_public_key,
-                )
+                _INSERT_SUBMISSION,
+                {
+                    "id": target,
+                    "receipt_hash": new.receipt_hash,
+                    "receipt_scheme": RECEIPT_SCHEME,
+                    "source_public_key": new.source_public_key,
+                },
             )
-            sequence = 1
         else:
-            last = select(func.max(Envelope.sequence)).where(Envelope.submission_id == submission_id)
-            sequence = (connection.execute(last).scalar_one() or 0) + 1
+            target = submission_id
+            sequence = (connection.execute(_LAST_SEQUENCE, {"submission": target}).scalar_one() or 0) + 1
         connection.execute(
-            insert(Envelope.__table__).values(
-                submission_id=submission_id,
-                sequence=sequence,
-                blob_id=blob_id,
-                ciphertext=None if blob_id else ciphertext,
-                ciphertext_size=size,
-                recipient_key_ids=json.dumps([k.hex() for k in key_ids]),
-                path=path,
-                kind=kind,
-            )
+            _INSERT_ENVELOPE, {**envelope, "blob_id": blob_id, "submission_id": target, "sequence": sequence}
         )
-        session.commit()
+
+    try:
+        commits.run(session, write)
     except BaseException as exc:
         session.rollback()
-        if blob_id is not None:
+        if file_blob is not None and pending is not None:
             # No row will point at it, so it must not stay behind as an orphan.
-            ciphertext.store.remove(blob_id)  # type: ignore[union-attr]
+            pending.store.remove(file_blob)
         if isinstance(exc, IntegrityError) and new is not None:
             raise ReceiptInUse("this receipt belongs to another submission") from exc
         raise
-    if blob_id is not None:
+    if file_blob is not None and pending is not None:
         # Only the day, like the row (core/blobstore.py). The envelope is stored whatever happens here.
         with contextlib.suppress(OSError):
-            ciphertext.store.coarsen_times(blob_id)  # type: ignore[union-attr]
+            pending.store.coarsen_times(file_blob)
+
+
+_INSERT_SUBMISSION = insert(Submission.__table__)
+_INSERT_ENVELOPE = insert(Envelope.__table__)
+_LAST_SEQUENCE = select(func.max(Envelope.sequence)).where(Envelope.submission_id == bindparam("submission"))

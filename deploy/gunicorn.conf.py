@@ -14,10 +14,11 @@ What this file promises, and why:
   a quarter of an hour. Hence gevent workers: each request is a green thread costing a few kilobytes,
   so 500 slow uploads (or 500 attackers trickling a byte at a time) leave pages, status, reviewers and
   /health answering normally (issue 18; tests/abuse, bench/abuse.py). Work that would hold a process's
-  event loop runs off it (argon2id, core/hashing.py) or yields now and then (sealing a fast upload);
-  PostgreSQL through psycopg 3 waits cooperatively (it detects gevent's patching), SQLite queries are
-  short and run in place. Bodies that are not really uploads are cut by a minimum average rate, and
-  uploads at once are capped per process (core/request_bodies.py).
+  event loop runs off it or yields now and then (sealing a fast upload): argon2id on threads the OS runs
+  after the loop (core/hashing.py, core/green.py), SQLite's commits grouped, fsync and all, on an OS
+  thread (core/commits.py); PostgreSQL through psycopg 3 waits cooperatively (it detects gevent's
+  patching), and SQLite's reads are short and run in place. Bodies that are not really uploads are cut
+  by a minimum average rate, and uploads at once are capped per process (core/request_bodies.py).
 
 What to change: ``bind`` (or pass ``-b``), ``workers`` for a bigger machine (about one per core). Any
 setting can also be overridden without editing this file, with GUNICORN_CMD_ARGS="--workers 4" in

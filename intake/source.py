@@ -13,7 +13,17 @@ from flask_babel import get_locale
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
-from core import answers, db, divisions, form_nonces, receipts, recipients, request_bodies, submissions
+from core import (
+    answers,
+    db,
+    divisions,
+    form_nonces,
+    hashing,
+    receipts,
+    recipients,
+    request_bodies,
+    submissions,
+)
 from core.models import Submission
 from core.security import csrf
 from crypto.keys import PublicKey
@@ -94,6 +104,10 @@ def submit() -> Response:
             if submission is None:
                 raise FormRefused(wrong_receipt_code())
             found.append(submission)
+        else:
+            # A new account needs a receipt derived here: refused now, before anything is sealed, if the
+            # receipt queue is full (a flood); the form stays as it was, to be sent again.
+            receipts.admit()
         db.release()
 
     try:
@@ -106,6 +120,8 @@ def submit() -> Response:
                     session, found[0].id, pending, sealed.size, sealed.key_ids, path="server", nonce=nonce[0]
                 )
                 return page("source/added.html", not_cleaned=sealed.not_cleaned)
+            # The body is in: waiting for the receipt's turn must not keep others' uploads out.
+            request_bodies.give_back_upload_slot()
             digits = receipts.new_receipt()
             receipt = receipts.derive(digits, submissions.receipt_salt(session))
             submissions.new_submission(
@@ -121,6 +137,9 @@ def submit() -> Response:
     except FormRefused as refusal:
         drain()
         return expired() if refusal.code == "expired" else refused(refusal.code)
+    except hashing.Busy:
+        drain()  # so that the browser shows the page saying to try again, not a broken connection
+        raise
     except form_nonces.NonceSpent:
         return expired()
     return page("source/receipt.html", receipt=receipts.grouped(digits), not_cleaned=sealed.not_cleaned)

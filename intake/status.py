@@ -80,6 +80,8 @@ def status() -> Response:
     digits = receipts.normalize(request.form.get("receipt", ""))
     if digits is None:
         return _status_error(_("A receipt has 16 digits. Check what you typed and try again."), 400)
+    receipts.admit()
+    db.release()  # no database connection is held while the receipt waits for its turn
     keys = receipts.derive(digits, submissions.receipt_salt(session))
     submission = submissions.find_by_receipt(session, keys)
     if not _spend(session, nonce):
@@ -121,6 +123,7 @@ def status_api() -> Response:
     digits = receipts.normalize(_text(body.get("receipt")) or "")
     stored_hashes = [receipts.stored_hash(lookup_key)]
     if submission is None and digits is not None:
+        receipts.admit()
         keys = receipts.derive(digits, submissions.receipt_salt(session))
         if keys.lookup_key == lookup_key:
             submission = submissions.find_by_receipt(session, keys)

@@ -25,6 +25,13 @@ def fresh_database(folder: Path) -> Iterator[str]:
     if not server:
         yield f"sqlite:///{folder / 'sori.db'}"
         return
+    with postgres_schema(server) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_schema(server: str) -> Iterator[str]:
+    """A schema of its own on the PostgreSQL server ``server``, as a database URL; dropped afterwards."""
     server = normalize_database_url(server)
     schema = f"sori_test_{secrets.token_hex(6)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")

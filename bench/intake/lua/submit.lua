@@ -1,7 +1,9 @@
 -- wrk script of bench/intake_throughput.py: POST /api/submissions with one small envelope, a fresh
--- random receipt key per request (a reused key is refused by design), the CSRF header and session cookie.
--- Reads BENCH_ENVELOPE (a file), BENCH_CSRF and BENCH_COOKIE from the environment. Counts requests sent
--- and answers by status; done() prints one machine-readable line "BENCH sent=.. status=N:count ...".
+-- random receipt key and form nonce per request (a reused one is refused by design), the source's public
+-- key, the CSRF header and session cookie. Reads BENCH_ENVELOPE (a file), BENCH_CSRF, BENCH_COOKIE and
+-- BENCH_SOURCE_KEY from the environment; with BENCH_JUNK set, the body is that many random bytes instead (a
+-- flood of envelopes that fail the framing check, each on a new connection as nginx would pass them on). Counts requests sent and answers by status; done()
+-- prints one machine-readable line "BENCH sent=.. statuses=N:count,...".
 
 local bit = require("bit")
 
@@ -22,10 +24,16 @@ sent = 0
 statuses = {}
 
 function init(args)
-   local file = assert(io.open(os.getenv("BENCH_ENVELOPE"), "rb"))
-   body = file:read("*a")
-   file:close()
    urandom = assert(io.open("/dev/urandom", "rb"))
+   local junk = tonumber(os.getenv("BENCH_JUNK") or "")
+   if junk then
+      body = urandom:read(junk)
+      wrk.headers["Connection"] = "close"
+   else
+      local file = assert(io.open(os.getenv("BENCH_ENVELOPE"), "rb"))
+      body = file:read("*a")
+      file:close()
+   end
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/octet-stream"
    wrk.headers["X-CSRFToken"] = os.getenv("BENCH_CSRF")
