@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reviewer.records.pictures import text as metrics
-from reviewer.records.pictures.chain_tree import (
+from reviewer.records.pictures.chain_cards import (
     BranchCard,
     ChainNode,
     ChainTree,
