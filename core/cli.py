@@ -156,7 +156,7 @@ def blobs_move(target_name: str) -> None:
     click.echo(f"Moved into {target_name}: {report.summary()}.")
 
 
-# --- sori check, sori backup (core/check.py, core/backup.py) ---------------------------------------
+# --- sori check, sori backup (core/check.py, core/backup.py and core/backup_restore.py) -------------
 
 
 @click.command("check")
@@ -218,11 +218,12 @@ backup_group = click.Group("backup", help="Encrypted backups of the database and
 def backup_create(recipient_texts: tuple[str, ...], output: Path) -> None:
     """Write an encrypted backup of every table and every envelope file to OUTPUT."""
     from core import backup
+    from core.backup_format import BackupError
 
     keys = [cli_io.recipient_key(text) for text in recipient_texts]
     try:
         manifest = backup.create_file(db.database().engine, submissions.blob_store(), keys, output)
-    except backup.BackupError as exc:
+    except BackupError as exc:
         raise cli_io.CommandError(str(exc)) from exc
     rows = sum(entry["rows"] for entry in manifest["tables"])
     click.echo(
@@ -240,12 +241,13 @@ def backup_restore(
     identity_path: Path, passphrase_file: click.utils.LazyFile | None, backup_path: Path
 ) -> None:
     """Restore BACKUP_PATH into this instance's database and data folder, which must both be empty."""
-    from core import backup
+    from core import backup_restore
+    from core.backup_format import BackupError
 
     identity = cli_io.unwrap(identity_path, cli_io.passphrase(passphrase_file, confirm=False))
     try:
         with backup_path.open("rb") as source:
-            manifest = backup.restore(
+            manifest = backup_restore.restore(
                 db.database().engine,
                 current_app.config["SORI_DATABASE_URL"],
                 submissions.blob_store(),
@@ -253,7 +255,7 @@ def backup_restore(
                 source,
                 emit=click.echo,
             )
-    except backup.BackupError as exc:
+    except BackupError as exc:
         raise cli_io.CommandError(f"restore refused: {exc}") from exc
     except CryptoError as exc:
         raise cli_io.CommandError(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from reviewer.records import chain
 from reviewer.records.models import Facility
 from reviewer.records.pictures import chain_tree, figures
-from reviewer.records.pictures.chain_tree import ChainTree
+from reviewer.records.pictures.chain_cards import PRINT, ChainTree
 from reviewer.records.pictures.facility_map import MapFacility
 from reviewer.records.tree import OrganizationTree
 
@@ -35,7 +35,7 @@ def pictures(
         return {act_id: keys_by_act[act_id] for act_id in act_ids if act_id in keys_by_act}
 
     included = set(keys_by_act)
-    options = {"evidence": evidence, "acts": included, "budget": chain_tree.PRINT}
+    options = {"evidence": evidence, "acts": included, "budget": PRINT}
     if kind == "person":
         view = chain.command_view(session, target_id, act_limit=0, subordinate_limit=0)
         diagram = chain_tree.person_tree(session, view, **options) if view.posts else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reviewer.records.pictures.chain_tree import ChainTree
+from reviewer.records.pictures.chain_cards import ChainTree
 from reviewer.records.pictures.facility_map import MapFacility
 from reviewer.records.uwazi.record_set import RecordSet
 

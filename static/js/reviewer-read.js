@@ -1,3 +1,4 @@
+// One file on purpose: one job (this page read with the reviewer's key); the unlocked key stays in its closure.
 /*
  * reviewer-read.js: opens testimony and reviewer notes in the reviewer's own browser, and seals new notes,
  * so that the server only ever stores and serves ciphertext (DESIGN.md section 2, points 1, 2 and 7).

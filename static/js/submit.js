@@ -1,3 +1,4 @@
+// One file on purpose: one job (the testimony form, sealed here); on Tor each extra script is a round trip.
 /*
  * submit.js: the testimony form in the source's browser, which seals the account there so that on this
  * path the server never sees what the source wrote (docs/source-intake.md, "browser" path).

@@ -18,7 +18,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from core import audit, backup, db, migrate, submissions
+from core import audit, db, migrate, submissions
+from core.backup_format import BLOB_TYPE, dump_rows
+from core.backup_restore import require_empty
 from core.models import Envelope
 from crypto.envelope import ABYTES, CHUNK, EnvelopeReader
 from crypto.keys import Identity
@@ -150,7 +152,7 @@ def envelopes_of(app: Flask) -> dict[int, bytes]:
 
 
 def assert_same_instance(source: Flask, restored: Flask, stored: list[Stored]) -> None:
-    assert backup.dump_rows(db.database(restored).engine) == backup.dump_rows(db.database(source).engine)
+    assert dump_rows(db.database(restored).engine) == dump_rows(db.database(source).engine)
     originals = envelopes_of(source)
     assert envelopes_of(restored) == originals
     assert sorted(originals.values()) == sorted(s.ciphertext for s in stored)
@@ -291,7 +293,7 @@ def test_a_damaged_backup_is_refused_and_nothing_is_left_half_restored(
         assert "nothing was restored" in result.output
         store = submissions_store(target)
         assert list(store.blob_ids()) == [] and list(store.tmp.iterdir()) == []
-        backup.require_empty(db.database(target).engine, store)  # raises if a row stayed
+        require_empty(db.database(target).engine, store)  # raises if a row stayed
         # The undamaged backup then restores into the same instance.
         result = restore(target, identity_file, passphrase_file, backup_file)
         assert result.exit_code == 0, result.output
@@ -353,7 +355,7 @@ def _tables_end(data: bytes, identity: Identity) -> int:
     manifest = json.loads(next(iter(reader)).read_all())
     end = len(data)
     for entry in manifest["blobs"]:
-        meta = json.dumps({"name": entry["part"], "type": backup.BLOB_TYPE}, ensure_ascii=False).encode()
+        meta = json.dumps({"name": entry["part"], "type": BLOB_TYPE}, ensure_ascii=False).encode()
         end -= 4 + ABYTES + len(meta)
         pieces = max(1, -(-entry["size"] // CHUNK))
         end -= pieces * (4 + ABYTES) + entry["size"]

@@ -27,7 +27,7 @@ from reviewer.exports.model import (
     SourceUse,
     Target,
 )
-from reviewer.records.pictures.chain_tree import ChainNode, ChainTree, OrganizationCard, PersonCard
+from reviewer.records.pictures.chain_cards import ChainNode, ChainTree, OrganizationCard, PersonCard
 from reviewer.records.pictures.facility_map import MapFacility
 from sori import create_app
 

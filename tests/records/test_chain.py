@@ -1,5 +1,6 @@
-"""The chain of command (reviewer/records/chain.py and its pages): a ministry, a provincial bureau, a county
-bureau and a detention centre's guard unit, with two ministers in succession and posts that are heads or not.
+"""The chain of command (reviewer/records/chain.py, chain_scope.py and their pages): a ministry, a provincial
+bureau, a county bureau and a detention centre's guard unit, with two ministers in succession and posts that
+are heads or not.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 from flask import Flask
 
 from core import db
-from reviewer.records import chain, dates
+from reviewer.records import chain, chain_scope, dates
 from reviewer.records.models import (
     Act,
     Facility,
@@ -284,5 +285,5 @@ def test_wide_scopes_find_the_same_acts_by_their_other_path(
         ]
 
     narrow = summary()
-    monkeypatch.setattr(chain, "WIDE_SCOPE", 0)
+    monkeypatch.setattr(chain_scope, "WIDE_SCOPE", 0)
     assert summary() == narrow

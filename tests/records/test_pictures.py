@@ -28,8 +28,17 @@ from reviewer.records.models import (
     PersonName,
     Position,
 )
-from reviewer.records.pictures import bars, chain_layout, chain_tree, facility_map, geodata, svg, timeline
-from reviewer.records.pictures.chain_tree import (
+from reviewer.records.pictures import (
+    bars,
+    chain_cards,
+    chain_layout,
+    chain_tree,
+    facility_map,
+    geodata,
+    svg,
+    timeline,
+)
+from reviewer.records.pictures.chain_cards import (
     BranchCard,
     ChainNode,
     ChainTree,
@@ -265,11 +274,11 @@ def test_a_minister_with_many_subordinates_folds_into_the_budget_with_counts(
 ) -> None:
     session = db.session()
     minister, acts = _minister_world(session)
-    for budget, style in ((chain_tree.PAGE, chain_layout.PAGE), (chain_tree.PRINT, chain_layout.PRINT)):
+    for budget, style in ((chain_cards.PAGE, chain_layout.PAGE), (chain_cards.PRINT, chain_layout.PRINT)):
         tree = chain_tree.person_tree(session, chain.command_view(session, minister), budget=budget)
         (root,) = tree.roots
         assert sum(1 for _ in root.walk()) <= budget.cards
-        assert chain_tree.columns(root) <= budget.columns
+        assert chain_cards.columns(root) <= budget.columns
         assert tree.acts == acts
         # The branches drawn and the folded rest account for every act below the minister (each act here
         # has one guard, so nothing is counted twice).

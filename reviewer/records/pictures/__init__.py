@@ -8,7 +8,8 @@ lines of text with their measured boxes, in points), which is then written out a
 no two text boxes overlap, every name is there.
 
 Modules: ``text`` (the font's metrics and line breaking), ``scene`` (what a layout produces), ``svg``,
-``words`` (the texts the pictures print, in one language or both), ``chain_tree`` and ``chain_layout`` (the
-chain-of-command diagram: its data from reviewer/records/chain.py, and its layout), ``timeline``,
-``facility_map`` with ``geodata``, and ``bars``.
+``words`` (the texts the pictures print, in one language or both); for the chain-of-command diagram,
+``chain_cards`` (what it is made of), ``chain_tree`` with ``chain_folding`` and ``chain_names`` (what it
+shows, from reviewer/records/chain.py) and ``chain_layout`` (where it goes); ``timeline``, ``facility_map``
+with ``geodata``, and ``bars``.
 """

@@ -10,6 +10,9 @@ no two text boxes can overlap, which tests check on the scene itself.
 A link's number is the independent sources of the acts below it, and its thickness grows with them; a
 link whose post was held at unknown dates is dashed; a triangle marks command responsibility; the record
 itself is drawn in the accent colour; a folded branch looks like a small stack of cards.
+
+Longer than most modules on purpose: it is one layout (measure, place, draw) whose steps share the style,
+the boxes and the columns they own, and read best side by side.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reviewer.records.pictures import text as metrics
-from reviewer.records.pictures.chain_tree import (
+from reviewer.records.pictures.chain_cards import (
     BranchCard,
     ChainNode,
     ChainTree,
