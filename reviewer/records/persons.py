@@ -201,10 +201,7 @@ def save_person(session: Session, actor: User, data: PersonInput, person: Person
         record.gender = data.gender
         record.birth_date, record.birth_place, record.nationality = birth_date, birth_place, nationality
         record.photo_envelope_id, record.photo_part = envelope_id, part
-        record.description = forms.text(data.description)
-        record.exculpatory = forms.text(data.exculpatory)
-        record.updated_at = forms.now()
-        session.flush()
+        forms.write_known(session, record, data.description, data.exculpatory)
         record_names.replace_names(session, "person", record.id, names)
         session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id == record.id))
         session.add_all(PersonIdentifier(person_id=record.id, **identifier) for identifier in identifiers)
