@@ -60,12 +60,9 @@ class FacilityInput:
             kind=facility.kind,
             agency=facility.agency,
             organization_id=str(facility.organization_id or ""),
-            province=facility.province or "",
-            county=facility.county or "",
             latitude="" if facility.latitude is None else repr(facility.latitude),
             longitude="" if facility.longitude is None else repr(facility.longitude),
-            description=facility.description or "",
-            exculpatory=facility.exculpatory or "",
+            **forms.as_text(facility, "province", "county", "description", "exculpatory"),
         )
 
 

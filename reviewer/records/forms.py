@@ -1,6 +1,6 @@
 """What the services behind the person, organization, post and facility forms share: the refusal they
-raise, the checks of text, Korean and English name pairs, record numbers, partial dates and North Korea's
-divisions, what is known of a record, and the audit entry of a save.
+raise, stored text as a form shows it, the checks of text, Korean and English name pairs, record numbers,
+partial dates and North Korea's divisions, what is known of a record, and the audit entry of a save.
 
 Views hand a service what a form sent as a dataclass of text; the service checks it, raises
 :class:`Refused` with nothing written, or writes it and audits the names of the fields that changed (never
@@ -40,6 +40,11 @@ def text(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def as_text(record: Any, *names: str) -> dict[str, str]:
+    """A stored record's optional text fields ``names`` as its form shows them: ``""`` for none."""
+    return {name: getattr(record, name) or "" for name in names}
 
 
 def too_long(value: str | None, limit: int) -> bool:

@@ -38,13 +38,9 @@ class OrganizationInput:
         """The form filled with ``organization`` as stored."""
         return cls(
             name_ko=organization.name_ko,
-            name_en=organization.name_en or "",
             kind=organization.kind,
             parent_id=str(organization.parent_id or ""),
-            province=organization.province or "",
-            county=organization.county or "",
-            description=organization.description or "",
-            exculpatory=organization.exculpatory or "",
+            **forms.as_text(organization, "name_en", "province", "county", "description", "exculpatory"),
         )
 
 

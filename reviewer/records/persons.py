@@ -77,16 +77,13 @@ class PersonInput:
                 for n in record_names.name_rows(session, "person", person.id)
             ],
             gender=person.gender,
-            birth_date=person.birth_date or "",
-            birth_place=person.birth_place or "",
-            nationality=person.nationality or "",
             identifiers=[
                 IdentifierInput(i.kind, i.value, i.country or "") for i in _identifiers(session, person)
             ],
             photo_envelope_id=str(person.photo_envelope_id or ""),
-            photo_part=person.photo_part or "",
-            description=person.description or "",
-            exculpatory=person.exculpatory or "",
+            **forms.as_text(
+                person, "birth_date", "birth_place", "nationality", "photo_part", "description", "exculpatory"
+            ),
         )
 
 
