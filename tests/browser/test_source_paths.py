@@ -125,11 +125,17 @@ def open_form(page: Page, server: LiveServer, path: str, lang: str, url: str = "
     """Opens a form page and waits until it is ready for this path."""
     page.goto(f"{server.url}{url}?lang={lang}")
     assert page.locator("html").get_attribute("lang") == lang
+    if path == "no_wasm":
+        assert page.evaluate("typeof WebAssembly") == "undefined"
+    ready(page, path)
+
+
+def ready(page: Page, path: str) -> None:
+    """Waits until the form on ``page`` is ready for this path: the browser's encryption loaded, or the
+    notice that the server will encrypt (with JavaScript, shown before anything is sent; without, always)."""
     if path == "wasm":
         wait_for_browser_encryption(page)
     elif path == "no_wasm":
-        assert page.evaluate("typeof WebAssembly") == "undefined"
-        # With JavaScript the page says, before anything is sent, that this browser cannot encrypt.
         expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
     else:
         expect(page.locator("#server-path-notice")).to_be_visible()
@@ -290,12 +296,7 @@ def test_submit_then_follow_up(
         follow_up = f"FU-{source.token} 추가로 기억난 것"
         (client / "더.txt").write_text(f"follow-up file FF-{source.token}", encoding="utf-8")
         before = server.envelopes()
-        if path == "wasm":
-            wait_for_browser_encryption(page)
-        elif path == "no_wasm":
-            expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
-        else:
-            expect(page.locator("#server-path-notice")).to_be_visible()
+        ready(page, path)
         page.fill("#what_happened", follow_up)
         page.set_input_files("#attachments", [str(client / "더.txt")])
         page.click("#testimony button[type=submit]")

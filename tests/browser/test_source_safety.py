@@ -21,6 +21,7 @@ from tests.browser.test_source_paths import (
     Capture,
     open_context,
     page_in,
+    ready,
     translated,
     wait_for_browser_encryption,
 )
@@ -47,15 +48,6 @@ def source_context(browser: Browser, no_wasm_browser: Browser, path: str, lang: 
     # The quick-exit page, served here: this machine reaches no other site.
     context.route(EXIT + "**", lambda route: route.fulfill(body="<html><body>weather</body></html>"))
     return context
-
-
-def ready(page: Page, path: str) -> None:
-    if path == "wasm":
-        wait_for_browser_encryption(page)
-    elif path == "no_wasm":
-        expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
-    else:
-        expect(page.locator("#server-path-notice")).to_be_visible()
 
 
 def write_account(page: Page, text: str = SENTINEL) -> None:
