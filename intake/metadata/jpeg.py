@@ -23,6 +23,7 @@ from .reading import (
     Some,
     Steps,
     Unclean,
+    at_least,
     drop_rest,
     is_blank,
     move,
@@ -130,13 +131,9 @@ def _metadata_segment(marker: int, segment: bytes, findings: Findings) -> bytes:
 def _entropy_coded_data() -> Steps:
     """Keeps the compressed data after a start of scan, up to the next marker (left unread)."""
     while True:
-        data = yield Some(WINDOW)
-        assert isinstance(data, bytes)
+        data = yield from at_least(2)
         if len(data) < 2:
-            data = yield Need(2)
-            assert isinstance(data, bytes)
-            if len(data) < 2:
-                raise Unclean("truncated")
+            raise Unclean("truncated")
         found = _MARKER.search(data)
         if found:
             if found.start():

@@ -32,6 +32,7 @@ from .reading import (
     Some,
     Steps,
     Unclean,
+    at_least,
     is_blank,
     move,
 )
@@ -311,11 +312,7 @@ def _stream_data(findings: Findings, metadata: bool) -> Steps:
     """Passes a stream's data through up to "endstream" (included); XMP metadata becomes spaces."""
     scanner = XmpScanner()
     while True:
-        data = yield Some(WINDOW)
-        assert isinstance(data, bytes)
-        if len(data) < 9:
-            data = yield Need(9)
-            assert isinstance(data, bytes)
+        data = yield from at_least(9)
         end = data.find(b"endstream")
         if end < 0 and len(data) < 9:
             raise Unclean("truncated")

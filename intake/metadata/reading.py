@@ -101,6 +101,17 @@ def need(size: int) -> Generator[Request, object, bytes]:
     return data
 
 
+def at_least(size: int) -> Generator[Request, object, bytes]:
+    """The bytes at hand (up to WINDOW), not consumed, and at least ``size`` of them unless the file ends
+    before: a search for a marker of ``size`` bytes then never misses one cut between two pieces."""
+    data = yield Some(WINDOW)
+    assert isinstance(data, bytes)
+    if len(data) < size:
+        data = yield Need(size)
+        assert isinstance(data, bytes)
+    return data
+
+
 def move(request: Keep | Drop | Zero) -> Generator[Request, object, None]:
     """Keep, drop or zero exactly ``request.size`` bytes; raises Unclean when the file ends before."""
     done = yield request

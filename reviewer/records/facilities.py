@@ -60,12 +60,9 @@ class FacilityInput:
             kind=facility.kind,
             agency=facility.agency,
             organization_id=str(facility.organization_id or ""),
-            province=facility.province or "",
-            county=facility.county or "",
             latitude="" if facility.latitude is None else repr(facility.latitude),
             longitude="" if facility.longitude is None else repr(facility.longitude),
-            description=facility.description or "",
-            exculpatory=facility.exculpatory or "",
+            **forms.as_text(facility, "province", "county", "description", "exculpatory"),
         )
 
 
@@ -111,8 +108,7 @@ def save_facility(
         errors["agency"] = "bad_choice"
     operator = None
     if data.organization_id.strip():
-        text = data.organization_id.strip()
-        operator = session.get(Organization, int(text)) if text.isdigit() else None
+        operator = forms.by_id(session, Organization, data.organization_id)
         if operator is None:
             errors["organization_id"] = "bad_organization"
     province, county = forms.division(errors, data.province, data.county)
@@ -129,10 +125,7 @@ def save_facility(
         record.organization_id = operator.id if operator is not None else None
         record.province, record.county = province, county
         record.latitude, record.longitude = latitude, longitude
-        record.description = forms.text(data.description)
-        record.exculpatory = forms.text(data.exculpatory)
-        record.updated_at = forms.now()
-        session.flush()
+        forms.write_known(session, record, data.description, data.exculpatory)
         record_names.replace_names(session, "facility", record.id, names)
 
     return forms.save(

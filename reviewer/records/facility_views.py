@@ -11,6 +11,8 @@ Routes (all under ``/reviewer/records``)::
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -39,19 +41,12 @@ def _facility_form_data() -> FacilityInput:
     )
 
 
-def _facility_form(
-    data: FacilityInput, facility: Facility | None, errors: dict[str, str], status: int = 200
-) -> Response:
-    return pages.render(
-        "facility_form.html",
-        status,
-        data=data,
-        names=pages.with_blanks(data.names, errors, FacilityNameInput, BLANK_NAME_ROWS),
-        facility=facility,
-        errors=errors,
-        operators=organizations.organization_choices(db.session()),
+def _facility_form(data: FacilityInput, _facility: Facility | None, errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "names": pages.with_blanks(data.names, errors, FacilityNameInput, BLANK_NAME_ROWS),
+        "operators": organizations.organization_choices(db.session()),
         **pages.division_choices(),
-    )
+    }
 
 
 FORM = pages.RecordForm(
@@ -59,7 +54,8 @@ FORM = pages.RecordForm(
     model=Facility,
     read=_facility_form_data,
     stored=FacilityInput.of,
-    show=_facility_form,
+    template="facility_form.html",
+    context=_facility_form,
     save=facilities.save_facility,
     saved=_l("The facility was saved."),
 )

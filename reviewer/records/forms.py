@@ -1,5 +1,6 @@
 """What the services behind the person, organization, post and facility forms share: the refusal they
-raise, the checks of text, partial dates and North Korea's divisions, and the audit entry of a save.
+raise, stored text as a form shows it, the checks of text, Korean and English name pairs, record numbers,
+partial dates and North Korea's divisions, what is known of a record, and the audit entry of a save.
 
 Views hand a service what a form sent as a dataclass of text; the service checks it, raises
 :class:`Refused` with nothing written, or writes it and audits the names of the fields that changed (never
@@ -41,8 +42,33 @@ def text(value: str | None) -> str | None:
     return value or None
 
 
+def as_text(record: Any, *names: str) -> dict[str, str]:
+    """A stored record's optional text fields ``names`` as its form shows them: ``""`` for none."""
+    return {name: getattr(record, name) or "" for name in names}
+
+
 def too_long(value: str | None, limit: int) -> bool:
     return value is not None and len(value) > limit
+
+
+def ko_en(errors: dict[str, str], field: str, ko: str, en: str, limit: int) -> tuple[str | None, str | None]:
+    """A required Korean text and an optional English one (fields ``<field>_ko`` and ``<field>_en``),
+    trimmed; ``required`` or ``too_long`` noted for the field at fault."""
+    ko_text, en_text = text(ko), text(en)
+    if ko_text is None:
+        errors[f"{field}_ko"] = "required"
+    elif too_long(ko_text, limit):
+        errors[f"{field}_ko"] = "too_long"
+    if too_long(en_text, limit):
+        errors[f"{field}_en"] = "too_long"
+    return ko_text, en_text
+
+
+def by_id(session: Session, model: type[Record], value: str) -> Record | None:
+    """The ``model`` record numbered ``value`` (a form's text, spaces trimmed), or ``None`` when the text is
+    not a number or no such record exists."""
+    value = value.strip()
+    return session.get(model, int(value)) if value.isdigit() else None
 
 
 def partial_date(errors: dict[str, str], name: str, value: str) -> str | None:
@@ -76,6 +102,15 @@ def division(errors: dict[str, str], province: str, county: str) -> tuple[str | 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def write_known(session: Session, record: Any, description: str, exculpatory: str) -> None:
+    """Set what is known of a person, organization or facility and what is in its favour (as typed in its
+    form), stamp the change, and flush so that a new record has its id."""
+    record.description = text(description)
+    record.exculpatory = text(exculpatory)
+    record.updated_at = now()
+    session.flush()
 
 
 def save(

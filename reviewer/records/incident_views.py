@@ -83,13 +83,11 @@ def incident_new() -> Response:
         except events.RecordError as error:
             session.rollback()
             return _incident_form(None, error, for_submission)
-        session.commit()
-        flash(_("The incident was recorded."))
         if for_submission:
-            return redirect(
-                url_for(".submission_records", submission_id=for_submission, incident=incident.id), 303
-            )
-        return redirect(url_for(".incident", incident_id=incident.id), 303)
+            to = url_for(".submission_records", submission_id=for_submission, incident=incident.id)
+        else:
+            to = url_for(".incident", incident_id=incident.id)
+        return pages.done(_("The incident was recorded."), to)
     return _incident_form(None, None, for_submission)
 
 
@@ -150,9 +148,7 @@ def incident_edit(incident_id: int) -> Response:
         except events.RecordError as error:
             session.rollback()
             return _incident_form(incident, error)
-        session.commit()
-        flash(_("The incident was saved."))
-        return redirect(url_for(".incident", incident_id=incident.id), 303)
+        return pages.done(_("The incident was saved."), url_for(".incident", incident_id=incident.id))
     return _incident_form(incident, None)
 
 
@@ -165,9 +161,7 @@ def incident_delete(incident_id: int) -> Response:
         events.delete_incident(session, g.user, incident)
     except events.RecordError as error:
         return pages.refused(error, url_for(".incident", incident_id=incident_id))
-    session.commit()
-    flash(_("The incident was deleted."))
-    return redirect(url_for(".incidents"), 303)
+    return pages.done(_("The incident was deleted."), url_for(".incidents"))
 
 
 # ---- Acts ---------------------------------------------------------------------------------------------
@@ -226,16 +220,13 @@ def act_new(incident_id: int) -> Response:
                     url_for(".submission_records", submission_id=for_submission, incident=incident.id), 303
                 )
             return _act_form(incident, None, error)
-        session.commit()
-        flash(_("The act was recorded."))
         if for_submission:
-            return redirect(
-                url_for(
-                    ".submission_records", submission_id=for_submission, incident=incident.id, act=act.id
-                ),
-                303,
+            to = url_for(
+                ".submission_records", submission_id=for_submission, incident=incident.id, act=act.id
             )
-        return redirect(url_for(".act", act_id=act.id), 303)
+        else:
+            to = url_for(".act", act_id=act.id)
+        return pages.done(_("The act was recorded."), to)
     return _act_form(incident, None, None)
 
 
@@ -296,19 +287,17 @@ def act_edit(act_id: int) -> Response:
         except events.RecordError as error:
             session.rollback()
             return _act_form(incident, act, error)
-        session.commit()
-        flash(_("The act was saved."))
-        return redirect(url_for(".act", act_id=act.id), 303)
+        return pages.done(_("The act was saved."), url_for(".act", act_id=act.id))
     return _act_form(incident, act, None)
 
 
 @bp.post("/acts/<int:act_id>/delete", endpoint="act_delete")
 @requires("reviewer")
 def act_delete(act_id: int) -> Response:
-    session = db.session()
-    act = get_or_404(session, Act, act_id)
-    incident_id = act.incident_id
-    events.delete_act(session, g.user, act)
-    session.commit()
-    flash(_("The act was deleted."))
-    return redirect(url_for(".incident", incident_id=incident_id), 303)
+    return pages.remove_page(
+        Act,
+        act_id,
+        events.delete_act,
+        _("The act was deleted."),
+        lambda act: url_for(".incident", incident_id=act.incident_id),
+    )

@@ -13,6 +13,8 @@ Routes (all under ``/reviewer/records``)::
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,17 +45,12 @@ def _organization_form_data() -> OrganizationInput:
 
 
 def _organization_form(
-    data: OrganizationInput, organization: Organization | None, errors: dict[str, str], status: int = 200
-) -> Response:
-    return pages.render(
-        "organization_form.html",
-        status,
-        data=data,
-        organization=organization,
-        errors=errors,
-        parents=organizations.organization_choices(db.session(), exclude=organization),
+    _data: OrganizationInput, organization: Organization | None, _errors: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "parents": organizations.organization_choices(db.session(), exclude=organization),
         **pages.division_choices(),
-    )
+    }
 
 
 FORM = pages.RecordForm(
@@ -61,7 +58,8 @@ FORM = pages.RecordForm(
     model=Organization,
     read=_organization_form_data,
     stored=lambda _session, organization: OrganizationInput.of(organization),
-    show=_organization_form,
+    template="organization_form.html",
+    context=_organization_form,
     save=organizations.save_organization,
     saved=_l("The organization was saved."),
     refuse_merged=False,

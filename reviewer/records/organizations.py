@@ -38,13 +38,9 @@ class OrganizationInput:
         """The form filled with ``organization`` as stored."""
         return cls(
             name_ko=organization.name_ko,
-            name_en=organization.name_en or "",
             kind=organization.kind,
             parent_id=str(organization.parent_id or ""),
-            province=organization.province or "",
-            county=organization.county or "",
-            description=organization.description or "",
-            exculpatory=organization.exculpatory or "",
+            **forms.as_text(organization, "name_en", "province", "county", "description", "exculpatory"),
         )
 
 
@@ -54,18 +50,12 @@ def save_organization(
     """Create or update an organization; refuses a parent that does not exist or would put the
     organization above itself. Re-indexes its names and audits. Raises :class:`Refused`."""
     errors: dict[str, str] = {}
-    name_ko, name_en = forms.text(data.name_ko), forms.text(data.name_en)
-    if name_ko is None:
-        errors["name_ko"] = "required"
-    elif forms.too_long(name_ko, NAME_MAX):
-        errors["name_ko"] = "too_long"
-    if forms.too_long(name_en, NAME_MAX):
-        errors["name_en"] = "too_long"
+    name_ko, name_en = forms.ko_en(errors, "name", data.name_ko, data.name_en, NAME_MAX)
     if data.kind not in vocab.ORGANIZATION_KINDS:
         errors["kind"] = "bad_choice"
     parent = None
     if data.parent_id.strip():
-        parent = session.get(Organization, int(data.parent_id)) if data.parent_id.strip().isdigit() else None
+        parent = forms.by_id(session, Organization, data.parent_id)
         if parent is None:
             errors["parent_id"] = "bad_parent"
         elif organization is not None and organization.id in {
@@ -84,10 +74,7 @@ def save_organization(
         record.parent_id = parent.id if parent is not None else None
         record.province = province
         record.county = county
-        record.description = forms.text(data.description)
-        record.exculpatory = forms.text(data.exculpatory)
-        record.updated_at = forms.now()
-        session.flush()
+        forms.write_known(session, record, data.description, data.exculpatory)
         name_index.reindex(session, "organization", record.id, [n for n in (name_ko, name_en) if n])
 
     return forms.save(session, actor, "organization", organization, Organization, fill, OrganizationInput.of)

@@ -1,6 +1,7 @@
 """What the records view modules share: rendering a records page, the translated refusals of the person,
-organization, post and facility forms, reading numbered form rows, and saving a form (or showing it again,
-refused, with HTTP 400, every value as typed and a message beside each field); for the small forms of the
+organization, post and facility forms, reading numbered form rows, saving a form (or showing it again,
+refused, with HTTP 400, every value as typed and a message beside each field) and removing a record, each
+ending in a commit, a message and a redirect; for the small forms of the
 incident, act and linking pages, going back to the page a form was on, with the rule that refused it."""
 
 from __future__ import annotations
@@ -148,9 +149,30 @@ def save_form(
         return show_again(
             {name: str(ERRORS.get(code, ERRORS["bad_choice"])) for name, code in refused.errors.items()}
         )
-    session.commit()
-    flash(saved)
-    return redirect(to(record), code=303)
+    return done(saved, to(record))
+
+
+def done(message: str, to: str) -> Response:
+    """Commit the change a page made, flash ``message`` and redirect (303) to ``to``."""
+    db.session().commit()
+    flash(message)
+    return redirect(to, code=303)
+
+
+def remove_page(
+    model: type,
+    record_id: int,
+    remove: Callable[[Session, User, Any], None],
+    message: str,
+    to: Callable[[Any], str],
+) -> Response:
+    """Remove the ``model`` record ``record_id`` (a 404 when there is none) with the service ``remove``, then
+    lead to ``to(record)``, the page it was on (read before it is gone)."""
+    session = db.session()
+    record = get_or_404(session, model, record_id)
+    target = to(record)
+    remove(session, g.user, record)
+    return done(message, target)
 
 
 @dataclass(frozen=True)
@@ -165,8 +187,11 @@ class RecordForm:
     read: Callable[[], Any]
     #: The form filled from a stored record.
     stored: Callable[[Session, Any], Any]
-    #: The form page: (form, record or None, messages, status).
-    show: Callable[[Any, Any, dict[str, str], int], Response]
+    #: The form page's template, which gets the form as ``data``, the record or None as ``<kind>`` and the
+    #: messages as ``errors``.
+    template: str
+    #: What else the form page shows: (form, record or None, messages) to the template's context.
+    context: Callable[[Any, Any, dict[str, str]], dict[str, Any]]
     #: The service that saves it: (session, actor, form, record or None), raising :class:`Refused`.
     save: Callable[[Session, User, Any, Any], Any]
     #: The flashed message (lazily translated).
@@ -191,6 +216,17 @@ class RecordForm:
         if request.method == "GET":
             return self.show(self.stored(session, record), record, {}, 200)
         return self._save(record)
+
+    def show(self, data: Any, record: Any, errors: dict[str, str], status: int) -> Response:
+        """The form page, filled with ``data``, with ``errors`` beside their fields."""
+        return render(
+            self.template,
+            status,
+            data=data,
+            errors=errors,
+            **{self.kind: record},
+            **self.context(data, record, errors),
+        )
 
     def url(self, record: Any) -> str:
         """The record's page."""

@@ -15,9 +15,10 @@ Routes (all under ``/reviewer/records``)::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import Response, flash, g, redirect, request, url_for
+from flask import Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -63,18 +64,11 @@ def _person_form_data() -> PersonInput:
     )
 
 
-def _person_form(
-    data: PersonInput, person: Person | None, errors: dict[str, str], status: int = 200
-) -> Response:
-    return pages.render(
-        "person_form.html",
-        status,
-        data=data,
-        names=pages.with_blanks(data.names, errors, NameInput, BLANK_NAME_ROWS),
-        identifiers=pages.with_blanks(data.identifiers, errors, IdentifierInput, BLANK_IDENTIFIER_ROWS),
-        person=person,
-        errors=errors,
-    )
+def _person_form(data: PersonInput, _person: Person | None, errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "names": pages.with_blanks(data.names, errors, NameInput, BLANK_NAME_ROWS),
+        "identifiers": pages.with_blanks(data.identifiers, errors, IdentifierInput, BLANK_IDENTIFIER_ROWS),
+    }
 
 
 FORM = pages.RecordForm(
@@ -82,7 +76,8 @@ FORM = pages.RecordForm(
     model=Person,
     read=_person_form_data,
     stored=PersonInput.of,
-    show=_person_form,
+    template="person_form.html",
+    context=_person_form,
     save=persons.save_person,
     saved=_l("The person was saved."),
 )
@@ -158,10 +153,14 @@ def _occupancy_form(
     )
 
 
-def _save_occupancy(data: OccupancyInput, back: str, **form_context: Any) -> Response:
-    """Save the occupancy (``form_context["occupancy"]`` when editing), or show the form again; then back
-    to the ``person`` page or the post's ``organization`` page."""
+def _occupancy_page(shown: OccupancyInput, fixed: dict[str, str], back: str, **form_context: Any) -> Response:
+    """GET: the form filled with ``shown``. POST: save the occupancy as sent, with the ``fixed`` fields
+    set by the page (``form_context["occupancy"]`` when editing), or show the form again; then back to the
+    ``person`` page or the post's ``organization`` page."""
+    if request.method == "GET":
+        return _occupancy_form(shown, {}, **form_context)
     session = db.session()
+    data = replace(_occupancy_form_data(), **fixed)
 
     def page_after(saved: Occupancy) -> str:
         if back == "organization":
@@ -185,23 +184,16 @@ def occupancy_new(person_id: int) -> Response:
     merged = pages.refuse_merged(record, url_for(".person", person_id=person_id))
     if merged is not None:
         return merged
-    if request.method == "GET":
-        data = OccupancyInput(person_id=str(person_id), position_id=request.args.get("position_id", ""))
-        return _occupancy_form(data, {}, person=record)
-    data = _occupancy_form_data()
-    data.person_id = str(person_id)
-    return _save_occupancy(data, "person", person=record)
+    shown = OccupancyInput(person_id=str(person_id), position_id=request.args.get("position_id", ""))
+    return _occupancy_page(shown, {"person_id": str(person_id)}, "person", person=record)
 
 
 @bp.route("/positions/<int:position_id>/holders/new", methods=["GET", "POST"], endpoint="holder_new")
 @requires("reviewer")
 def holder_new(position_id: int) -> Response:
     position = get_or_404(db.session(), Position, position_id)
-    if request.method == "GET":
-        return _occupancy_form(OccupancyInput(position_id=str(position_id)), {}, position=position)
-    data = _occupancy_form_data()
-    data.position_id = str(position_id)
-    return _save_occupancy(data, "organization", position=position)
+    shown = OccupancyInput(position_id=str(position_id))
+    return _occupancy_page(shown, {"position_id": str(position_id)}, "organization", position=position)
 
 
 @bp.route("/occupancies/<int:occupancy_id>/edit", methods=["GET", "POST"], endpoint="occupancy_edit")
@@ -210,20 +202,17 @@ def occupancy_edit(occupancy_id: int) -> Response:
     session = db.session()
     occupancy = get_or_404(session, Occupancy, occupancy_id)
     holder = session.get(Person, occupancy.person_id)
-    if request.method == "GET":
-        return _occupancy_form(OccupancyInput.of(occupancy), {}, person=holder, occupancy=occupancy)
-    data = _occupancy_form_data()
-    data.person_id = str(occupancy.person_id)
-    return _save_occupancy(data, "person", person=holder, occupancy=occupancy)
+    fixed = {"person_id": str(occupancy.person_id)}
+    return _occupancy_page(OccupancyInput.of(occupancy), fixed, "person", person=holder, occupancy=occupancy)
 
 
 @bp.post("/occupancies/<int:occupancy_id>/remove", endpoint="occupancy_remove")
 @requires("reviewer")
 def occupancy_remove(occupancy_id: int) -> Response:
-    session = db.session()
-    occupancy = get_or_404(session, Occupancy, occupancy_id)
-    person_id = occupancy.person_id
-    posts.remove_occupancy(session, g.user, occupancy)
-    session.commit()
-    flash(_("The post held was removed."))
-    return redirect(url_for(".person", person_id=person_id), code=303)
+    return pages.remove_page(
+        Occupancy,
+        occupancy_id,
+        posts.remove_occupancy,
+        _("The post held was removed."),
+        lambda occupancy: url_for(".person", person_id=occupancy.person_id),
+    )

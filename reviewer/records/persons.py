@@ -77,16 +77,13 @@ class PersonInput:
                 for n in record_names.name_rows(session, "person", person.id)
             ],
             gender=person.gender,
-            birth_date=person.birth_date or "",
-            birth_place=person.birth_place or "",
-            nationality=person.nationality or "",
             identifiers=[
                 IdentifierInput(i.kind, i.value, i.country or "") for i in _identifiers(session, person)
             ],
             photo_envelope_id=str(person.photo_envelope_id or ""),
-            photo_part=person.photo_part or "",
-            description=person.description or "",
-            exculpatory=person.exculpatory or "",
+            **forms.as_text(
+                person, "birth_date", "birth_place", "nationality", "photo_part", "description", "exculpatory"
+            ),
         )
 
 
@@ -201,10 +198,7 @@ def save_person(session: Session, actor: User, data: PersonInput, person: Person
         record.gender = data.gender
         record.birth_date, record.birth_place, record.nationality = birth_date, birth_place, nationality
         record.photo_envelope_id, record.photo_part = envelope_id, part
-        record.description = forms.text(data.description)
-        record.exculpatory = forms.text(data.exculpatory)
-        record.updated_at = forms.now()
-        session.flush()
+        forms.write_known(session, record, data.description, data.exculpatory)
         record_names.replace_names(session, "person", record.id, names)
         session.execute(delete(PersonIdentifier).where(PersonIdentifier.person_id == record.id))
         session.add_all(PersonIdentifier(person_id=record.id, **identifier) for identifier in identifiers)

@@ -73,13 +73,7 @@ def save_position(
 ) -> Position:
     """Create a post in ``organization`` or update ``position``; audited. Raises :class:`Refused`."""
     errors: dict[str, str] = {}
-    title_ko, title_en = forms.text(data.title_ko), forms.text(data.title_en)
-    if title_ko is None:
-        errors["title_ko"] = "required"
-    elif forms.too_long(title_ko, TITLE_MAX):
-        errors["title_ko"] = "too_long"
-    if forms.too_long(title_en, TITLE_MAX):
-        errors["title_en"] = "too_long"
+    title_ko, title_en = forms.ko_en(errors, "title", data.title_ko, data.title_en, TITLE_MAX)
     if errors:
         raise Refused(errors)
 
@@ -141,10 +135,10 @@ def save_occupancy(
     """Record that a person held a post (or change that record). An end before the start is refused, as
     are a merged person and a post or person that does not exist. Audited. Raises :class:`Refused`."""
     errors: dict[str, str] = {}
-    person = session.get(Person, int(data.person_id)) if data.person_id.strip().isdigit() else None
+    person = forms.by_id(session, Person, data.person_id)
     if person is None or person.merged_into_id is not None:
         errors["person_id"] = "bad_person"
-    position = session.get(Position, int(data.position_id)) if data.position_id.strip().isdigit() else None
+    position = forms.by_id(session, Position, data.position_id)
     if position is None:
         errors["position_id"] = "bad_position"
     start = forms.partial_date(errors, "start", data.start)

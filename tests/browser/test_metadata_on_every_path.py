@@ -7,16 +7,14 @@ that cannot be cleaned is sent as it is, with the source told so.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.live_server import SORI, LiveServer
-from tests.browser.test_source_paths import WAIT_MS, new_envelope, open_context
+from tests.browser.live_server import LiveServer
+from tests.browser.test_source_paths import WAIT_MS, decrypt, new_envelope, open_context, page_in
 from tests.intake.metadata_fixtures import EXPECTED, make_fixtures
 from tests.intake.test_metadata import exiftool_tags, identifying
 
@@ -33,9 +31,7 @@ def test_photos_and_documents_arrive_without_their_hidden_details(
 ) -> None:
     fixtures = make_fixtures(tmp_path / "client")
     before = live_server.envelopes()
-    context = open_context(browser, no_wasm_browser, path, "en")
-    try:
-        page = context.new_page()
+    with page_in(open_context(browser, no_wasm_browser, path, "en")) as page:
         page.goto(f"{live_server.url}/submit?lang=en")
         if path == "wasm":
             expect(page.locator("#testimony[data-path=browser]")).to_have_count(1, timeout=WAIT_MS)
@@ -51,25 +47,9 @@ def test_photos_and_documents_arrive_without_their_hidden_details(
         expect(page.locator("#receipt-value")).to_have_text(RECEIPT, timeout=WAIT_MS)
         if path != "wasm":
             expect(page.locator("main")).to_contain_text("1 file was sent as it was")
-    finally:
-        context.close()
 
     opened = tmp_path / "opened"
-    subprocess.run(
-        [
-            str(SORI),
-            "decrypt",
-            "-i",
-            str(live_server.demo_identity),
-            "-o",
-            str(opened),
-            str(new_envelope(live_server, before)),
-        ],
-        env={**os.environ, "SORI_PASSPHRASE": live_server.demo_passphrase},
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    decrypt(live_server, new_envelope(live_server, before), opened)
     report = json.loads((opened / "files.json").read_bytes())
     assert report["format"] == "sori-files/1"
     assert {
@@ -88,9 +68,7 @@ def test_a_source_may_keep_the_hidden_details(
 ) -> None:
     fixtures = make_fixtures(tmp_path / "client")
     before = live_server.envelopes()
-    context = browser.new_context(locale="en-US")
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context(locale="en-US")) as page:
         page.goto(f"{live_server.url}/submit?lang=en")
         expect(page.locator("#testimony[data-path=browser]")).to_have_count(1, timeout=WAIT_MS)
         page.fill("#what_happened", "This photo's place matters")
@@ -101,23 +79,7 @@ def test_a_source_may_keep_the_hidden_details(
         )
         page.click("#testimony button[type=submit]")
         expect(page.locator("#receipt-value")).to_have_text(RECEIPT, timeout=WAIT_MS)
-    finally:
-        context.close()
     opened = tmp_path / "opened"
-    subprocess.run(
-        [
-            str(SORI),
-            "decrypt",
-            "-i",
-            str(live_server.demo_identity),
-            "-o",
-            str(opened),
-            str(new_envelope(live_server, before)),
-        ],
-        env={**os.environ, "SORI_PASSPHRASE": live_server.demo_passphrase},
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    decrypt(live_server, new_envelope(live_server, before), opened)
     assert (opened / "photo.jpg").read_bytes() == fixtures["photo.jpg"].read_bytes()
     assert json.loads((opened / "files.json").read_bytes())["files"] == [{"name": "photo.jpg", "kept": True}]

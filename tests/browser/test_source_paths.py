@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -111,15 +112,30 @@ def open_context(browser: Browser, no_wasm_browser: Browser, path: str, lang: st
     return chosen.new_context(java_script_enabled=path != "no_js", locale=locale)
 
 
+@contextmanager
+def page_in(context: BrowserContext) -> Iterator[Page]:
+    """A new page of ``context``; the context is closed when the block ends, whatever the test found."""
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 def open_form(page: Page, server: LiveServer, path: str, lang: str, url: str = "/submit") -> None:
     """Opens a form page and waits until it is ready for this path."""
     page.goto(f"{server.url}{url}?lang={lang}")
     assert page.locator("html").get_attribute("lang") == lang
+    if path == "no_wasm":
+        assert page.evaluate("typeof WebAssembly") == "undefined"
+    ready(page, path)
+
+
+def ready(page: Page, path: str) -> None:
+    """Waits until the form on ``page`` is ready for this path: the browser's encryption loaded, or the
+    notice that the server will encrypt (with JavaScript, shown before anything is sent; without, always)."""
     if path == "wasm":
         wait_for_browser_encryption(page)
     elif path == "no_wasm":
-        assert page.evaluate("typeof WebAssembly") == "undefined"
-        # With JavaScript the page says, before anything is sent, that this browser cannot encrypt.
         expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
     else:
         expect(page.locator("#server-path-notice")).to_be_visible()
@@ -248,9 +264,7 @@ def test_submit_then_follow_up(
     needle = source.token.encode("ascii")
     before = server.envelopes()
 
-    context = open_context(browser, no_wasm_browser, path, lang)
-    try:
-        page = context.new_page()
+    with page_in(open_context(browser, no_wasm_browser, path, lang)) as page:
         capture = Capture(page)
         open_form(page, server, path, lang)
         fill_testimony(page, source, path)
@@ -282,12 +296,7 @@ def test_submit_then_follow_up(
         follow_up = f"FU-{source.token} 추가로 기억난 것"
         (client / "더.txt").write_text(f"follow-up file FF-{source.token}", encoding="utf-8")
         before = server.envelopes()
-        if path == "wasm":
-            wait_for_browser_encryption(page)
-        elif path == "no_wasm":
-            expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
-        else:
-            expect(page.locator("#server-path-notice")).to_be_visible()
+        ready(page, path)
         page.fill("#what_happened", follow_up)
         page.set_input_files("#attachments", [str(client / "더.txt")])
         page.click("#testimony button[type=submit]")
@@ -306,8 +315,6 @@ def test_submit_then_follow_up(
 
         # The status page now counts two messages.
         check_status(page, capture, server, path, lang, receipt, envelopes=2)
-    finally:
-        context.close()
 
 
 def check_attachments(parts: dict[str, bytes], source: Source) -> None:
@@ -358,9 +365,7 @@ def translated(lang: str, message: str) -> str:
 def test_wrong_receipt_is_refused_in_the_source_language(
     browser: Browser, no_wasm_browser: Browser, live_server: LiveServer, path: str, lang: str
 ) -> None:
-    context = open_context(browser, no_wasm_browser, path, lang)
-    try:
-        page = context.new_page()
+    with page_in(open_context(browser, no_wasm_browser, path, lang)) as page:
         page.goto(f"{live_server.url}/status?lang={lang}")
         if path == "wasm":
             expect(page.locator("#receipt-form[data-path=browser]")).to_have_count(1, timeout=WAIT_MS)
@@ -374,8 +379,6 @@ def test_wrong_receipt_is_refused_in_the_source_language(
             lang, "This receipt is not known. Check what you typed and try again."
         )
         expect(page.locator("p.status")).to_have_count(0)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -386,9 +389,7 @@ def test_too_large_is_explained_and_keeps_what_was_typed(
     the form keeps the text and the files so that the source can remove a file and send again."""
     source = Source.make(tmp_path / "client", lang)
     before = live_server.envelopes()
-    context = browser.new_context()
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context()) as page:
         capture = Capture(page)
         open_form(page, live_server, "wasm", lang)
         page.evaluate("document.getElementById('testimony').setAttribute('data-max-bytes', '1000000')")
@@ -403,8 +404,6 @@ def test_too_large_is_explained_and_keeps_what_was_typed(
         assert page.input_value("#what_happened") == source.what_happened
         assert page.evaluate("document.getElementById('attachments').files.length") == 2
         assert capture.sent("POST", r"/api/.*") == [] and live_server.envelopes() == before
-    finally:
-        context.close()
 
 
 PIECE_BYTES = 1024 * 1024
@@ -453,9 +452,7 @@ def test_large_envelope_goes_in_pieces_through_dropped_connections(
         else:
             route.continue_()
 
-    context = browser.new_context(locale="en-US")
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context(locale="en-US")) as page:
         capture = Capture(page)
         page.route(re.compile(r".*/api/uploads(\?.*)?$"), smaller_pieces)
         page.route(re.compile(r".*/api/uploads/[0-9a-f]+(\?.*)?$"), flaky_piece)
@@ -475,8 +472,6 @@ def test_large_envelope_goes_in_pieces_through_dropped_connections(
         check_answers(json.loads(parts["answers.json"]), source, "wasm")
         check_attachments(parts, source)
         check_status(page, capture, server, "wasm", "en", receipt)
-    finally:
-        context.close()
 
 
 def test_recipients_changed_while_writing(browser: Browser, live_server: LiveServer, tmp_path: Path) -> None:
@@ -486,9 +481,7 @@ def test_recipients_changed_while_writing(browser: Browser, live_server: LiveSer
     client = tmp_path / "client"
     source = Source.make(client, "ko")
     before = server.envelopes()
-    context = browser.new_context(locale="ko-KR")
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context(locale="ko-KR")) as page:
         capture = Capture(page)
         open_form(page, server, "wasm", "ko")
         fill_testimony(page, source, "wasm")
@@ -515,5 +508,3 @@ def test_recipients_changed_while_writing(browser: Browser, live_server: LiveSer
         assert envelope.read_bytes()[9] == 3  # three recipient stanzas: the demo reviewers and the new one
         parts = decrypt(server, envelope, client / "opened")
         check_answers(json.loads(parts["answers.json"]), source, "wasm")
-    finally:
-        context.close()

@@ -20,6 +20,8 @@ from tests.browser.test_source_paths import (
     WAIT_MS,
     Capture,
     open_context,
+    page_in,
+    ready,
     translated,
     wait_for_browser_encryption,
 )
@@ -48,15 +50,6 @@ def source_context(browser: Browser, no_wasm_browser: Browser, path: str, lang: 
     return context
 
 
-def ready(page: Page, path: str) -> None:
-    if path == "wasm":
-        wait_for_browser_encryption(page)
-    elif path == "no_wasm":
-        expect(page.locator("#testimony .js-server-path")).to_be_visible(timeout=WAIT_MS)
-    else:
-        expect(page.locator("#server-path-notice")).to_be_visible()
-
-
 def write_account(page: Page, text: str = SENTINEL) -> None:
     page.fill("#what_happened", text)
 
@@ -82,9 +75,7 @@ def test_back_and_reload_after_quick_exit_reveal_and_resend_nothing(
     browser: Browser, no_wasm_browser: Browser, live_server: LiveServer, path: str
 ) -> None:
     server = live_server
-    context = source_context(browser, no_wasm_browser, path)
-    try:
-        page = context.new_page()
+    with page_in(source_context(browser, no_wasm_browser, path)) as page:
         page.goto(f"{server.url}/?lang=ko")
         page.goto(f"{server.url}/submit?lang=ko")
         ready(page, path)
@@ -110,8 +101,6 @@ def test_back_and_reload_after_quick_exit_reveal_and_resend_nothing(
                 assert not DIGITS.search(text) and SENTINEL not in text, text[:300]
                 assert translated("ko", "Your account has been received") not in text
         assert submissions_in(server) == before + 1
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -119,9 +108,7 @@ def test_back_after_quick_exit_from_the_status_page_shows_no_status(
     browser: Browser, no_wasm_browser: Browser, live_server: LiveServer, path: str
 ) -> None:
     server = live_server
-    context = source_context(browser, no_wasm_browser, path, "en")
-    try:
-        page = context.new_page()
+    with page_in(source_context(browser, no_wasm_browser, path, "en")) as page:
         page.goto(f"{server.url}/submit?lang=en")
         ready(page, path)
         write_account(page)
@@ -149,8 +136,6 @@ def test_back_after_quick_exit_from_the_status_page_shows_no_status(
             assert "Status:" not in text and not DIGITS.search(text) and SENTINEL not in text, text[:300]
             assert not page.locator("input[name=follow_up_key]").count()
         assert len(server.envelopes()) == envelopes_before
-    finally:
-        context.close()
 
 
 def test_send_waits_while_the_crypto_loads_and_never_falls_back_silently(
@@ -168,9 +153,7 @@ def test_send_waits_while_the_crypto_loads_and_never_falls_back_silently(
         else:
             held.append(route)
 
-    context = browser.new_context(locale="en-US")
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context(locale="en-US")) as page:
         capture = Capture(page)
         page.route(re.compile(r".*/vendor/.*"), hold)
         page.goto(f"{server.url}/submit?lang=en", wait_until="domcontentloaded")
@@ -196,16 +179,12 @@ def test_send_waits_while_the_crypto_loads_and_never_falls_back_silently(
         assert capture.sent("POST", r"/submit") == []
         assert capture.bodies_with(SENTINEL.encode()) == []
         assert len(capture.sent("POST", r"/api/submissions")) == 1
-    finally:
-        context.close()
 
 
 def test_a_crypto_that_cannot_load_says_the_server_will_encrypt_before_sending(
     browser: Browser, live_server: LiveServer
 ) -> None:
-    context = browser.new_context(locale="ko-KR")
-    try:
-        page = context.new_page()
+    with page_in(browser.new_context(locale="ko-KR")) as page:
         page.route(re.compile(r".*/vendor/.*"), lambda route: route.abort("connectionreset"))
         page.goto(f"{live_server.url}/submit?lang=ko")
         notice = page.locator("#testimony .js-server-path")
@@ -213,8 +192,6 @@ def test_a_crypto_that_cannot_load_says_the_server_will_encrypt_before_sending(
         assert "서버" in notice.inner_text() and "암호화" in notice.inner_text()
         expect(page.locator("#testimony button[type=submit]")).to_be_enabled()
         expect(page.locator("#testimony .js-preparing")).to_be_hidden()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -222,9 +199,7 @@ def test_white_space_is_not_an_account(
     browser: Browser, no_wasm_browser: Browser, live_server: LiveServer, path: str
 ) -> None:
     server = live_server
-    context = source_context(browser, no_wasm_browser, path)
-    try:
-        page = context.new_page()
+    with page_in(source_context(browser, no_wasm_browser, path)) as page:
         capture = Capture(page)
         page.goto(f"{server.url}/submit?lang=ko")
         ready(page, path)
@@ -248,8 +223,6 @@ def test_white_space_is_not_an_account(
                 )
             )
         assert submissions_in(server) == before
-    finally:
-        context.close()
 
 
 def test_without_javascript_only_the_chosen_dates_show(browser: Browser, live_server: LiveServer) -> None:

@@ -128,6 +128,14 @@ def make_backup(runner: FlaskCliRunner, identity: Identity, output: Path) -> Non
     assert "Backup written to" in result.output
 
 
+def filled_backup(app: Flask, runner: FlaskCliRunner, identity: Identity, folder: Path) -> Path:
+    """A backup (``folder``/sori.backup) of ``app`` once :func:`fill` has filled it."""
+    fill(app)
+    backup_file = folder / "sori.backup"
+    make_backup(runner, identity, backup_file)
+    return backup_file
+
+
 def restore(app: Flask, identity_file: Path, passphrase_file: Path, backup_file: Path):
     return app.test_cli_runner().invoke(
         args=[
@@ -242,9 +250,7 @@ def test_restore_refuses_a_database_that_is_not_empty(
     app: Flask, runner: FlaskCliRunner, backup_identity, tmp_path: Path
 ) -> None:
     identity, identity_file, passphrase_file = backup_identity
-    fill(app)
-    backup_file = tmp_path / "sori.backup"
-    make_backup(runner, identity, backup_file)
+    backup_file = filled_backup(app, runner, identity, tmp_path)
     with empty_instance(tmp_path / "target") as target:
         assert target.test_cli_runner().invoke(args=["init"]).exit_code == 0  # makes the receipt salt
         result = restore(target, identity_file, passphrase_file, backup_file)
@@ -257,9 +263,7 @@ def test_restore_refuses_a_data_folder_that_is_not_empty(
     app: Flask, runner: FlaskCliRunner, backup_identity, tmp_path: Path
 ) -> None:
     identity, identity_file, passphrase_file = backup_identity
-    fill(app)
-    backup_file = tmp_path / "sori.backup"
-    make_backup(runner, identity, backup_file)
+    backup_file = filled_backup(app, runner, identity, tmp_path)
     with empty_instance(tmp_path / "target") as target:
         with target.app_context():
             submissions.blob_store().put(open(backup_file, "rb"))
@@ -272,9 +276,7 @@ def test_a_damaged_backup_is_refused_and_nothing_is_left_half_restored(
     app: Flask, runner: FlaskCliRunner, backup_identity, tmp_path: Path, damage: str
 ) -> None:
     identity, identity_file, passphrase_file = backup_identity
-    fill(app)
-    backup_file = tmp_path / "sori.backup"
-    make_backup(runner, identity, backup_file)
+    backup_file = filled_backup(app, runner, identity, tmp_path)
     data = bytearray(backup_file.read_bytes())
     if damage == "flip-in-a-blob":
         data[len(data) - 100_000] ^= 0x40  # inside the 300 KB blob, near the end: tables are in by then

@@ -1,5 +1,6 @@
-"""Helpers for the incident, act and linking tests: logged-in reviewers and case-team members, submissions in
-a given triage state, and posting a records form with its CSRF token."""
+"""Helpers for the records tests: logged-in reviewers and case-team members, submissions in a given triage
+state, posting a records form with its CSRF token, a refused form's page, submissions linked as sources of
+an act or an involvement, and a record merged into another."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import secrets
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import db
 from core.models import AuditEntry, Submission
-from reviewer.models import Triage
+from reviewer.models import Triage, User
+from reviewer.records.models import Information
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 
 RECORDS = "/reviewer/records"
@@ -76,3 +79,36 @@ def audit_actions(app: Flask, subject_prefix: str = "") -> list[tuple[str, str, 
             .order_by(AuditEntry.seq)
         )
         return [tuple(row) for row in rows]
+
+
+def refused(response) -> str:
+    """The page of a records form refused with HTTP 400, nothing saved."""
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page
+    return page
+
+
+def link_sources(
+    session: Session, login: str, submission_ids: list[str], reliability: str, **target: int
+) -> None:
+    """Link each submission, as a victim's account, to the act or involvement ``target`` (``act_id=`` or
+    ``involvement_id=``), recorded by ``login``."""
+    user = session.scalar(select(User).where(User.login == login))
+    for submission_id in submission_ids:
+        session.add(
+            Information(
+                submission_id=submission_id,
+                connection="victim",
+                reliability=reliability,
+                created_by_id=user.id,
+                **target,
+            )
+        )
+
+
+def merge(app: Flask, model: type, merged: int, kept: int) -> None:
+    """Mark the ``model`` record ``merged`` as merged into ``kept``."""
+    with app.app_context():
+        db.session().get(model, merged).merged_into_id = kept
+        db.session().commit()

@@ -13,13 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core import db
-from core.models import AuditEntry, Submission
-from reviewer.models import User
+from core.models import AuditEntry
 from reviewer.records import search
-from reviewer.records.models import Act, Facility, FacilityName, Incident, Information, Organization
-from tests.records.event_helpers import created_id
-from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
-from tests.reviewer.reading_helpers import add_submission
+from reviewer.records.models import Act, Facility, FacilityName, Incident, Organization
+from tests.records.event_helpers import case_team, created_id, link_sources, merge, refused, submission
+from tests.reviewer.helpers import csrf_token
 
 NEW = "/reviewer/records/facilities/new"
 
@@ -93,10 +91,8 @@ def test_a_facility_is_created_with_its_names_and_place_and_audited(app: Flask, 
 def test_bad_input_is_refused_and_what_was_typed_kept(
     app: Flask, kim: FlaskClient, overrides: dict, message: str
 ) -> None:
-    response = create(kim, **overrides)
-    assert response.status_code == 400
-    page = response.get_data(as_text=True)
-    assert message in page and "Nothing was saved" in page
+    page = refused(create(kim, **overrides))
+    assert message in page
     assert "Re-education camp near Hoeryong." in page
     with app.app_context():
         assert db.session().scalar(select(Facility.id)) is None
@@ -116,12 +112,9 @@ def test_editing_a_facility_reindexes_and_audits_the_changed_fields(app: Flask, 
 
 def test_the_facility_page_shows_practices_with_their_corroboration(app: Flask, kim: FlaskClient) -> None:
     facility_id = created_id(create(kim))
-    verified = [add_submission(app)[0] for _ in range(3)]
+    verified = [submission(app, "verified") for _ in range(3)]
     with app.app_context():
         session = db.session()
-        user = session.scalar(select(User).where(User.login == "kim"))
-        for submission_id in verified:
-            session.get(Submission, submission_id).state = "verified"
         incident = Incident(title="Winter 2011 at Chongori")
         session.add(incident)
         session.flush()
@@ -142,16 +135,7 @@ def test_the_facility_page_shows_practices_with_their_corroboration(app: Flask, 
         )
         session.add_all([labour, food])
         session.flush()
-        for submission_id in verified:
-            session.add(
-                Information(
-                    submission_id=submission_id,
-                    act_id=labour.id,
-                    connection="victim",
-                    reliability="highly_reliable",
-                    created_by_id=user.id,
-                )
-            )
+        link_sources(session, "kim", verified, "highly_reliable", act_id=labour.id)
         session.commit()
     page = kim.get(f"/reviewer/records/facilities/{facility_id}").get_data(as_text=True)
     practices = page[page.index('id="practices"') : page.index('id="acts"')]
@@ -164,9 +148,7 @@ def test_the_facility_page_shows_practices_with_their_corroboration(app: Flask, 
 def test_a_merged_facility_is_hidden_and_points_to_the_kept_one(app: Flask, kim: FlaskClient) -> None:
     kept = created_id(create(kim))
     merged = created_id(create(kim, **{"name-0-name": "전거리 교화소", "name-1-name": "Jongori"}))
-    with app.app_context():
-        db.session().get(Facility, merged).merged_into_id = kept
-        db.session().commit()
+    merge(app, Facility, merged, kept)
     listed = kim.get("/reviewer/records/facilities").get_data(as_text=True)
     assert f'data-facility-id="{kept}"' in listed and f'data-facility-id="{merged}"' not in listed
     page = kim.get(f"/reviewer/records/facilities/{merged}").get_data(as_text=True)
@@ -175,9 +157,7 @@ def test_a_merged_facility_is_hidden_and_points_to_the_kept_one(app: Flask, kim:
 
 def test_the_case_team_reads_facilities_but_cannot_change_them(app: Flask, kim: FlaskClient) -> None:
     facility_id = created_id(create(kim))
-    _, secret = make_user(app, "case", "case_team")
-    case = app.test_client()
-    log_in(case, "case", PASSWORD, secret)
+    case = case_team(app)
     assert case.get("/reviewer/records/facilities").status_code == 200
     assert case.get(f"/reviewer/records/facilities/{facility_id}").status_code == 200
     token = csrf_token(case, "/reviewer/")

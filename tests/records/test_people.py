@@ -15,14 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core import db
-from core.models import AuditEntry, Submission
+from core.models import AuditEntry
 from reviewer.models import User
 from reviewer.records import search
 from reviewer.records.lists import PAGE_SIZE
 from reviewer.records.models import (
     Act,
     Incident,
-    Information,
     Involvement,
     Occupancy,
     Organization,
@@ -32,7 +31,8 @@ from reviewer.records.models import (
     Position,
 )
 from reviewer.records.persons import NameInput, PersonInput, save_person
-from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
+from tests.records.event_helpers import case_team, link_sources, merge, refused, submission
+from tests.reviewer.helpers import csrf_token
 from tests.reviewer.reading_helpers import add_submission
 
 NEW = "/reviewer/records/persons/new"
@@ -189,11 +189,8 @@ def test_saving_without_a_change_writes_no_update_entry(app: Flask, kim: FlaskCl
 def test_bad_input_is_refused_with_a_message_and_what_was_typed_kept(
     app: Flask, kim: FlaskClient, overrides: dict, message: str
 ) -> None:
-    response = create_person(kim, **overrides)
-    assert response.status_code == 400
-    page = response.get_data(as_text=True)
+    page = refused(create_person(kim, **overrides))
     assert message in page
-    assert "Nothing was saved" in page
     # What was typed is still in the form.
     assert 'value="Big Ri"' in page and "Head of the county bureau" in page
     with app.app_context():
@@ -218,10 +215,7 @@ def test_the_photo_is_a_reference_to_an_envelope_that_exists(app: Flask, kim: Fl
 
 def test_the_case_team_reads_persons_but_cannot_edit(app: Flask, kim: FlaskClient) -> None:
     person_id = person_id_of(create_person(kim))
-    _, secret = make_user(app, "case", "case_team")
-    case = app.test_client()
-    case.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    log_in(case, "case", PASSWORD, secret)
+    case = case_team(app)
     assert case.get("/reviewer/records/").status_code == 200
     assert case.get("/reviewer/records/persons").status_code == 200
     page = case.get(f"/reviewer/records/persons/{person_id}")
@@ -352,9 +346,7 @@ def test_a_merged_person_is_hidden_from_the_list_and_points_to_the_kept_one(
 ) -> None:
     kept = person_id_of(create_person(kim))
     merged = person_id_of(create_person(kim, **{"name-0-name": "리창데", "name-1-name": "Ri Chang De"}))
-    with app.app_context():
-        db.session().get(Person, merged).merged_into_id = kept
-        db.session().commit()
+    merge(app, Person, merged, kept)
     listed = kim.get("/reviewer/records/persons").get_data(as_text=True)
     assert f'data-person-id="{kept}"' in listed and f'data-person-id="{merged}"' not in listed
     filtered = kim.get("/reviewer/records/persons?q=Ri+Chang").get_data(as_text=True)
@@ -366,13 +358,10 @@ def test_a_merged_person_is_hidden_from_the_list_and_points_to_the_kept_one(
 
 def test_the_person_page_shows_involvements_with_their_corroboration(app: Flask, kim: FlaskClient) -> None:
     person_id = person_id_of(create_person(kim))
-    verified = [add_submission(app)[0] for _ in range(2)]
-    lead, _ = add_submission(app)
+    verified = [submission(app, "verified") for _ in range(2)]
+    lead = submission(app)
     with app.app_context():
         session = db.session()
-        user = session.scalar(select(User).where(User.login == "kim"))
-        for submission_id in verified:
-            session.get(Submission, submission_id).state = "verified"
         incident = Incident(title="Interrogations at the Hoeryong bureau, spring 2014")
         session.add(incident)
         session.flush()
@@ -388,16 +377,7 @@ def test_the_person_page_shows_involvements_with_their_corroboration(app: Flask,
         involvement = Involvement(act_id=act.id, person_id=person_id, degree="ordered", confidence="medium")
         session.add(involvement)
         session.flush()
-        for submission_id in [*verified, lead]:
-            session.add(
-                Information(
-                    submission_id=submission_id,
-                    involvement_id=involvement.id,
-                    connection="victim",
-                    reliability="likely_reliable",
-                    created_by_id=user.id,
-                )
-            )
+        link_sources(session, "kim", [*verified, lead], "likely_reliable", involvement_id=involvement.id)
         session.commit()
     page = kim.get(f"/reviewer/records/persons/{person_id}").get_data(as_text=True)
     assert "Interrogations at the Hoeryong bureau" in page
