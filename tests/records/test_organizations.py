@@ -17,6 +17,7 @@ from core.models import AuditEntry
 from reviewer.records import search
 from reviewer.records.models import Occupancy, Organization, Person, PersonName, Position
 from tests.records.event_helpers import created_id
+from tests.records.test_facilities import create as facilities_create
 from tests.reviewer.helpers import PASSWORD, csrf_token, log_in, make_user
 
 NEW = "/reviewer/records/organizations/new"
@@ -233,3 +234,13 @@ def test_the_case_team_reads_organizations_but_cannot_change_them(
     assert case.post(path, data={"title_ko": "x", "csrf_token": token}).status_code == 403
     with app.app_context():
         assert db.session().scalar(select(Position.id)) is None
+
+
+def test_an_organization_without_a_description_maps_the_places_it_runs(
+    kim: FlaskClient, chain: dict[str, int]
+) -> None:
+    created_id(facilities_create(kim, organization_id=str(chain["county"])))
+    page = kim.get(f"/reviewer/records/organizations/{chain['province']}").get_data(as_text=True)
+    assert 'id="facilities-run"' in page
+    drawn = page[page.index('id="facilities-run"') :]
+    assert "<svg" in drawn and "전거리교화소" in drawn
