@@ -134,14 +134,13 @@ def save() -> Response:
 
 
 def controls_for(submission: Submission) -> dict[str, Any]:
-    """What the deletion controls of a submission's page show: the source's request, the proposal, the
-    legal hold, and the dossiers that cited it."""
+    """What the deletion controls of a submission's page show: the proposal, the legal hold, and the
+    dossiers that cited it."""
     session = db.session()
     row = session.get(SubmissionRetention, submission.id)
     proposer = session.get(User, row.delete_proposed_by_id) if row and row.delete_proposed_by_id else None
     holder = session.get(User, row.hold_by_id) if row and row.hold_by_id else None
     return {
-        "requested_on": submission.deletion_requested_on,
         "proposer": proposer,
         "proposed_at": row.delete_proposed_at if row else None,
         "hold_since": row.hold_since if row else None,

@@ -72,6 +72,9 @@ def test_a_source_request_becomes_a_deletion_and_the_receipt_then_says_so(
     assert "Deletion requests from sources: 1." in kim.get("/reviewer/inbox").get_data(as_text=True)
     page = kim.get(f"/reviewer/submissions/{submission_id}").get_data(as_text=True)
     assert 'id="deletion-requested"' in page and 'id="deletion-propose"' in page
+    # The conversation's summary and the deletion controls share one page: no id may appear twice.
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
     assert _post(kim, f"/reviewer/submissions/{submission_id}/deletion/propose").status_code == 303
     assert _post(lee, f"/reviewer/submissions/{submission_id}/deletion/confirm").status_code == 303
     assert not exists(app, submission_id)
