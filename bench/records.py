@@ -1,5 +1,5 @@
 """Records at scale: the chain-of-command page over 5,000 persons and 50,000 acts, and name search over
-50,000 names.
+50,000 names. (One script of a little over 400 lines: most of it builds the data set, read in order.)
 
 Builds a temporary SQLite database (migrated like production) holding a ministry, 13 provincial bureaus,
 county bureaus under each and a guard unit with its detention centre under each county bureau; two

@@ -3,6 +3,9 @@
 Both directions work on file-like objects in constant memory, whatever the size of the parts. A reader
 releases plaintext only as it is authenticated, and an envelope counts as read only once its iterator is
 exhausted: that is when truncation and trailing data are ruled out.
+
+Writing and reading stay in one module (about 400 lines) so that each rule of the format is checked where
+the other direction produces it; the framing check alone is in crypto/framing.py.
 """
 
 from __future__ import annotations

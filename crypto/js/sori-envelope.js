@@ -3,8 +3,10 @@
  * printable public keys and passphrase-wrapped identity files exactly as crypto/FORMAT.md defines them,
  * so that what a source's browser encrypts, the Python side (crypto/*.py) and a reviewer's browser can open.
  *
- * One plain script, no imports, no build step. It works as a classic <script> (it defines
- * globalThis.SoriEnvelope), in a Web Worker through importScripts(), and in Node through require().
+ * One plain script, no imports, no build step: the whole format in one file (about 1,000 lines), because
+ * a source on Tor pays a round trip for every script, and the format reads best in one piece beside
+ * crypto/FORMAT.md. It works as a classic <script> (it defines globalThis.SoriEnvelope), in a Web Worker
+ * through importScripts(), and in Node through require().
  * The caller brings a ready libsodium.js instance:
  *
  *     await sodium.ready;

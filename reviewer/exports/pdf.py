@@ -11,6 +11,9 @@ application context. With ``both``, every label reads "Korean / English" and eve
 in Korean, then in English. Fonts, styles and tables are in reviewer/exports/pdf_style.py.
 The evidence matrix lists each act's sources instead of drawing a sources × acts grid, so a target with a
 thousand acts and thousands of sources still renders in seconds.
+
+One module (a little over 400 lines) because it is one document's flow, section after section; fonts,
+styles, words and pictures already live beside it.
 """
 
 from __future__ import annotations

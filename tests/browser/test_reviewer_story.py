@@ -17,7 +17,8 @@ when" item).
 6. No request any browser sent carries a key passphrase or plaintext of the testimony or its attachments;
    ``sori audit verify`` passes, and the trail holds the logins, the vetting, the envelope fetch and the
    state changes.
-"""
+
+One file of about 420 lines: it is one story, told in order."""
 
 from __future__ import annotations
 

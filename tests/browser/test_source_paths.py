@@ -11,7 +11,8 @@ every path no file of the data folder, no database row, no line of the server's 
 system temporary folder does; and ``sori decrypt`` with a demo reviewer's identity gives back every answer
 and every attachment byte for byte. Then the receipt opens the status page, and a follow-up adds a second
 envelope.
-"""
+
+One file of about 500 lines: the three paths are checked with the same helpers, side by side."""
 
 from __future__ import annotations
 

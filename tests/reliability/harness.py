@@ -10,7 +10,9 @@ audit of what it stored.
   was shown: a receipt only on a 201 (browser paths) or on a receipt page (no-JS).
 - :func:`audit`: every row's envelope is read and decrypted with the identity; every shown receipt opens a
   submission whose envelopes are the ones sent; blobs without a row and files in ``blobs/tmp`` are counted.
-"""
+
+One module of about 560 lines: the server, the sources and the checks are used together by every
+reliability test."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Accounts and login: invitations, passwords, TOTP enrolment, the two-step login, throttling, lockout,
-sessions and re-authentication, as a reviewer and an admin live them."""
+sessions and re-authentication, as a reviewer and an admin live them.
+
+One file of about 600 lines because these steps are one flow whose fixtures (invited, enrolled,
+locked accounts) every test shares."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ attachment names meant to climb folders, damaged ciphertext, absurd offsets, tex
 
 Whatever arrives, the answer is a clear 4xx page or JSON error (never a 500), nothing half-written stays in
 the data folder, and no file appears anywhere but in the blob store.
-"""
+
+One file of about 500 lines: every path that takes a body, with the same attacks, side by side."""
 
 from __future__ import annotations
 
