@@ -56,6 +56,15 @@ def test_reviewer_lists_and_a_person_page_fit_a_narrow_phone(
                 width = page.evaluate("document.documentElement.scrollWidth")
                 if width > WIDTH:
                     too_wide[f"{path}?lang={lang}"] = width
+        # A page of settings and decisions rather than lists: the retention policies (read-only to reviewers).
+        for path in ("/reviewer/retention",):
+            for lang in ("ko", "en"):
+                response = page.goto(f"{live_server.url}{path}?lang={lang}")
+                assert response is not None and response.status == 200, path
+                page.wait_for_load_state()
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > WIDTH:
+                    too_wide[f"{path}?lang={lang}"] = width
     finally:
         context.close()
     assert too_wide == {}
