@@ -100,17 +100,17 @@ def active(session: Session) -> list[Recipient]:
 
 
 def active_texts(on: Session | Connection) -> tuple[str, ...]:
-    """The printable public keys of :func:`active`, read without loading the rows (for every form page):
-    a plain query, on ``on``'s connection, which skips the ORM's per-query work (no autoflush: callers that
-    change recipients flush, as :func:`add` and :func:`revoke` do)."""
+    """The printable public keys of :func:`active`, read without loading the rows, on ``on``'s connection
+    (no autoflush: callers that change recipients flush, as :func:`add` and :func:`revoke` do).
+
+    Every form page reads them afresh, so the query is plain SQL, the same in every dialect: it skips the
+    ORM's and the expression language's per-query work."""
     connection = on.connection() if isinstance(on, Session) else on
-    return tuple(connection.execute(_ACTIVE_TEXTS).scalars())
+    return tuple(row[0] for row in connection.exec_driver_sql(_ACTIVE_TEXTS))
 
 
 _ACTIVE_TEXTS = (
-    select(Recipient.public_key)
-    .where(Recipient.revoked_at.is_(None))
-    .order_by(Recipient.added_at, Recipient.id)
+    "SELECT public_key FROM recipients WHERE revoked_at IS NULL ORDER BY added_at, id"  # as active() orders
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import Engine
 
 from core import db, form_nonces, receipts, recipients, submissions
 from core.assets import sri, versioned
@@ -159,9 +161,16 @@ def form_keys() -> tuple[tuple[str, ...], str]:
     # A connection of its own, given back at once: cheaper than the ORM session's transaction (the page
     # touches the database for nothing else), and still read afresh on every request, so that a reviewer
     # added or revoked shows on the very next form.
-    with db.database().engine.connect() as connection:
+    engine = db.database().engine
+    with engine.connect() as connection:
         keys = recipients.active_texts(connection)
-    return keys, receipts.encode_key(submissions.receipt_salt(db.session()))
+    salt = _salt_texts.get(engine)
+    if salt is None:  # the salt never changes: read once per process and database
+        salt = _salt_texts[engine] = receipts.encode_key(submissions.receipt_salt(db.session()))
+    return keys, salt
+
+
+_salt_texts: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def intake_context() -> dict[str, Any]:
