@@ -18,7 +18,9 @@ import re
 from typing import IO
 
 from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import BadRequest
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -91,9 +93,26 @@ class NoSpoolRequest(Request):
         raise BadRequest("file parts are not parsed; the view must stream and encrypt them")
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookies, the same in every byte, with the signing serializer made once per key
+    instead of twice per request: making one signs a probe value to learn its kind. A new ``SECRET_KEY`` or
+    ``SECRET_KEY_FALLBACKS`` makes a new serializer at once."""
+
+    def __init__(self) -> None:
+        self._made: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def init_app(app: Flask) -> None:
     """Install the headers, cookie flags, CSRF protection, upload guard and log filter on ``app``."""
     app.request_class = NoSpoolRequest
+    app.session_interface = SessionCookies()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",

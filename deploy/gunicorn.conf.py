@@ -56,8 +56,12 @@ worker_class = "gevent"
 workers = 2
 worker_connections = 2000
 # Recycle a worker now and then (a safety net against slow leaks); the jitter avoids recycling all at once.
-max_requests = 5000
-max_requests_jitter = 500
+# Rarely: a new worker imports and sets up the whole application again, about 1.5 s of CPU, and a gevent
+# worker answers a thousand or more pages a second, so recycling every 5,000 requests cost about 0.3 ms of
+# CPU per page, as much as answering it (bench/intake_throughput.py). A recycled worker also gives the
+# uploads still streaming into it only graceful_timeout to finish, so fewer recycles lose fewer slow uploads.
+max_requests = 100_000
+max_requests_jitter = 10_000
 
 # --- Timeouts -------------------------------------------------------------------------------------------
 # timeout: a worker whose event loop is stuck this long is killed and restarted. Requests themselves may

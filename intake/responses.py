@@ -7,18 +7,21 @@ The view modules (intake/source.py, intake/browser_api.py, intake/status.py) add
 
 from __future__ import annotations
 
+import re
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import Engine
 
 from core import db, form_nonces, receipts, recipients, submissions
 from core.assets import sri, versioned
-from core.i18n import LOCALES
+from core.i18n import LOCALES, select_locale
 from intake import uploads
 
 bp = Blueprint("source", __name__)
@@ -91,18 +94,23 @@ def shared_page(
     the template's variables, only when the page is rendered. The key holds only the page, its language and
     ``vary``: never anything a visitor sent, so the cache stays small and holds nothing of anyone."""
     lang = request.args.get("lang")
-    key = (template, str(get_locale()), lang if lang in LOCALES else None, request.endpoint, vary)
+    # The language as Flask-Babel would choose it (its selector), without building a Locale on each request.
+    key = (template, select_locale(), lang if lang in LOCALES else None, request.endpoint, vary)
     now = time.monotonic()
     cached = _shared_pages.get(key)
     if cached is None or now - cached[0] > SHARED_PAGE_SECONDS:
         marks = {"csrf_token": lambda: _CSRF_MARK, "form_nonce": lambda: _NONCE_MARK}
-        html = render_template(template, **marks, **context())
-        cached = _shared_pages[key] = (now, html)
-    html = cached[1]
-    if _CSRF_MARK in html:  # only a page with a form gets a token, and so the session cookie
-        html = html.replace(_CSRF_MARK, generate_csrf())
-    pieces = html.split(_NONCE_MARK)
-    return no_store(Response(pieces[0] + "".join(form_nonces.new() + piece for piece in pieces[1:])))
+        parts = _MARK.split(render_template(template, **marks, **context()))
+        # Kept encoded and cut at the marks: each request only joins bytes.
+        cached = _shared_pages[key] = (now, tuple(p.encode("utf-8") for p in parts[::2]), tuple(parts[1::2]))
+    _, texts, found = cached
+    body = [texts[0]]
+    for mark, text in zip(found, texts[1:], strict=True):
+        # Only a page with a form gets a token, and so the session cookie; one token per request, a fresh
+        # nonce per form.
+        body.append((generate_csrf() if mark == _CSRF_MARK else form_nonces.new()).encode("ascii"))
+        body.append(text)
+    return no_store(Response(b"".join(body), content_type="text/html; charset=utf-8"))
 
 
 #: How long a shared page is reused: a changed template or static file shows within this time.
@@ -110,7 +118,8 @@ SHARED_PAGE_SECONDS = 60.0
 # Markers no template can produce (a NUL is never in our HTML), replaced on every request.
 _CSRF_MARK = "\x00csrf\x00"
 _NONCE_MARK = "\x00nonce\x00"
-_shared_pages: dict[tuple[object, ...], tuple[float, str]] = {}
+_MARK = re.compile(f"({_CSRF_MARK}|{_NONCE_MARK})")
+_shared_pages: dict[tuple[object, ...], tuple[float, tuple[bytes, ...], tuple[str, ...]]] = {}
 
 
 def expired() -> Response:
@@ -149,8 +158,19 @@ def drain() -> None:
 def form_keys() -> tuple[tuple[str, ...], str]:
     """What a form page depends on besides its language: the reviewers' keys and the receipt salt (cheap:
     the key texts as stored, and a salt read once)."""
-    session = db.session()
-    return recipients.active_texts(session), receipts.encode_key(submissions.receipt_salt(session))
+    # A connection of its own, given back at once: cheaper than the ORM session's transaction (the page
+    # touches the database for nothing else), and still read afresh on every request, so that a reviewer
+    # added or revoked shows on the very next form.
+    engine = db.database().engine
+    with engine.connect() as connection:
+        keys = recipients.active_texts(connection)
+    salt = _salt_texts.get(engine)
+    if salt is None:  # the salt never changes: read once per process and database
+        salt = _salt_texts[engine] = receipts.encode_key(submissions.receipt_salt(db.session()))
+    return keys, salt
+
+
+_salt_texts: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def intake_context() -> dict[str, Any]:
