@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite: the JavaScript crypto under Node's test runner, then
-# the Python suite (browser tests included) on SQLite and again on a throwaway PostgreSQL cluster.
+# the Python suite (browser tests included) on SQLite and again on a throwaway PostgreSQL cluster (without the
+# browser tests and those marked once, which do not depend on the database: tests/conftest.py).
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k envelope`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

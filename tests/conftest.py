@@ -20,13 +20,15 @@ from tests.databases import fresh_database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``once`` measure the server, not the database (slow uploads, floods): scripts/test.sh
-    runs the suite on SQLite and then on PostgreSQL, and they run on the SQLite pass only."""
+    """scripts/test.sh runs the suite on SQLite and then on PostgreSQL. Tests marked ``once`` measure the
+    server, not the database (slow uploads, floods), and those marked ``browser`` check what runs in the
+    browser (every database query they cause is also tested without one): both run on the SQLite pass
+    only."""
     if not os.environ.get("SORI_TEST_DATABASE_URL"):
         return
     skip = pytest.mark.skip(reason="does not depend on the database: runs on the SQLite pass")
     for item in items:
-        if item.get_closest_marker("once") is not None:
+        if item.get_closest_marker("once") is not None or item.get_closest_marker("browser") is not None:
             item.add_marker(skip)
 
 
