@@ -17,7 +17,7 @@ import mimetypes
 import sys
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, current_app, has_request_context, request
+from flask import Blueprint, Flask, Response, abort, current_app, has_request_context, request, url_for
 from werkzeug.security import safe_join
 
 from core import precompressed
@@ -122,6 +122,17 @@ def sri(url: str) -> str:
 def versioned(url: str) -> str:
     """``url`` with a query naming the file's content, so a changed file gets a new URL."""
     return f"{url}?v={_digest(file_for_url(url))[1]}"
+
+
+def sodium_scripts() -> list[dict[str, str]]:
+    """The scripts a page loads to seal or open envelopes in the browser (a source's form, a reviewer's
+    reading and key pages), in the order sodium-loader.js loads them: libsodium.js as setup builds it, then
+    sori-envelope.js; each with its versioned URL and integrity."""
+    scripts = [
+        url_for("assets.vendor", name="libsodium.js"),
+        url_for("assets.crypto_js", name="sori-envelope.js"),
+    ]
+    return [{"src": versioned(src), "integrity": sri(src)} for src in scripts]
 
 
 # Keyed by path, size and modification time: computed once per file version, not once per page.

@@ -13,14 +13,14 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Engine
 
 from core import db, form_nonces, receipts, recipients, submissions
-from core.assets import sri, versioned
+from core.assets import sodium_scripts
 from core.i18n import LOCALES, select_locale
 from intake import uploads
 
@@ -177,17 +177,13 @@ def intake_context() -> dict[str, Any]:
     """What the forms' browser script needs: recipient keys, receipt salt, limits, libsodium's scripts."""
     session = db.session()
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
-    scripts = [
-        url_for("assets.vendor", name="libsodium.js"),
-        url_for("assets.crypto_js", name="sori-envelope.js"),
-    ]
     return {
         "recipients": list(recipients.active_texts(session)),
         "receipt_salt": receipts.encode_key(submissions.receipt_salt(session)),
         "max_bytes": max_bytes,
         "single_max_bytes": uploads.PIECE_BYTES,
         "max_size_label": _size_label(max_bytes),
-        "sodium": [{"src": versioned(src), "integrity": sri(src)} for src in scripts],
+        "sodium": sodium_scripts(),
     }
 
 

@@ -33,11 +33,11 @@ from werkzeug.wsgi import wrap_file
 
 from core import audit, conversation, db, source_choices, submissions
 from core.answers import CONSENTS
+from core.assets import sodium_scripts
 from core.models import Envelope, Recipient, Submission
 from reviewer import conversation as reviewer_conversation
 from reviewer import triage
 from reviewer.access import requires
-from reviewer.browser_crypto import sodium_scripts
 from reviewer.inbox.labels import ACTION_LABELS, ERRORS, STATE_LABELS, answer_labels
 from reviewer.inbox.listing import PATHS, InboxFilters, deletion_requests, inbox_page
 from reviewer.models import Note, SubmissionTag, Tag, Triage, User

@@ -63,10 +63,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, db
+from core.assets import sodium_scripts
 from core.models import Recipient
 from crypto import keys as crypto_keys
 from reviewer.access import requires, vetted_key
-from reviewer.browser_crypto import sodium_scripts
 from reviewer.keys.enrolment import KeyRefused, approve, enrol, key_state, revoke
 from reviewer.keys.grants import (
     PENDING_LIMIT,
