@@ -95,9 +95,7 @@ def involvement_edit(involvement_id: int) -> Response:
         )
     except events.RecordError as error:
         return pages.refused(error, default)
-    session.commit()
-    flash(_("The involvement was saved."))
-    return pages.back(default)
+    return pages.done_back(_("The involvement was saved."), default)
 
 
 @bp.post("/involvements/<int:involvement_id>/remove", endpoint="involvement_remove")
@@ -107,9 +105,7 @@ def involvement_remove(involvement_id: int) -> Response:
     involvement = get_or_404(session, Involvement, involvement_id)
     default = url_for(".act", act_id=involvement.act_id)
     involvements.remove_involvement(session, g.user, involvement)
-    session.commit()
-    flash(_("The involvement was removed."))
-    return pages.back(default)
+    return pages.done_back(_("The involvement was removed."), default)
 
 
 # ---- Information --------------------------------------------------------------------------------------
@@ -137,9 +133,7 @@ def information_add() -> Response:
         )
     except events.RecordError as error:
         return pages.refused(error, default)
-    session.commit()
-    flash(_("The submission was linked as a source."))
-    return pages.back(default)
+    return pages.done_back(_("The submission was linked as a source."), default)
 
 
 @bp.post("/information/<int:information_id>/edit", endpoint="information_edit")
@@ -158,9 +152,7 @@ def information_edit(information_id: int) -> Response:
         )
     except events.RecordError as error:
         return pages.refused(error, default)
-    session.commit()
-    flash(_("The source link was saved."))
-    return pages.back(default)
+    return pages.done_back(_("The source link was saved."), default)
 
 
 @bp.post("/information/<int:information_id>/remove", endpoint="information_remove")
@@ -170,9 +162,7 @@ def information_remove(information_id: int) -> Response:
     row = get_or_404(session, Information, information_id)
     default = _back_from(row)
     information.remove_information(session, g.user, row)
-    session.commit()
-    flash(_("The source link was removed."))
-    return pages.back(default)
+    return pages.done_back(_("The source link was removed."), default)
 
 
 def _back_from(row: Information) -> str:

@@ -250,6 +250,13 @@ def support_text(support: Support | None) -> str:
     return _("%(sources)s, %(leads)s", sources=sources, leads=leads)
 
 
+def done_back(message: str, default: str) -> Response:
+    """Commit the change a page made, flash ``message`` and go back as :func:`back` does."""
+    db.session().commit()
+    flash(message)
+    return back(default)
+
+
 def back(default: str) -> Response:
     """Redirect (303) to the form's ``return_to`` when it is a path on this site, else to ``default``."""
     target = request.form.get("return_to", "")
