@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from select import select as wait_readable
 
 import pytest
 from flask import Flask
@@ -157,9 +158,9 @@ def _check_consistent(store: Store) -> int:
         return deleted
 
 
-def _run_and_kill(env: dict[str, str], *, early: bool) -> None:
+def _run_and_kill(env: dict[str, str], *, early: bool, window: float) -> None:
     """Start a run and SIGKILL it: ``early``, at a random moment of its start (loading, planning);
-    otherwise at a random moment within 0.4 s of its first line (the deletions have begun)."""
+    otherwise at a random moment within ``window`` seconds of its first line (the deletions have begun)."""
     process = subprocess.Popen(
         [str(SORI), "retention", "run"],
         env=env,
@@ -168,12 +169,13 @@ def _run_and_kill(env: dict[str, str], *, early: bool) -> None:
         start_new_session=True,
     )
     try:
+        assert process.stdout is not None
         if early:
-            time.sleep(random.uniform(0.2, 2.0))
+            # Up to 2 s, but no later than the plan: an early kill never lands among the deletions.
+            wait_readable([process.stdout], [], [], random.uniform(0.2, 2.0))
         else:
-            assert process.stdout is not None
             process.stdout.readline()  # the progress bar's label, once the plan is made
-            time.sleep(random.uniform(0.0, 0.4))
+            time.sleep(random.uniform(0.0, window))
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -186,9 +188,20 @@ def _run_and_kill(env: dict[str, str], *, early: bool) -> None:
 def test_sigkill_during_retention_runs_leaves_every_submission_whole_or_deleted(store: Store) -> None:
     started = time.monotonic()
     deleted_per_round = []
+    # How long after the deletions begin a kill may land, fitted to this machine's speed as the rounds go,
+    # so that the kills fall in the middle of the work rather than after it: wider after a round that
+    # deleted nothing, narrower after one that deleted an eighth or more of what was left.
+    window = 0.2
     for round_ in range(ROUNDS):
-        _run_and_kill(store.env, early=round_ % 4 == 0)
+        early = round_ % 4 == 0
+        left = len(store.due) - (deleted_per_round[-1] if deleted_per_round else 0)
+        _run_and_kill(store.env, early=early, window=window)
         deleted_per_round.append(_check_consistent(store))
+        step = left - (len(store.due) - deleted_per_round[-1])
+        if not early and step == 0:
+            window *= 2
+        elif not early and step * 8 >= left:
+            window /= 2
 
     finished = subprocess.run(
         [str(SORI), "retention", "run"], env=store.env, capture_output=True, text=True, timeout=300
