@@ -4,6 +4,8 @@ browser sends, to show that a secret never left it."""
 
 from __future__ import annotations
 
+import json
+
 import pyotp
 from playwright.sync_api import Page, Request
 
@@ -30,12 +32,12 @@ class Recorder:
             assert secret not in url, f"{secret!r} was sent in the URL {url}"
 
 
-def log_in(page: Page, server: LiveServer, login: str, secret: str) -> None:
-    """Logs ``page`` in as ``login`` (password :data:`PASSWORD`, TOTP ``secret``), in Korean; fails if the
-    server does not let it in."""
+def log_in(page: Page, server: LiveServer, login: str, secret: str, password: str = PASSWORD) -> None:
+    """Logs ``page`` in as ``login`` (``password``, TOTP ``secret``), in Korean; fails if the server does not
+    let it in."""
     page.goto(f"{server.url}/reviewer/login?lang=ko")
     page.fill("#login", login)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", password)
     page.click("form.account button[type=submit]")
     page.wait_for_url("**/reviewer/login/code**")
     # The account was just made: the code of the step before now is spent, the current one is not.
@@ -43,3 +45,9 @@ def log_in(page: Page, server: LiveServer, login: str, secret: str) -> None:
     page.click("form.account button[type=submit]")
     page.wait_for_load_state()
     assert "/reviewer/login" not in page.url, f"{login} could not log in"
+
+
+def log_in_demo_reviewer(page: Page, server: LiveServer) -> None:
+    """Logs ``page`` in as ``sori demo``'s first reviewer, with the login it wrote to the data folder."""
+    credentials = json.loads((server.data_dir / "demo" / "demo-reviewer-a.login.json").read_text("utf-8"))
+    log_in(page, server, "demo-reviewer-a", credentials["totp_secret"], credentials["password"])

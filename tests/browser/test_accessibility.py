@@ -8,15 +8,14 @@ are otherwise exactly what a source or a reviewer gets.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.live_server import LiveServer
+from tests.browser.reviewer_session import log_in_demo_reviewer
 
 pytestmark = pytest.mark.browser
 
@@ -91,18 +90,7 @@ def test_source_pages_have_no_violation(
 def reviewer_page(axe_context: BrowserContext, live_server: LiveServer) -> Iterator[Page]:
     """A page logged in as ``sori demo``'s first reviewer, once for the module: a TOTP code is good once."""
     page = axe_context.new_page()
-    credentials = json.loads(
-        (live_server.data_dir / "demo" / "demo-reviewer-a.login.json").read_text("utf-8")
-    )
-    page.goto(f"{live_server.url}/reviewer/login?lang=ko")
-    page.fill("#login", "demo-reviewer-a")
-    page.fill("#password", credentials["password"])
-    page.click("form.account button[type=submit]")
-    page.wait_for_url("**/reviewer/login/code**")
-    page.fill("#code", pyotp.TOTP(credentials["totp_secret"]).now())
-    page.click("form.account button[type=submit]")
-    page.wait_for_load_state()
-    assert "/reviewer/login" not in page.url
+    log_in_demo_reviewer(page, live_server)
     yield page
     page.close()
 

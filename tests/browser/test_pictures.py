@@ -6,11 +6,9 @@ carry them; and a screenshot of each picture in each language is kept for a pers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -19,6 +17,7 @@ from sqlalchemy import select
 from core import db
 from reviewer.records.models import Act, Facility, FacilityName, Organization, PersonName
 from tests.browser.live_server import LiveServer
+from tests.browser.reviewer_session import log_in_demo_reviewer
 from tests.browser.test_accessibility import AXE, violations
 
 pytestmark = pytest.mark.browser
@@ -61,18 +60,7 @@ def reviewer(browser: Browser, live_server: LiveServer) -> Iterator[BrowserConte
     context bypasses the CSP only so that axe can be injected."""
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    credentials = json.loads(
-        (live_server.data_dir / "demo" / "demo-reviewer-a.login.json").read_text("utf-8")
-    )
-    page.goto(f"{live_server.url}/reviewer/login?lang=ko")
-    page.fill("#login", "demo-reviewer-a")
-    page.fill("#password", credentials["password"])
-    page.click("form.account button[type=submit]")
-    page.wait_for_url("**/reviewer/login/code**")
-    page.fill("#code", pyotp.TOTP(credentials["totp_secret"]).now())
-    page.click("form.account button[type=submit]")
-    page.wait_for_load_state()
-    assert "/reviewer/login" not in page.url
+    log_in_demo_reviewer(page, live_server)
     page.close()
     yield context
     context.close()
