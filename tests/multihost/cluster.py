@@ -19,7 +19,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,10 +119,16 @@ def sources(ports: list[int]) -> list[Source]:
 
 
 def upload_in_pieces(
-    hosts: list[Source], sealed: Sealed, piece: int, pause: float = 0.0, dropped: list[int] | None = None
+    hosts: list[Source],
+    sealed: Sealed,
+    piece: int,
+    pause: float = 0.0,
+    dropped: list[int] | None = None,
+    acknowledged: Callable[[], None] | None = None,
 ) -> Attempt:
     """The browser path in pieces, each request to the next host in turn, resumed as upload.js resumes;
-    the status of each answer that made it resume (0: none came) is added to ``dropped``."""
+    the status of each answer that made it resume (0: none came) is added to ``dropped``, and
+    ``acknowledged`` is called after each piece a host took."""
     attempt = Attempt("pieces", sealed=sealed)
     turn = itertools.cycle(hosts)
     status, body = _retried(turn, "POST", "/api/uploads", json.dumps({"size": len(sealed.data)}).encode())
@@ -142,6 +148,8 @@ def upload_in_pieces(
             status, body = 0, b"{}"
         if status in (200, 409) and "received" in (answer := json.loads(body or b"{}")):
             received, probe = answer["received"], False
+            if acknowledged is not None:
+                acknowledged()
             if pause:
                 time.sleep(pause)
             continue

@@ -199,6 +199,11 @@ class Gunicorn:
                     return True
         return False
 
+    def freeze(self) -> None:
+        """SIGSTOP the master and every worker: the host stops answering but keeps its connections open."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
     def kill(self) -> None:
         """SIGKILL the master and every worker at once (its own process group only), and wait for them."""
         if self.process is None:
