@@ -89,16 +89,3 @@ def _pieces_waiting(port: int) -> int:
         if local_port == port and fields[3] == "01" and receive_queue > 0:
             waiting += 1
     return waiting
-
-
-def _pieces_waiting(port: int) -> int:
-    """Connections to ``port`` on loopback holding bytes the (frozen) host has not read: /proc/net/tcp lists
-    local address, remote address, state (01: established) and the receive queue in hex."""
-    waiting = 0
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        receive_queue = int(fields[4].split(":")[1], 16)
-        if local_port == port and fields[3] == "01" and receive_queue > 0:
-            waiting += 1
-    return waiting
