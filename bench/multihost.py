@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.intake.load import Run, wrk  # noqa: E402
+from bench.intake.load import Run, submit_env, wrk  # noqa: E402
 from bench.intake.servers import (  # noqa: E402
     Server,
     account_text,
@@ -47,7 +47,6 @@ from bench.intake.servers import (  # noqa: E402
 )
 from crypto.envelope import encrypt_parts  # noqa: E402
 from tests.deploy.helpers import NGINX, nginx_in_front  # noqa: E402
-from tests.reliability.harness import SOURCE_KEY, Source  # noqa: E402
 
 SCRIPTS = REPO / "scripts"
 
@@ -134,14 +133,7 @@ def run(
     name: str, installation: Installation, site: Site, envelope: Path, seconds: float, connections: int
 ) -> Run:
     """Warm every worker, load ``site`` with wrk for ``seconds``, print the line."""
-    source = Source(site.port)
-    source.open_form()
-    env = {
-        "BENCH_ENVELOPE": str(envelope),
-        "BENCH_CSRF": source.token,
-        "BENCH_COOKIE": source.cookie,
-        "BENCH_SOURCE_KEY": SOURCE_KEY,
-    }
+    env = submit_env(site.port, envelope)
     warm = wrk(site, "/", 2, connections, 2, "submit.lua", env)  # type: ignore[arg-type]
     if not warm.statuses.get(201):
         raise RuntimeError(f"{name}: no submission was accepted ({warm.statuses}); see the hosts' logs")

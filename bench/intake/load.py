@@ -10,8 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.intake.servers import Server
+from tests.reliability.harness import SOURCE_KEY, Source
 
 LUA = Path(__file__).resolve().parent / "lua"
+
+
+def submit_env(port: int, envelope: Path) -> dict[str, str]:
+    """What lua/submit.lua reads: ``envelope``'s file, and the session and CSRF token of one visit to the
+    form on ``port``."""
+    source = Source(port)
+    source.open_form()
+    return {
+        "BENCH_ENVELOPE": str(envelope),
+        "BENCH_CSRF": source.token,
+        "BENCH_COOKIE": source.cookie,
+        "BENCH_SOURCE_KEY": SOURCE_KEY,
+    }
 
 
 @dataclass

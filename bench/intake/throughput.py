@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.intake.load import Run, wrk
+from bench.intake.load import Run, submit_env, wrk
 from bench.intake.servers import Server, Setup
-from tests.reliability.harness import SOURCE_KEY, Source
 
 
 @dataclass
@@ -66,14 +65,7 @@ def measure(
     setup: Setup, sori: Server, bare: Server, seconds: float, connections: int, threads: int
 ) -> Throughput:
     """Every rate of the issue's table, each beside a bare GET run just before it."""
-    source = Source(sori.port)
-    source.open_form()
-    submit_env = {
-        "BENCH_ENVELOPE": str(setup.envelope),
-        "BENCH_CSRF": source.token,
-        "BENCH_COOKIE": source.cookie,
-        "BENCH_SOURCE_KEY": SOURCE_KEY,
-    }
+    submitting = submit_env(sori.port, setup.envelope)
     text_file = setup.root / "account.txt"
     cycle_env = {"BENCH_MODE": "cycle", "BENCH_TEXT_FILE": str(text_file)}
 
@@ -84,7 +76,7 @@ def measure(
     wrk(bare, "/", 2, connections, threads)
     for path in ("/", "/submit?lang=ko"):
         wrk(sori, path, 2, connections, threads)
-    wrk(sori, "/", 2, connections, threads, "submit.lua", submit_env)
+    wrk(sori, "/", 2, connections, threads, "submit.lua", submitting)
     wrk(sori, "/", 2, connections, connections, "nojs.lua", cycle_env)
 
     pairs = []
@@ -95,7 +87,7 @@ def measure(
 
     bare_run = bare_get()
     rows_before, _ = setup.count_rows()
-    run = wrk(sori, "/", seconds, connections, threads, "submit.lua", submit_env)
+    run = wrk(sori, "/", seconds, connections, threads, "submit.lua", submitting)
     accepted = run.statuses.get(201, 0)
     refused = {code: n for code, n in run.statuses.items() if code != 201}
     submission = Pair("POST /api/submissions (small, browser path)", run, bare_run, accepted, refused)
