@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,7 @@ def run(
     warm = wrk(site, "/", 2, connections, 2, "submit.lua", env)  # type: ignore[arg-type]
     if not warm.statuses.get(201):
         raise RuntimeError(f"{name}: no submission was accepted ({warm.statuses}); see the hosts' logs")
-    before = installation.envelope_rows()
+    before = _settled_rows(installation)
     result = wrk(site, "/", seconds, connections, 2, "submit.lua", env)  # type: ignore[arg-type]
     for server in site.servers:
         server.stop()  # gracefully: every request taken in is answered before the rows are counted
@@ -153,6 +154,18 @@ def run(
         f"{others or 'none'}; {added} rows for {accepted} answers 201: {durable})"
     )
     return result
+
+
+def _settled_rows(installation: Installation) -> int:
+    """The envelope rows once their count stops changing: wrk stops the warm run without reading its last
+    answers, and those submissions may still be committing when the measured run begins."""
+    rows = installation.envelope_rows()
+    while True:
+        time.sleep(0.5)
+        again = installation.envelope_rows()
+        if again == rows:
+            return rows
+        rows = again
 
 
 def main() -> None:
